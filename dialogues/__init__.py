@@ -1,0 +1,1 @@
+"""The sans-IO core: the catalogue and the dialogue engine. No Telegram, no database, no await."""

@@ -1,0 +1,183 @@
+"""The catalogue of quality requirements: data in a TOML file, validated by pydantic models."""
+
+from __future__ import annotations
+
+import tomllib
+from enum import Enum
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_CATALOGUE = Path(__file__).with_name("chancencheck_lu.toml")
+QUESTION_KEYS = ("fulfilment", "potential", "measures")
+
+
+class CatalogueError(Exception):
+    """A catalogue file that cannot be used, with every problem found in it."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"catalogue {path} is invalid:\n{lines}")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Text(_Frozen):
+    """A text in every language of the catalogue."""
+
+    de: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def __call__(self, language: str) -> str:
+        return self.en if language == "en" else self.de
+
+
+class AnswerKind(str, Enum):
+    RATING = "rating"  # one step of the rating scale
+    YES_NO = "yes_no"  # yes (then a description) or no
+    MEASURES = "measures"  # free text, or "none planned"
+
+
+class ScaleStep(_Frozen):
+    """One step of the rating scale; a step without score counts as answered, not in averages."""
+
+    key: str = Field(pattern=r"^[a-z_]{1,12}$")
+    label: Text
+    score: int | None = None
+    colour: str = Field(pattern=r"^(green|yellow|orange|red|grey)$")
+
+
+class Question(_Frozen):
+    """One of the three reflection questions asked for every requirement."""
+
+    key: str
+    kind: AnswerKind
+    text: Text
+    follow_up: Text | None = None  # asked after "yes" (yes_no) or for the measures (measures)
+    yes: Text | None = None
+    no: Text | None = None
+    none: Text | None = None  # the "keine geplant" option of a measures question
+
+    @model_validator(mode="after")
+    def _labels_for_kind(self) -> Self:
+        needed = {
+            AnswerKind.RATING: (),
+            AnswerKind.YES_NO: ("yes", "no", "follow_up"),
+            AnswerKind.MEASURES: ("none", "follow_up"),
+        }[self.kind]
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a {self.kind.value} question needs {', '.join(missing)}")
+        return self
+
+
+class QuestionOverride(_Frozen):
+    """Per-requirement wording of a question; the answer kind stays the catalogue's."""
+
+    text: Text | None = None
+    follow_up: Text | None = None
+
+
+class Requirement(_Frozen):
+    id: str = Field(pattern=r"^[A-Z]{1,3}[0-9]{1,2}$")
+    title: Text
+    text: Text
+    hint: Text
+    questions: dict[str, QuestionOverride] = {}
+
+
+class Area(_Frozen):
+    id: str = Field(pattern=r"^[A-Z]{1,3}$")
+    title: Text
+    requirements: tuple[Requirement, ...] = Field(min_length=1)
+
+
+class Catalogue(_Frozen):
+    """Areas, their requirements, the three questions and the rating scale."""
+
+    id: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
+    version: str = Field(min_length=1, max_length=40)
+    title: Text
+    scale: tuple[ScaleStep, ...] = Field(min_length=2)
+    questions: tuple[Question, ...]
+    areas: tuple[Area, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        keys = tuple(q.key for q in self.questions)
+        if keys != QUESTION_KEYS:
+            raise ValueError(f"questions must be {', '.join(QUESTION_KEYS)} in this order")
+        _unique("area id", [a.id for a in self.areas])
+        _unique("requirement id", [r.id for r in self.requirements])
+        _unique("scale key", [s.key for s in self.scale])
+        for req in self.requirements:
+            unknown = set(req.questions) - set(QUESTION_KEYS)
+            if unknown:
+                raise ValueError(f"requirement {req.id}: unknown question {sorted(unknown)}")
+        return self
+
+    @property
+    def requirements(self) -> tuple[Requirement, ...]:
+        return tuple(r for a in self.areas for r in a.requirements)
+
+    def area_of(self, requirement_id: str) -> Area:
+        return next(a for a in self.areas if any(r.id == requirement_id for r in a.requirements))
+
+    def requirement(self, requirement_id: str) -> Requirement:
+        return next(r for r in self.requirements if r.id == requirement_id)
+
+    def question(self, requirement_id: str, key: str) -> Question:
+        """Return the question as asked for this requirement, overrides applied."""
+        base = next(q for q in self.questions if q.key == key)
+        override = self.requirement(requirement_id).questions.get(key)
+        if override is None:
+            return base
+        changes = {k: getattr(override, k) for k in override.model_fields_set}
+        return base.model_copy(update={k: v for k, v in changes.items() if v is not None})
+
+    def step(self, key: str) -> ScaleStep | None:
+        return next((s for s in self.scale if s.key == key), None)
+
+
+def _unique(what: str, values: list[str]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{what} {value!r} is used twice")
+        seen.add(value)
+
+
+def load_catalogue(path: Path | str = DEFAULT_CATALOGUE) -> Catalogue:
+    """Read and validate a catalogue file, or raise CatalogueError naming every problem."""
+    path = Path(path)
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CatalogueError(path, [f"cannot read the file: {exc.strerror}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(path, [f"not valid TOML: {exc}"]) from None
+    try:
+        return Catalogue.model_validate(data)
+    except ValidationError as exc:
+        raise CatalogueError(path, [_describe(err, data) for err in exc.errors()]) from None
+
+
+def _describe(error: Any, data: dict[str, Any]) -> str:
+    """Name the place of a validation error by area and requirement ids, not list indexes."""
+    parts: list[str] = []
+    node: Any = data
+    for loc in error["loc"]:
+        if isinstance(loc, int) and isinstance(node, list) and loc < len(node):
+            node = node[loc]
+            label = node.get("id") or node.get("key") if isinstance(node, dict) else None
+            parts[-1] = f"{parts[-1]}[{label or loc}]" if parts else f"[{loc}]"
+            continue
+        parts.append(str(loc))
+        node = node.get(loc) if isinstance(node, dict) else None
+    where = ".".join(parts) or "(top level)"
+    return f"{where}: {error['msg']}"

@@ -1,0 +1,115 @@
+"""Effects: what a shell must do after an event. Data only; wording lives in templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from dialogues.model import Answer, Key, Position, Progress
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Show a question: its options, the stored answer if any, and the progress."""
+
+    position: Position
+    options: tuple[str, ...]
+    progress: Progress
+    existing: Answer | None = None
+    follow_up: bool = False  # the description after "yes" is asked
+    with_hint: bool = False
+
+
+@dataclass(frozen=True)
+class Record:
+    """Store this answer for the check; the shell must commit it before replying."""
+
+    position: Position
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class RequirementStatus:
+    requirement_id: str
+    answered: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ShowOverview:
+    items: tuple[RequirementStatus, ...]
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    position: Position
+    answer: Answer | None
+    complete: bool
+
+
+@dataclass(frozen=True)
+class ShowReview:
+    items: tuple[ReviewItem, ...]
+    progress: Progress
+    submitted: bool
+
+
+@dataclass(frozen=True)
+class EndReached:
+    """Walked past the last question: offer review and submission, or the open questions."""
+
+    open_questions: tuple[Key, ...]
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class ConfirmSubmission:
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The check was submitted; the shell stores the status and tells the coordinators."""
+
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class Reopened:
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class Paused:
+    progress: Progress
+
+
+class Reason(str, Enum):
+    STALE = "stale"  # the button or text belongs to a question the member has left
+    READ_ONLY = "read_only"  # the check is submitted
+    INCOMPLETE = "incomplete"  # submission with open questions
+    NOT_NOW = "not_now"  # the event makes no sense in this phase
+    UNKNOWN_OPTION = "unknown_option"
+    UNKNOWN_REQUIREMENT = "unknown_requirement"
+    EMPTY_TEXT = "empty_text"
+    TOO_LONG = "too_long"
+    AT_START = "at_start"
+    NOTHING_STORED = "nothing_stored"  # keep without a stored answer
+    NOT_SUBMITTED = "not_submitted"
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """The event did not fit the state; nothing changed."""
+
+    reason: Reason
+    event: object
+    open_questions: tuple[Key, ...] = ()
+    limit: int | None = None
+
+
+Effect = (
+    Ask | Record | ShowOverview | ShowReview | EndReached | ConfirmSubmission
+    | Submitted | Reopened | Paused | Rejected
+)

@@ -1,0 +1,302 @@
+"""The dialogue engine: `Dialogue(catalogue).advance(state, event) -> Step`. Pure, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from dialogues import effects as fx
+from dialogues import events as ev
+from dialogues.catalogue import AnswerKind, Catalogue, Question
+from dialogues.model import NONE_PLANNED, PLANNED, YES, Answer, Key, Phase, Position, Progress, State
+from dialogues.options import match_option, options_for
+
+DEFAULT_MAX_TEXT = 2000
+ALL_PHASES = frozenset(Phase)
+ANSWERING = frozenset({Phase.ASKING, Phase.FOLLOW_UP})
+
+
+@dataclass(frozen=True)
+class Step:
+    """The outcome of one event: the new state and what the shell must do."""
+
+    state: State
+    effects: tuple[fx.Effect, ...]
+
+    @property
+    def rejected(self) -> fx.Rejected | None:
+        return next((e for e in self.effects if isinstance(e, fx.Rejected)), None)
+
+    @property
+    def records(self) -> tuple[fx.Record, ...]:
+        return tuple(e for e in self.effects if isinstance(e, fx.Record))
+
+
+def is_complete(question: Question, answer: Answer | None) -> bool:
+    """Tell whether an answer fully answers its question ("yes" needs its description)."""
+    if answer is None:
+        return False
+    if question.kind is AnswerKind.YES_NO and answer.value == YES:
+        return bool(answer.text)
+    if question.kind is AnswerKind.MEASURES and answer.value == PLANNED:
+        return bool(answer.text)
+    return True
+
+
+class Dialogue:
+    """Walks a member through a catalogue's questions; one instance per catalogue."""
+
+    def __init__(self, catalogue: Catalogue, max_text: int = DEFAULT_MAX_TEXT) -> None:
+        self.catalogue = catalogue
+        self.max_text = max_text
+        self.positions = tuple(
+            Position(r.id, q.key) for r in catalogue.requirements for q in catalogue.questions
+        )
+        self._index = {p: i for i, p in enumerate(self.positions)}
+        self._questions = {p: catalogue.question(*_key(p)) for p in self.positions}
+        # Which phases each event is allowed in; everything else is rejected as NOT_NOW.
+        self._table: dict[type, tuple[frozenset[Phase], bool, Callable[[State, Any], Step]]] = {
+            # event: (allowed phases, allowed when submitted, handler)
+            ev.Resume: (ALL_PHASES, False, self._resume),
+            ev.Show: (ALL_PHASES, False, self._show),
+            ev.Choose: (frozenset({Phase.ASKING}), False, self._choose),
+            ev.Type: (ANSWERING, False, self._type),
+            ev.Keep: (ANSWERING, False, self._keep),
+            ev.Back: (ANSWERING | {Phase.AT_END}, False, self._back),
+            ev.Skip: (ANSWERING, False, self._skip),
+            ev.Pause: (ALL_PHASES, True, self._pause),
+            ev.Jump: (ALL_PHASES, False, self._jump),
+            ev.Hint: (ANSWERING, False, self._hint),
+            ev.Overview: (ALL_PHASES, True, self._overview),
+            ev.Review: (ALL_PHASES, True, self._review),
+            ev.Submit: (ALL_PHASES - {Phase.CONFIRMING}, False, self._submit),
+            ev.Confirm: (frozenset({Phase.CONFIRMING}), False, self._confirm),
+            ev.Cancel: (frozenset({Phase.CONFIRMING}), False, self._cancel),
+            ev.Reopen: (ALL_PHASES, True, self._reopen),
+        }
+
+    # -- public ---------------------------------------------------------------------------
+
+    def initial(self, answers: dict[Key, Answer] | None = None, submitted: bool = False) -> State:
+        """Return a paused state at the first question."""
+        return State(self.positions[0], Phase.PAUSED, answers or {}, submitted)
+
+    def restore(self, position: Position | None, phase: Phase, answers: dict[Key, Answer],
+                submitted: bool) -> State:
+        """Rebuild a stored state; an unknown position (older catalogue) starts over, paused."""
+        if position not in self._index:
+            return self.initial(answers, submitted)
+        if phase is Phase.CONFIRMING and submitted:
+            phase = Phase.AT_END
+        return State(position, phase, answers, submitted)
+
+    def advance(self, state: State, event: ev.Event) -> Step:
+        """Apply one event to a state; a rejected event leaves the state unchanged."""
+        phases, when_submitted, handler = self._table[type(event)]
+        if state.submitted and not when_submitted:
+            return _reject(state, fx.Reason.READ_ONLY, event)
+        if state.phase not in phases:
+            reason = fx.Reason.STALE if _at(event) is not None else fx.Reason.NOT_NOW
+            return _reject(state, reason, event)
+        at = _at(event)
+        if at is not None and at != state.position:
+            return _reject(state, fx.Reason.STALE, event)
+        return handler(state, event)
+
+    def question(self, position: Position) -> Question:
+        return self._questions[position]
+
+    def progress(self, state: State) -> Progress:
+        """Count complete answers and locate the position."""
+        index = self._index[state.position]
+        per = len(self.catalogue.questions)
+        return Progress(
+            requirement_number=index // per + 1,
+            requirement_count=len(self.catalogue.requirements),
+            question_number=index % per + 1,
+            question_count=per,
+            answered=sum(1 for p in self.positions if self._complete(state, p)),
+            total=len(self.positions),
+        )
+
+    def open_questions(self, state: State) -> tuple[Key, ...]:
+        return tuple(_key(p) for p in self.positions if not self._complete(state, p))
+
+    # -- handlers ---------------------------------------------------------------------------
+
+    def _resume(self, state: State, event: ev.Resume) -> Step:
+        first_open = next((p for p in self.positions if not self._complete(state, p)), None)
+        if first_open is None:
+            return self._end(state)
+        return self._ask(replace(state, position=first_open, phase=Phase.ASKING))
+
+    def _show(self, state: State, event: ev.Show) -> Step:
+        shown: dict[Phase, Callable[[State], Step]] = {
+            Phase.PAUSED: lambda s: Step(s, (fx.Paused(self.progress(s)),)),
+            Phase.AT_END: self._end,
+            Phase.CONFIRMING: lambda s: Step(s, (fx.ConfirmSubmission(self.progress(s)),)),
+        }
+        return shown.get(state.phase, self._ask)(state)
+
+    def _choose(self, state: State, event: ev.Choose) -> Step:
+        question = self.question(state.position)
+        if event.value not in options_for(self.catalogue, question):
+            return _reject(state, fx.Reason.UNKNOWN_OPTION, event)
+        if question.kind is AnswerKind.YES_NO and event.value == YES:
+            return self._chose_yes(state)
+        return self._record_and_next(state, Answer(event.value))
+
+    def _chose_yes(self, state: State) -> Step:
+        existing = state.answers.get(_key(state.position))
+        asking = replace(state, phase=Phase.FOLLOW_UP)
+        if existing is not None and existing.value == YES:
+            return self._ask(asking)  # keep the stored description on offer
+        recorded = _with_answer(asking, state.position, Answer(YES))
+        step = self._ask(recorded)
+        return Step(step.state, (fx.Record(state.position, Answer(YES)), *step.effects))
+
+    def _type(self, state: State, event: ev.Type) -> Step:
+        text = event.text.strip()
+        question = self.question(state.position)
+        if state.phase is Phase.ASKING and question.kind is not AnswerKind.MEASURES:
+            value = match_option(self.catalogue, question, text)
+            if value is None:
+                return _reject(state, fx.Reason.UNKNOWN_OPTION, event)
+            return self._choose(state, ev.Choose(value))
+        if question.kind is AnswerKind.MEASURES:
+            value = match_option(self.catalogue, question, text)
+            if value == NONE_PLANNED:
+                return self._record_and_next(state, Answer(NONE_PLANNED))
+        if not text:
+            return _reject(state, fx.Reason.EMPTY_TEXT, event)
+        if len(text) > self.max_text:
+            return _reject(state, fx.Reason.TOO_LONG, event, limit=self.max_text)
+        value = YES if question.kind is AnswerKind.YES_NO else PLANNED
+        return self._record_and_next(state, Answer(value, text))
+
+    def _keep(self, state: State, event: ev.Keep) -> Step:
+        existing = state.answers.get(_key(state.position))
+        if existing is None or (state.phase is Phase.FOLLOW_UP and not existing.text):
+            return _reject(state, fx.Reason.NOTHING_STORED, event)
+        return self._next(state)
+
+    def _back(self, state: State, event: ev.Back) -> Step:
+        if state.phase is Phase.FOLLOW_UP:
+            return self._ask(replace(state, phase=Phase.ASKING))
+        if state.phase is Phase.AT_END:
+            return self._ask(replace(state, position=self.positions[-1], phase=Phase.ASKING))
+        index = self._index[state.position]
+        if index == 0:
+            return _reject(state, fx.Reason.AT_START, event)
+        return self._ask(replace(state, position=self.positions[index - 1]))
+
+    def _skip(self, state: State, event: ev.Skip) -> Step:
+        return self._next(state)
+
+    def _pause(self, state: State, event: ev.Pause) -> Step:
+        paused = replace(state, phase=Phase.PAUSED)
+        return Step(paused, (fx.Paused(self.progress(paused)),))
+
+    def _jump(self, state: State, event: ev.Jump) -> Step:
+        target = Position(event.requirement_id, self.catalogue.questions[0].key)
+        if target not in self._index:
+            return _reject(state, fx.Reason.UNKNOWN_REQUIREMENT, event)
+        return self._ask(replace(state, position=target, phase=Phase.ASKING))
+
+    def _hint(self, state: State, event: ev.Hint) -> Step:
+        return self._ask(state, with_hint=True)
+
+    def _overview(self, state: State, event: ev.Overview) -> Step:
+        per = len(self.catalogue.questions)
+        items = tuple(
+            fx.RequirementStatus(
+                r.id,
+                sum(1 for q in self.catalogue.questions if self._complete(state, Position(r.id, q.key))),
+                per,
+            )
+            for r in self.catalogue.requirements
+        )
+        return Step(state, (fx.ShowOverview(items, self.progress(state)),))
+
+    def _review(self, state: State, event: ev.Review) -> Step:
+        items = tuple(
+            fx.ReviewItem(p, state.answers.get(_key(p)), self._complete(state, p))
+            for p in self.positions
+        )
+        return Step(state, (fx.ShowReview(items, self.progress(state), state.submitted),))
+
+    def _submit(self, state: State, event: ev.Submit) -> Step:
+        open_questions = self.open_questions(state)
+        if open_questions:
+            return _reject(state, fx.Reason.INCOMPLETE, event, open_questions=open_questions)
+        confirming = replace(state, phase=Phase.CONFIRMING)
+        return Step(confirming, (fx.ConfirmSubmission(self.progress(confirming)),))
+
+    def _confirm(self, state: State, event: ev.Confirm) -> Step:
+        open_questions = self.open_questions(state)
+        if open_questions:  # a colleague's change can have reopened a question meanwhile
+            return _reject(state, fx.Reason.INCOMPLETE, event, open_questions=open_questions)
+        done = replace(state, phase=Phase.AT_END, submitted=True)
+        return Step(done, (fx.Submitted(self.progress(done)),))
+
+    def _cancel(self, state: State, event: ev.Cancel) -> Step:
+        return self._end(state)
+
+    def _reopen(self, state: State, event: ev.Reopen) -> Step:
+        if not state.submitted:
+            return _reject(state, fx.Reason.NOT_SUBMITTED, event)
+        reopened = replace(state, submitted=False, phase=Phase.AT_END)
+        return Step(reopened, (fx.Reopened(self.progress(reopened)),))
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _record_and_next(self, state: State, answer: Answer) -> Step:
+        if state.answers.get(_key(state.position)) == answer:
+            return self._next(state)  # the same answer again makes no new revision
+        recorded = _with_answer(state, state.position, answer)
+        step = self._next(recorded)
+        return Step(step.state, (fx.Record(state.position, answer), *step.effects))
+
+    def _next(self, state: State) -> Step:
+        index = self._index[state.position]
+        if index + 1 < len(self.positions):
+            following = self.positions[index + 1]
+            return self._ask(replace(state, position=following, phase=Phase.ASKING))
+        return self._end(state)
+
+    def _end(self, state: State) -> Step:
+        at_end = replace(state, position=self.positions[-1], phase=Phase.AT_END)
+        return Step(at_end, (fx.EndReached(self.open_questions(at_end), self.progress(at_end)),))
+
+    def _ask(self, state: State, with_hint: bool = False) -> Step:
+        question = self.question(state.position)
+        ask = fx.Ask(
+            position=state.position,
+            options=options_for(self.catalogue, question),
+            progress=self.progress(state),
+            existing=state.answers.get(_key(state.position)),
+            follow_up=state.phase is Phase.FOLLOW_UP,
+            with_hint=with_hint,
+        )
+        return Step(state, (ask,))
+
+    def _complete(self, state: State, position: Position) -> bool:
+        return is_complete(self._questions[position], state.answers.get(_key(position)))
+
+
+def _key(position: Position) -> Key:
+    return (position.requirement_id, position.question_key)
+
+
+def _at(event: ev.Event) -> Position | None:
+    return getattr(event, "at", None)
+
+
+def _with_answer(state: State, position: Position, answer: Answer) -> State:
+    return replace(state, answers={**state.answers, _key(position): answer})
+
+
+def _reject(state: State, reason: fx.Reason, event: object, **details: Any) -> Step:
+    return Step(state, (fx.Rejected(reason, event, **details),))
+
