@@ -7,7 +7,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("chancencheck_lu.toml")
 QUESTION_KEYS = ("fulfilment", "potential", "measures")
@@ -90,6 +97,16 @@ class Requirement(_Frozen):
     hint: Text
     questions: dict[str, QuestionOverride] = {}
 
+    @field_validator("questions")
+    @classmethod
+    def _known_questions(cls, value: dict[str, QuestionOverride]) -> dict[str, QuestionOverride]:
+        unknown = sorted(set(value) - set(QUESTION_KEYS))
+        if unknown:
+            raise ValueError(
+                f"unknown question {', '.join(unknown)} (use {', '.join(QUESTION_KEYS)})"
+            )
+        return value
+
 
 class Area(_Frozen):
     id: str = Field(pattern=r"^[A-Z]{1,3}$")
@@ -107,18 +124,27 @@ class Catalogue(_Frozen):
     questions: tuple[Question, ...]
     areas: tuple[Area, ...] = Field(min_length=1)
 
+    @field_validator("areas")
+    @classmethod
+    def _unique_ids(cls, areas: tuple[Area, ...]) -> tuple[Area, ...]:
+        _unique("area id", [a.id for a in areas])
+        seen: dict[str, str] = {}
+        for area in areas:
+            for req in area.requirements:
+                here = f"areas[{area.id}].requirements[{req.id}]"
+                if req.id in seen:
+                    raise ValueError(
+                        f"requirement id {req.id!r} is used twice: {seen[req.id]} and {here}"
+                    )
+                seen[req.id] = here
+        return areas
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         keys = tuple(q.key for q in self.questions)
         if keys != QUESTION_KEYS:
             raise ValueError(f"questions must be {', '.join(QUESTION_KEYS)} in this order")
-        _unique("area id", [a.id for a in self.areas])
-        _unique("requirement id", [r.id for r in self.requirements])
         _unique("scale key", [s.key for s in self.scale])
-        for req in self.requirements:
-            unknown = set(req.questions) - set(QUESTION_KEYS)
-            if unknown:
-                raise ValueError(f"requirement {req.id}: unknown question {sorted(unknown)}")
         return self
 
     @property
@@ -126,10 +152,16 @@ class Catalogue(_Frozen):
         return tuple(r for a in self.areas for r in a.requirements)
 
     def area_of(self, requirement_id: str) -> Area:
-        return next(a for a in self.areas if any(r.id == requirement_id for r in a.requirements))
+        for area in self.areas:
+            if any(r.id == requirement_id for r in area.requirements):
+                return area
+        raise KeyError(requirement_id)
 
     def requirement(self, requirement_id: str) -> Requirement:
-        return next(r for r in self.requirements if r.id == requirement_id)
+        for requirement in self.requirements:
+            if requirement.id == requirement_id:
+                return requirement
+        raise KeyError(requirement_id)
 
     def question(self, requirement_id: str, key: str) -> Question:
         """Return the question as asked for this requirement, overrides applied."""
@@ -156,9 +188,12 @@ def load_catalogue(path: Path | str = DEFAULT_CATALOGUE) -> Catalogue:
     """Read and validate a catalogue file, or raise CatalogueError naming every problem."""
     path = Path(path)
     try:
-        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise CatalogueError(path, [f"cannot read the file: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text (byte {exc.start}): save the file as UTF-8"
+        raise CatalogueError(path, [problem]) from None
     except tomllib.TOMLDecodeError as exc:
         raise CatalogueError(path, [f"not valid TOML: {exc}"]) from None
     try:
@@ -180,4 +215,4 @@ def _describe(error: Any, data: dict[str, Any]) -> str:
         parts.append(str(loc))
         node = node.get(loc) if isinstance(node, dict) else None
     where = ".".join(parts) or "(top level)"
-    return f"{where}: {error['msg']}"
+    return f"{where}: {error['msg'].removeprefix('Value error, ')}"

@@ -1,0 +1,1 @@
+"""The Telegram shell, the terminal demo, the CLI, configuration and templates."""

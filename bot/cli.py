@@ -1,0 +1,194 @@
+"""The `chancencheck` command line: run the bot or the demo, and set up what coordinators need."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+
+import storage
+from bot import admin
+from bot.config import Config, ConfigError, load_config
+from dialogues.catalogue import CatalogueError, load_catalogue
+
+Command = Callable[[argparse.Namespace, Config], Awaitable[int]]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, run the command, and turn known errors into clear messages."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "catalogue":  # needs no config
+            return _catalogue_check(args.path)
+        config = load_config(args.config)
+        _setup_logging(args.log_level or config.logging.level)
+        return asyncio.run(args.handler(args, config))
+    except (ConfigError, CatalogueError, storage.StorageError, admin.AdminError) as exc:
+        print(f"chancencheck: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chancencheck", description="Telegram bot for the ChancenCheckLU self-check."
+    )
+    parser.add_argument("--config", type=Path, help="config file (default: $CHANCENCHECK_CONFIG)")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _command(sub, "run", _run, "run the Telegram bot (the offline demo without a token)")
+    _command(sub, "demo", _demo, "answer the check in the terminal, offline")
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db", required=True)
+    _command(db, "migrate", _migrate, "create or update the database schema")
+    catalogue = sub.add_parser("catalogue", help="catalogue files")
+    cat_sub = catalogue.add_subparsers(dest="catalogue", required=True)
+    check = cat_sub.add_parser("check", help="validate a catalogue file and summarise it")
+    check.add_argument("path", type=Path)
+    _institution_commands(sub)
+    _cycle_commands(sub)
+    return parser
+
+
+def _command(sub: argparse._SubParsersAction, name: str, handler: Command,  # type: ignore[type-arg]
+             help_text: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _institution_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    group = sub.add_parser("institution", help="institutions and their invite links")
+    inner = group.add_subparsers(dest="institution", required=True)
+    add = _command(inner, "add", _institution_add, "add an institution and print its invite link")
+    add.add_argument("short", help="short name, e.g. ABH")
+    add.add_argument("name", help='full name, e.g. "Ausländerbehörde"')
+    _command(inner, "list", _institution_list, "list institutions")
+
+
+def _cycle_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    group = sub.add_parser("cycle", help="assessment rounds")
+    inner = group.add_subparsers(dest="cycle", required=True)
+    opening = _command(inner, "open", _cycle_open, "open a round with a deadline")
+    opening.add_argument("name", help='e.g. "2027"')
+    opening.add_argument("--deadline", required=True, type=_date, help="YYYY-MM-DD")
+    _command(inner, "list", _cycle_list, "list rounds")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
+    # httpx logs every request URL, and those URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+async def _run(args: argparse.Namespace, config: Config) -> int:
+    if not config.has_token:
+        print("No Telegram token configured: starting the offline demo.\n", file=sys.stderr)
+        return await _demo(args, config)
+    from bot.app import run_polling  # imported late: the demo needs no Telegram machinery
+
+    await run_polling(config)
+    return 0
+
+
+async def _demo(args: argparse.Namespace, config: Config) -> int:
+    from bot.demo import run_demo
+
+    async def read_line(prompt: str) -> str | None:
+        try:
+            return await asyncio.to_thread(input, prompt)
+        except EOFError:
+            return None
+
+    await run_demo(config, read_line, print, colour=sys.stdout.isatty())
+    return 0
+
+
+async def _migrate(args: argparse.Namespace, config: Config) -> int:
+    db = await storage.open_database(config.storage.path)  # opening applies the migrations
+    await db.close()
+    print(f"database {config.storage.path} is up to date")
+    return 0
+
+
+def _catalogue_check(path: Path) -> int:
+    catalogue = load_catalogue(path)
+    questions = len(catalogue.requirements) * len(catalogue.questions)
+    print(f"{path}: catalogue {catalogue.id} version {catalogue.version} is valid")
+    print(f"  {len(catalogue.areas)} areas, {len(catalogue.requirements)} requirements, "
+          f"{questions} questions, {len(catalogue.scale)} rating steps")
+    for area in catalogue.areas:
+        ids = ", ".join(r.id for r in area.requirements)
+        print(f"  {area.id:<3} {area.title.de} ({ids})")
+    return 0
+
+
+async def _institution_add(args: argparse.Namespace, config: Config) -> int:
+    async with await storage.open_database(config.storage.path) as db:
+        institution = await admin.add_institution(db, args.short, args.name)
+    print(f"added {institution.short}: {institution.name}")
+    username = await _bot_username(config)
+    if username:
+        print(f"invite link: {admin.invite_link(username, institution.invite_code)}")
+    else:
+        print(f"invite code: {institution.invite_code}")
+        print("set [telegram] bot_username or a token in the config to get the invite link")
+    return 0
+
+
+async def _institution_list(args: argparse.Namespace, config: Config) -> int:
+    async with await storage.open_database(config.storage.path) as db:
+        institutions = await storage.list_institutions(db)
+    if not institutions:
+        print('no institutions yet; add one with: chancencheck institution add ABH "Name"')
+    username = await _bot_username(config) if institutions else None
+    for institution in institutions:
+        link = admin.invite_link(username, institution.invite_code) if username else "-"
+        print(f"{institution.short:<12} {institution.name:<40} {link}")
+    return 0
+
+
+async def _cycle_open(args: argparse.Namespace, config: Config) -> int:
+    catalogue = load_catalogue(config.checks.catalogue_path)
+    async with await storage.open_database(config.storage.path) as db:
+        cycle = await admin.open_round(db, catalogue, args.name, args.deadline, date.today())
+    print(f"opened round {cycle.name} (catalogue {cycle.catalogue_id} {cycle.catalogue_version}),"
+          f" deadline {cycle.deadline.isoformat()}")
+    return 0
+
+
+async def _cycle_list(args: argparse.Namespace, config: Config) -> int:
+    async with await storage.open_database(config.storage.path) as db:
+        cycles = await storage.list_cycles(db)
+    if not cycles:
+        print('no rounds yet; open one with: chancencheck cycle open "2027" --deadline 2027-03-31')
+    for cycle in cycles:
+        state = f"closed {cycle.closed_at:%Y-%m-%d}" if cycle.closed_at else "open"
+        print(f"{cycle.name:<20} deadline {cycle.deadline.isoformat()}  {state}  "
+              f"catalogue {cycle.catalogue_id} {cycle.catalogue_version}")
+    return 0
+
+
+async def _bot_username(config: Config) -> str | None:
+    """Return the bot's username from config, or ask Telegram when a token is configured."""
+    if config.telegram.bot_username:
+        return config.telegram.bot_username
+    if not config.has_token:
+        return None
+    from bot.app import fetch_username
+
+    return await fetch_username(config)

@@ -1,0 +1,111 @@
+"""The offline demo: the same engine, templates and SQLite file, in the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+
+import storage
+from bot import admin
+from bot.checks import Checks
+from bot.commands import dialogue_event
+from bot.config import Config
+from bot.presenter import Context, Presenter
+from bot.templates import Templates
+from bot.terminal import numbered, render
+from bot.views import Button, View
+from dialogues import events as ev
+from dialogues.catalogue import load_catalogue
+from dialogues.engine import Dialogue
+from dialogues.model import Phase
+
+DEMO_SHORT = "DEMO"
+DEMO_USER_ID = 0  # Telegram never gives out 0, so the demo member cannot clash with a real one
+DEMO_ROUND_DAYS = 30
+QUIT = {"q", "quit", "exit", "/ende", "/quit", "/exit"}
+
+ReadLine = Callable[[str], Awaitable[str | None]]  # None at the end of input
+Write = Callable[[str], None]
+
+
+async def ensure_demo(db: storage.Database, dialogue: Dialogue, language: str,
+                      today: date) -> storage.Member:
+    """Create the demo institution, round and member on first use."""
+    institution = await storage.institution_by_short(db, DEMO_SHORT)
+    if institution is None:
+        institution = await admin.add_institution(db, DEMO_SHORT, "Demo-Einrichtung")
+    if await storage.current_cycle(db) is None:
+        deadline = today + timedelta(days=DEMO_ROUND_DAYS)
+        await admin.open_round(db, dialogue.catalogue, "Demo-Runde", deadline, today)
+    member = await storage.member_by_user(db, DEMO_USER_ID)
+    if member is None or member.institution_id != institution.id:
+        async with db.transaction():
+            member = await storage.join_institution(
+                db, DEMO_USER_ID, institution.id, "Demo", language
+            )
+    return member
+
+
+class Demo:
+    """A terminal conversation for the demo member."""
+
+    def __init__(self, checks: Checks, presenter: Presenter, member: storage.Member,
+                 write: Write, colour: bool) -> None:
+        self.checks = checks
+        self.presenter = presenter
+        self.member = member
+        self.write = write
+        self.colour = colour
+        self.buttons: list[Button] = []
+        self.phase = Phase.PAUSED
+
+    async def run(self, read_line: ReadLine) -> None:
+        """Greet, resume, and answer lines until the input ends or the member quits."""
+        language = self.member.language
+        self.write(self.presenter.templates.render(language, "demo_welcome"))
+        await self.send(ev.Resume())
+        while (line := await read_line("› ")) is not None:
+            line = line.strip()
+            if line.lower() in QUIT:
+                break
+            await self.send(self.event_for(line))
+        if self.phase is not Phase.PAUSED:
+            await self.send(ev.Pause())
+
+    def event_for(self, line: str) -> ev.Event:
+        """Map a typed line to an event: a button number, a command, or text."""
+        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
+            return self.buttons[int(line) - 1].event
+        if line.startswith("/"):
+            return dialogue_event(line[1:].split()[0] if line[1:] else "") or ev.Show()
+        return ev.Type(line) if line else ev.Show()
+
+    async def send(self, event: ev.Event) -> None:
+        """Run one event and print what it shows."""
+        turn = await self.checks.handle(self.member, event)
+        self.phase = turn.step.state.phase
+        ctx = Context(self.member.language, turn.authors)
+        views = self.presenter.present(turn.step, ctx)
+        if turn.step.rejected is not None and not any(v.keyboard for v in views):
+            views += self.presenter.present(self.checks.dialogue.advance(turn.step.state, ev.Show()), ctx)
+        for view in views:
+            self.show(view)
+
+    def show(self, view: View) -> None:
+        self.write(render(view, self.colour))
+        if view.keyboard:
+            self.buttons = numbered(view)
+
+
+async def run_demo(config: Config, read_line: ReadLine, write: Write, colour: bool) -> None:
+    """Run the offline demo against the configured database."""
+    catalogue = load_catalogue(config.checks.catalogue_path)
+    dialogue = Dialogue(catalogue, max_text=config.telegram.max_text_length)
+    templates = Templates(config.checks.tz)
+    db = await storage.open_database(config.storage.path)
+    try:
+        member = await ensure_demo(db, dialogue, config.checks.language, date.today())
+        demo = Demo(Checks(db, dialogue), Presenter(dialogue, templates), member, write, colour)
+        await demo.run(read_line)
+    finally:
+        await db.close()

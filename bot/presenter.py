@@ -1,0 +1,261 @@
+"""Turn engine effects into views, through the templates. Shared by Telegram and the demo."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.templates import Templates
+from bot.views import Button, View, rows, split_blocks
+from dialogues import effects as fx
+from dialogues import events as ev
+from dialogues.catalogue import AnswerKind, Catalogue
+from dialogues.engine import Dialogue, Step
+from dialogues.model import NONE_PLANNED, YES, Answer, Key, Position, Progress
+from dialogues.options import option_label
+
+COLOUR_MARK = {"green": "🟢", "yellow": "🟡", "orange": "🟠", "red": "🔴", "grey": "⚪"}
+BAR_WIDTH = 10
+
+
+@dataclass(frozen=True)
+class Authorship:
+    """Who gave a stored answer, and when."""
+
+    author: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Context:
+    language: str
+    authors: Mapping[Key, Authorship] = field(default_factory=dict)
+
+
+def progress_bar(progress: Progress) -> str:
+    filled = round(BAR_WIDTH * progress.answered / progress.total) if progress.total else 0
+    return "▰" * filled + "▱" * (BAR_WIDTH - filled)
+
+
+class Presenter:
+    """Render effects as views in the member's language."""
+
+    def __init__(self, dialogue: Dialogue, templates: Templates) -> None:
+        self.dialogue = dialogue
+        self.catalogue: Catalogue = dialogue.catalogue
+        self.templates = templates
+
+    def present(self, step: Step, ctx: Context) -> list[View]:
+        """Render every effect of a step that shows something."""
+        views: list[View] = []
+        for effect in step.effects:
+            views.extend(self.effect(effect, step, ctx))
+        return views
+
+    def effect(self, effect: fx.Effect, step: Step, ctx: Context) -> list[View]:
+        match effect:
+            case fx.Ask():
+                return [self.ask(effect, ctx)]
+            case fx.ShowOverview():
+                return [self.overview(effect, ctx)]
+            case fx.ShowReview():
+                return self.review(effect, ctx)
+            case fx.EndReached():
+                return [self.end(effect, ctx)]
+            case fx.ConfirmSubmission():
+                return [self._simple("confirm", effect.progress, ctx, [ev.Confirm(), ev.Cancel()])]
+            case fx.Submitted():
+                return [self.submitted(step, ctx)]
+            case fx.Reopened():
+                return [self._simple("reopened", effect.progress, ctx, [ev.Resume()])]
+            case fx.Paused():
+                return [self._simple("paused", effect.progress, ctx, [ev.Resume()])]
+            case fx.Rejected():
+                return [self.rejected(effect, ctx)]
+        return []  # Record: stored by the shell, shown through the transcript edit
+
+    # -- questions ---------------------------------------------------------------------------
+
+    def ask(self, effect: fx.Ask, ctx: Context) -> View:
+        text = self.templates.render(ctx.language, "ask", **self._question_context(effect, ctx))
+        return View(text, self._ask_keyboard(effect, ctx.language))
+
+    def answered(self, position: Position, answer: Answer, ctx: Context) -> str:
+        """Render a question with its given answer, for the transcript once it is answered."""
+        return self.templates.render(
+            ctx.language,
+            "answered",
+            requirement=self._requirement(position, ctx.language),
+            question=self.dialogue.question(position).text(ctx.language),
+            answer=self.answer_text(position, answer, ctx.language),
+        )
+
+    def answer_text(self, position: Position, answer: Answer | None, language: str) -> str:
+        """Describe an answer in words: the option's label, and its text where there is one."""
+        if answer is None:
+            return self.templates.label(language, "open")
+        question = self.dialogue.question(position)
+        if question.kind is AnswerKind.MEASURES and answer.value != NONE_PLANNED:
+            return answer.text or ""
+        label = option_label(self.catalogue, question, answer.value)(language)
+        if question.kind is AnswerKind.RATING:
+            step = self.catalogue.step(answer.value)
+            return f"{COLOUR_MARK[step.colour]} {label}" if step else label
+        return f"{label}: {answer.text}" if answer.text else label
+
+    def _question_context(self, effect: fx.Ask, ctx: Context) -> dict[str, object]:
+        lang = ctx.language
+        question = self.dialogue.question(effect.position)
+        key = (effect.position.requirement_id, effect.position.question_key)
+        authorship = ctx.authors.get(key) if effect.existing else None
+        return {
+            "area": self.catalogue.area_of(effect.position.requirement_id).title(lang),
+            "requirement": self._requirement(effect.position, lang),
+            "hint": self.catalogue.requirement(effect.position.requirement_id).hint(lang)
+            if effect.with_hint else None,
+            "question": question.text(lang),
+            "kind": question.kind.value,
+            "follow_up": question.follow_up(lang) if question.follow_up else None,
+            "none_label": question.none(lang) if question.none else None,
+            "asking_follow_up": effect.follow_up,
+            "existing": self.answer_text(effect.position, effect.existing, lang)
+            if effect.existing else None,
+            "existing_text": effect.existing.text if effect.existing else None,
+            "author": self._author(authorship, lang),
+            "answered_at": authorship.at if authorship else None,
+            "p": effect.progress,
+            "bar": progress_bar(effect.progress),
+        }
+
+    def _requirement(self, position: Position, language: str) -> dict[str, str]:
+        requirement = self.catalogue.requirement(position.requirement_id)
+        return {"id": requirement.id, "title": requirement.title(language),
+                "text": requirement.text(language)}
+
+    def _author(self, authorship: Authorship | None, language: str) -> str | None:
+        if authorship is None:
+            return None
+        return authorship.author or self.templates.label(language, "former_member")
+
+    def _ask_keyboard(self, effect: fx.Ask, language: str) -> tuple[tuple[Button, ...], ...]:
+        at = effect.position
+        label = self._labeller(language)
+        if effect.follow_up:
+            keep = [label("keep_text", ev.Keep(at))] if effect.existing and effect.existing.text else []
+            return (*rows(keep, 1), (label("back", ev.Back(at)), label("skip", ev.Skip(at))),
+                    (label("pause", ev.Pause()),))
+        question = self.dialogue.question(at)
+        choices = [Button(self._option_button(at, value, language), ev.Choose(value, at))
+                   for value in effect.options]
+        per_row = 2 if question.kind is AnswerKind.RATING else 3
+        keep = [label("keep", ev.Keep(at))] if effect.existing else []
+        return (
+            *rows(choices[:4], per_row),
+            *rows(choices[4:], 1),
+            *rows(keep, 1),
+            (label("back", ev.Back(at)), label("skip", ev.Skip(at))),
+            (label("hint", ev.Hint(at)), label("overview", ev.Overview()), label("pause", ev.Pause())),
+        )
+
+    def _option_button(self, position: Position, value: str, language: str) -> str:
+        question = self.dialogue.question(position)
+        text = option_label(self.catalogue, question, value)(language)
+        step = self.catalogue.step(value) if question.kind is AnswerKind.RATING else None
+        return f"{COLOUR_MARK[step.colour]} {text}" if step else text
+
+    def _labeller(self, language: str):  # noqa: ANN202 - a small closure
+        return lambda key, event: Button(self.templates.label(language, key), event)
+
+    # -- lists -------------------------------------------------------------------------------
+
+    def overview(self, effect: fx.ShowOverview, ctx: Context) -> View:
+        lang = ctx.language
+        statuses = {item.requirement_id: item for item in effect.items}
+        areas = [
+            {"title": area.title(lang),
+             "requirements": [{"id": r.id, "title": r.title(lang), "answered": statuses[r.id].answered,
+                               "total": statuses[r.id].total} for r in area.requirements]}
+            for area in self.catalogue.areas
+        ]
+        text = self.templates.render(lang, "overview", areas=areas, p=effect.progress,
+                                     bar=progress_bar(effect.progress))
+        jumps = [Button(f"{_status_mark(i.answered, i.total)} {i.requirement_id}",
+                        ev.Jump(i.requirement_id)) for i in effect.items]
+        label = self._labeller(lang)
+        return View(text, (*rows(jumps, 3), (label("resume", ev.Resume()), label("review", ev.Review()))))
+
+    def review(self, effect: fx.ShowReview, ctx: Context) -> list[View]:
+        lang = ctx.language
+        head = self.templates.render(lang, "review_head", p=effect.progress,
+                                     bar=progress_bar(effect.progress), submitted=effect.submitted)
+        blocks = [self._review_block(item, ctx) for item in effect.items]
+        texts = split_blocks(head, blocks, separator="\n")
+        label = self._labeller(lang)
+        complete = effect.progress.answered == effect.progress.total
+        last = [label("submit", ev.Submit())] if complete and not effect.submitted else []
+        if not effect.submitted:
+            last.append(label("resume", ev.Resume()))
+        views = [View(text) for text in texts[:-1]]
+        return [*views, View(texts[-1], rows(last, 2))]
+
+    def _review_block(self, item: fx.ReviewItem, ctx: Context) -> str:
+        position = item.position
+        first = position.question_key == self.catalogue.questions[0].key
+        key = (position.requirement_id, position.question_key)
+        block = self.templates.render(
+            ctx.language,
+            "review_item",
+            requirement=self._requirement(position, ctx.language) if first else None,
+            number=self.dialogue.positions.index(position) % len(self.catalogue.questions) + 1,
+            answer=self.answer_text(position, item.answer, ctx.language) if item.answer else None,
+            complete=item.complete,
+            author=self._author(ctx.authors.get(key), ctx.language) if item.answer else None,
+        )
+        return f"\n{block}" if first else block
+
+    def end(self, effect: fx.EndReached, ctx: Context) -> View:
+        label = self._labeller(ctx.language)
+        open_ids = sorted({req for req, _ in effect.open_questions},
+                          key=[r.id for r in self.catalogue.requirements].index)
+        text = self.templates.render(ctx.language, "end", p=effect.progress, open_ids=open_ids,
+                                     open_count=len(effect.open_questions))
+        if effect.open_questions:
+            keyboard = ((label("resume", ev.Resume()), label("overview", ev.Overview())),)
+        else:
+            keyboard = ((label("review", ev.Review()), label("submit", ev.Submit())),)
+        return View(text, keyboard)
+
+    def submitted(self, step: Step, ctx: Context) -> View:
+        lang = ctx.language
+        summary = [self._area_summary(area.id, step, lang) for area in self.catalogue.areas]
+        return View(self.templates.render(lang, "submitted", areas=summary,
+                                          p=self.dialogue.progress(step.state)))
+
+    def _area_summary(self, area_id: str, step: Step, language: str) -> dict[str, object]:
+        area = next(a for a in self.catalogue.areas if a.id == area_id)
+        first, potential, _ = (q.key for q in self.catalogue.questions)
+        marks = []
+        for requirement in area.requirements:
+            answer = step.state.answers.get((requirement.id, first))
+            scale_step = self.catalogue.step(answer.value) if answer else None
+            marks.append(COLOUR_MARK[scale_step.colour] if scale_step else "⚪")
+        improvable = sum(1 for r in area.requirements
+                         if (a := step.state.answers.get((r.id, potential))) and a.value == YES)
+        return {"title": area.title(language), "marks": "".join(marks), "improvable": improvable}
+
+    def rejected(self, effect: fx.Rejected, ctx: Context) -> View:
+        text = self.templates.render(ctx.language, "rejected", reason=effect.reason.value,
+                                     limit=effect.limit, open_count=len(effect.open_questions))
+        return View(text)
+
+    def _simple(self, name: str, progress: Progress, ctx: Context, events: list[ev.Event]) -> View:
+        keys = {ev.Confirm: "confirm", ev.Cancel: "cancel", ev.Resume: "resume"}
+        label = self._labeller(ctx.language)
+        buttons = tuple(label(keys[type(e)], e) for e in events)
+        text = self.templates.render(ctx.language, name, p=progress, bar=progress_bar(progress))
+        return View(text, (buttons,))
+
+
+def _status_mark(answered: int, total: int) -> str:
+    return "✅" if answered == total else ("◐" if answered else "○")

@@ -1,0 +1,48 @@
+"""Jinja2 templates per language: every sentence the bot says comes from here."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+LANGUAGES = ("de", "en")
+
+
+class Templates:
+    """Render `<language>/<name>.html` with Telegram-safe HTML (autoescaped)."""
+
+    def __init__(self, tz: ZoneInfo, root: Path = TEMPLATE_DIR) -> None:
+        self.tz = tz
+        self._envs = {lang: self._environment(root / lang, lang) for lang in LANGUAGES}
+        self._labels = tomllib.loads((root / "labels.toml").read_text(encoding="utf-8"))
+
+    def _environment(self, folder: Path, language: str) -> jinja2.Environment:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folder),
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        env.filters["when"] = lambda moment: self.when(moment, language)
+        env.filters["date"] = lambda day: day.strftime("%d.%m.%Y" if language == "de" else "%Y-%m-%d")
+        env.globals["label"] = lambda key: self.label(language, key)
+        return env
+
+    def render(self, language: str, name: str, **context: object) -> str:
+        """Render one message; surrounding blank lines are dropped."""
+        env = self._envs[language if language in LANGUAGES else "de"]
+        return env.get_template(f"{name}.html").render(**context).strip()
+
+    def label(self, language: str, key: str) -> str:
+        """Return a short label (a button, a status word)."""
+        return str(self._labels[language if language in LANGUAGES else "de"][key])
+
+    def when(self, moment: datetime, language: str) -> str:
+        local = moment.astimezone(self.tz)
+        return local.strftime("%d.%m.%Y, %H:%M" if language == "de" else "%Y-%m-%d %H:%M")

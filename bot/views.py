@@ -1,0 +1,50 @@
+"""Shell-neutral messages: HTML text plus buttons that carry engine events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dialogues.events import Event
+
+# Telegram allows 4096 characters after entity parsing; raw HTML is never shorter than that,
+# so splitting raw text at this size is always safe.
+MESSAGE_LIMIT = 4096
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    event: Event
+
+
+@dataclass(frozen=True)
+class View:
+    """One message to show; `text` is Telegram HTML."""
+
+    text: str
+    keyboard: tuple[tuple[Button, ...], ...] = ()
+
+
+def rows(buttons: list[Button], per_row: int) -> tuple[tuple[Button, ...], ...]:
+    """Lay buttons out in rows of at most `per_row`."""
+    return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
+
+
+def split_blocks(
+    head: str, blocks: list[str], separator: str = "\n\n", limit: int = MESSAGE_LIMIT
+) -> list[str]:
+    """Join blocks into as few messages as fit the limit, never cutting inside a block.
+
+    Callers keep each block under the limit (answer texts are capped by `max_text_length`).
+    """
+    messages: list[str] = []
+    current = head
+    for block in blocks:
+        candidate = f"{current}{separator}{block}" if current else block
+        if len(candidate) > limit:
+            messages.append(current)
+            candidate = block.lstrip("\n")
+        current = candidate
+    if current:
+        messages.append(current)
+    return messages

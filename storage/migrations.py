@@ -1,0 +1,186 @@
+"""The schema as an append-only list of migrations, each applied once and recorded.
+
+Never edit or reorder a migration that has shipped: add a new `mNNN_...` function instead.
+"""
+
+import sqlite3
+from collections.abc import Awaitable, Callable
+from textwrap import dedent
+
+import aiosqlite
+
+from storage.errors import StorageError
+from storage.sql import fetch_all, fetch_value
+from storage.times import to_text, utc_now
+
+Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
+
+
+async def run_script(conn: aiosqlite.Connection, script: str) -> None:
+    """Execute the statements of script one by one, inside the caller's transaction."""
+    # executescript() would COMMIT first and so break the migration's own transaction.
+    statement = ""
+    for part in script.split(";"):
+        statement += part + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n;"):
+                await conn.execute(statement)
+            statement = ""
+
+
+async def m001_initial(conn: aiosqlite.Connection) -> None:
+    """Create the tables of the whole product."""
+    # STRICT tables refuse values of the wrong type; CHECKs and foreign keys refuse rows the
+    # domain does not allow, so a bug fails loudly instead of storing nonsense.
+    await run_script(conn, dedent(M001_SQL))
+
+
+M001_SQL = """
+    CREATE TABLE institutions (
+        id INTEGER PRIMARY KEY,
+        short TEXT NOT NULL UNIQUE COLLATE NOCASE
+            CHECK (length(short) BETWEEN 1 AND 12 AND short NOT GLOB '*[^A-Za-z0-9]*'),
+        name TEXT NOT NULL CHECK (name <> ''),
+        invite_code TEXT NOT NULL UNIQUE CHECK (invite_code <> ''),
+        created_at TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE members (
+        id INTEGER PRIMARY KEY,
+        -- NULL for a former member: the row stays so that their answers keep an author.
+        telegram_user_id INTEGER UNIQUE,
+        institution_id INTEGER NOT NULL REFERENCES institutions(id),
+        role TEXT NOT NULL DEFAULT 'member' CHECK (role IN ('member', 'coordinator')),
+        first_name TEXT,
+        language TEXT NOT NULL DEFAULT 'de' CHECK (language IN ('de', 'en')),
+        reminders_enabled INTEGER NOT NULL DEFAULT 1 CHECK (reminders_enabled IN (0, 1)),
+        unreachable INTEGER NOT NULL DEFAULT 0 CHECK (unreachable IN (0, 1)),
+        joined_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        -- A former member keeps no name either.
+        CHECK (telegram_user_id IS NOT NULL OR first_name IS NULL)
+    ) STRICT;
+    CREATE INDEX members_by_institution ON members(institution_id);
+
+    CREATE TABLE cycles (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE CHECK (name <> ''),
+        catalogue_id TEXT NOT NULL,
+        catalogue_version TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        -- date(x, '+0 days') moves 02-30 to 03-02 and nulls non-dates, so only real dates pass.
+        deadline TEXT NOT NULL CHECK (date(deadline, '+0 days') IS deadline),
+        closed_at TEXT
+    ) STRICT;
+
+    CREATE TABLE checks (
+        id INTEGER PRIMARY KEY,
+        institution_id INTEGER NOT NULL REFERENCES institutions(id),
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'submitted')),
+        submitted_at TEXT,
+        submitted_by INTEGER REFERENCES members(id),
+        reopened_at TEXT,
+        UNIQUE (institution_id, cycle_id),
+        CHECK (status = 'open' OR submitted_at IS NOT NULL)
+    ) STRICT;
+    CREATE INDEX checks_by_cycle ON checks(cycle_id);
+
+    -- Every revision is a row; the current answer is the latest (highest id) per question.
+    CREATE TABLE answers (
+        id INTEGER PRIMARY KEY,
+        check_id INTEGER NOT NULL REFERENCES checks(id),
+        requirement_id TEXT NOT NULL CHECK (requirement_id <> ''),
+        question_key TEXT NOT NULL
+            CHECK (question_key IN ('fulfilment', 'potential', 'measures')),
+        value TEXT NOT NULL CHECK (value <> ''),
+        text TEXT,
+        author_id INTEGER REFERENCES members(id),
+        catalogue_id TEXT NOT NULL,
+        catalogue_version TEXT NOT NULL,
+        answered_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX answers_by_question ON answers(check_id, requirement_id, question_key, id);
+
+    CREATE TABLE positions (
+        member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+        check_id INTEGER NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
+        requirement_id TEXT NOT NULL CHECK (requirement_id <> ''),
+        question_key TEXT NOT NULL
+            CHECK (question_key IN ('fulfilment', 'potential', 'measures')),
+        phase TEXT NOT NULL CHECK (phase <> ''),
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (member_id, check_id)
+    ) STRICT;
+    CREATE INDEX positions_by_check ON positions(check_id);
+
+    -- Messages that must go out once even if the bot restarts between deciding and sending.
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE CHECK (key <> ''),
+        chat_id INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind <> ''),
+        payload TEXT NOT NULL CHECK (json_valid(payload)),
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        -- NULL once delivered or given up: such a message is never due again.
+        next_attempt_at TEXT,
+        delivered_at TEXT,
+        message_id INTEGER,
+        last_error TEXT,
+        CHECK (delivered_at IS NULL OR message_id IS NOT NULL)
+    ) STRICT;
+    CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (m001_initial,)
+
+CREATE_MIGRATIONS = """
+    CREATE TABLE IF NOT EXISTS _migrations (
+        name TEXT PRIMARY KEY,
+        applied_at TEXT NOT NULL
+    )
+"""
+
+
+async def migrate(conn: aiosqlite.Connection) -> list[str]:
+    """Apply the migrations not yet recorded, each in its own transaction; return their names."""
+    await conn.execute(dedent(CREATE_MIGRATIONS))
+    await _refuse_newer(conn)
+    applied: list[str] = []
+    for migration in MIGRATIONS:
+        if await _apply(conn, migration):
+            applied.append(migration.__name__)
+    return applied
+
+
+async def _apply(conn: aiosqlite.Connection, migration: Migration) -> bool:
+    """Apply one migration unless recorded; return whether it ran."""
+    name = migration.__name__
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Asked under the write lock, so two processes starting at once never both apply it.
+        if await fetch_value(conn, "SELECT 1 FROM _migrations WHERE name = ?", (name,)):
+            await conn.execute("ROLLBACK")
+            return False
+        await migration(conn)
+        await conn.execute(
+            "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, to_text(utc_now()))
+        )
+        await conn.execute("COMMIT")
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+    return True
+
+
+async def _refuse_newer(conn: aiosqlite.Connection) -> None:
+    """Fail if the database was migrated by a newer version of this program."""
+    known = {migration.__name__ for migration in MIGRATIONS}
+    rows = await fetch_all(conn, "SELECT name FROM _migrations ORDER BY name")
+    unknown = [row[0] for row in rows if row[0] not in known]
+    if unknown:
+        raise StorageError(
+            f"the database has migrations this version does not know ({', '.join(unknown)}): "
+            "it was used by a newer version of the bot; run that version or restore a backup"
+        )

@@ -1,0 +1,44 @@
+"""Positions: where each member stands in the dialogue of a check."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Database
+from storage.sql import fetch_one
+from storage.times import to_text, utc_now
+
+
+@dataclass(frozen=True)
+class Position:
+    requirement_id: str
+    question_key: str
+    phase: str  # the dialogue engine's phase, stored by its value
+
+
+async def load_position(db: Database, member_id: int, check_id: int) -> Position | None:
+    """Return the member's saved position in the check, or None."""
+    sql = """
+        SELECT requirement_id, question_key, phase FROM positions
+        WHERE member_id = ? AND check_id = ?
+    """
+    row = await fetch_one(db.conn, sql, (member_id, check_id))
+    if row is None:
+        return None
+    return Position(row["requirement_id"], row["question_key"], row["phase"])
+
+
+async def save_position(
+    db: Database, member_id: int, check_id: int, position: Position, now: datetime | None = None
+) -> None:
+    """Save the member's position in the check, replacing the previous one."""
+    sql = """
+        INSERT INTO positions (member_id, check_id, requirement_id, question_key, phase, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (member_id, check_id) DO UPDATE SET
+            requirement_id = excluded.requirement_id,
+            question_key = excluded.question_key,
+            phase = excluded.phase,
+            updated_at = excluded.updated_at
+    """
+    where = (position.requirement_id, position.question_key, position.phase)
+    await db.writer.execute(sql, (member_id, check_id, *where, to_text(now or utc_now())))
