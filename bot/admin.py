@@ -46,7 +46,10 @@ async def open_round(db: storage.Database, catalogue: Catalogue, name: str,
     async with db.transaction():
         current = await storage.current_cycle(db)
         if current is not None:
-            raise AdminError(f"round {current.name!r} is still open; close it first")
+            raise AdminError(
+                f"round {current.name!r} is still open; close it first with: "
+                f"chancencheck cycle close {current.name!r}"
+            )
         if await storage.cycle_by_name(db, name):
             raise AdminError(f"a round called {name!r} exists already; choose another name")
         return await storage.open_cycle(db, name, catalogue.id, catalogue.version, deadline)

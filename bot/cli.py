@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -13,6 +12,7 @@ from pathlib import Path
 import storage
 from bot import admin
 from bot.config import Config, ConfigError, load_config
+from bot.logs import setup_logging
 from dialogues.catalogue import CatalogueError, load_catalogue
 
 Command = Callable[[argparse.Namespace, Config], Awaitable[int]]
@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "catalogue":  # needs no config
             return _catalogue_check(args.path)
         config = load_config(args.config)
-        _setup_logging(args.log_level or config.logging.level)
+        token = config.telegram.token.get_secret_value() if config.telegram.token else None
+        setup_logging(args.log_level or config.logging.level, token)
         return asyncio.run(args.handler(args, config))
     except (ConfigError, CatalogueError, storage.StorageError, admin.AdminError) as exc:
         print(f"chancencheck: {exc}", file=sys.stderr)
@@ -36,10 +37,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="chancencheck", description="Telegram bot for the ChancenCheckLU self-check."
+        prog="chancencheck", description="Telegram bot for the ChancenCheckLU self-check.",
+        parents=[_common_options(None)],
     )
-    parser.add_argument("--config", type=Path, help="config file (default: $CHANCENCHECK_CONFIG)")
-    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _command(sub, "run", _run, "run the Telegram bot (the offline demo without a token)")
     _command(sub, "demo", _demo, "answer the check in the terminal, offline")
@@ -54,9 +54,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _common_options(default: object) -> argparse.ArgumentParser:
+    """Options allowed before and after the subcommand; after it, they only override."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=default,
+                        help="config file (default: $CHANCENCHECK_CONFIG, else built-in defaults)")
+    common.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        default=default)
+    return common
+
+
 def _command(sub: argparse._SubParsersAction, name: str, handler: Command,  # type: ignore[type-arg]
              help_text: str) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help_text, description=help_text, parents=[_common_options(argparse.SUPPRESS)]
+    )
     parser.set_defaults(handler=handler)
     return parser
 
@@ -77,6 +89,8 @@ def _cycle_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     opening.add_argument("name", help='e.g. "2027"')
     opening.add_argument("--deadline", required=True, type=_date, help="YYYY-MM-DD")
     _command(inner, "list", _cycle_list, "list rounds")
+    closing = _command(inner, "close", _cycle_close, "close an open round")
+    closing.add_argument("name")
 
 
 def _date(text: str) -> date:
@@ -84,12 +98,6 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
-
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
-    # httpx logs every request URL, and those URLs carry the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -180,6 +188,17 @@ async def _cycle_list(args: argparse.Namespace, config: Config) -> int:
         state = f"closed {cycle.closed_at:%Y-%m-%d}" if cycle.closed_at else "open"
         print(f"{cycle.name:<20} deadline {cycle.deadline.isoformat()}  {state}  "
               f"catalogue {cycle.catalogue_id} {cycle.catalogue_version}")
+    return 0
+
+
+async def _cycle_close(args: argparse.Namespace, config: Config) -> int:
+    async with await storage.open_database(config.storage.path) as db:
+        async with db.transaction():
+            cycle = await storage.cycle_by_name(db, args.name)
+            if cycle is None or cycle.closed_at is not None:
+                raise admin.AdminError(f"there is no open round called {args.name!r}")
+            await storage.close_cycle(db, cycle.id)
+    print(f"closed round {args.name}")
     return 0
 
 

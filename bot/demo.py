@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from pathlib import Path
 
 import storage
 from bot import admin
@@ -12,7 +13,7 @@ from bot.commands import dialogue_event
 from bot.config import Config
 from bot.presenter import Context, Presenter
 from bot.templates import Templates
-from bot.terminal import numbered, render
+from bot.terminal import numbered, render, to_text
 from bot.views import Button, View
 from dialogues import events as ev
 from dialogues.catalogue import load_catalogue
@@ -58,18 +59,19 @@ class Demo:
         self.colour = colour
         self.buttons: list[Button] = []
         self.phase = Phase.PAUSED
+        self.submitted = False
 
     async def run(self, read_line: ReadLine) -> None:
         """Greet, resume, and answer lines until the input ends or the member quits."""
         language = self.member.language
-        self.write(self.presenter.templates.render(language, "demo_welcome"))
+        self.write(to_text(self.presenter.templates.render(language, "demo_welcome"), self.colour))
         await self.send(ev.Resume())
         while (line := await read_line("› ")) is not None:
             line = line.strip()
             if line.lower() in QUIT:
                 break
             await self.send(self.event_for(line))
-        if self.phase is not Phase.PAUSED:
+        if self.phase is not Phase.PAUSED and not self.submitted:
             await self.send(ev.Pause())
 
     def event_for(self, line: str) -> ev.Event:
@@ -84,11 +86,9 @@ class Demo:
         """Run one event and print what it shows."""
         turn = await self.checks.handle(self.member, event)
         self.phase = turn.step.state.phase
+        self.submitted = turn.step.state.submitted
         ctx = Context(self.member.language, turn.authors)
-        views = self.presenter.present(turn.step, ctx)
-        if turn.step.rejected is not None and not any(v.keyboard for v in views):
-            views += self.presenter.present(self.checks.dialogue.advance(turn.step.state, ev.Show()), ctx)
-        for view in views:
+        for view in self.presenter.turn(turn.step, ctx):
             self.show(view)
 
     def show(self, view: View) -> None:
@@ -97,12 +97,21 @@ class Demo:
             self.buttons = numbered(view)
 
 
+def demo_database(path: Path) -> Path:
+    """Return the demo's own database file beside the configured one.
+
+    The demo opens a round of its own; in the real database that round would block the
+    coordinators' first round.
+    """
+    return path.with_name(f"{path.stem}-demo{path.suffix}")
+
+
 async def run_demo(config: Config, read_line: ReadLine, write: Write, colour: bool) -> None:
-    """Run the offline demo against the configured database."""
+    """Run the offline demo against its own database file."""
     catalogue = load_catalogue(config.checks.catalogue_path)
     dialogue = Dialogue(catalogue, max_text=config.telegram.max_text_length)
     templates = Templates(config.checks.tz)
-    db = await storage.open_database(config.storage.path)
+    db = await storage.open_database(demo_database(config.storage.path))
     try:
         member = await ensure_demo(db, dialogue, config.checks.language, date.today())
         demo = Demo(Checks(db, dialogue), Presenter(dialogue, templates), member, write, colour)

@@ -53,6 +53,14 @@ class Presenter:
             views.extend(self.effect(effect, step, ctx))
         return views
 
+    def turn(self, step: Step, ctx: Context) -> list[View]:
+        """Render a step; after a rejection, show what is current again so the member can go on."""
+        views = self.present(step, ctx)
+        if step.rejected is None or any(view.keyboard for view in views):
+            return views
+        current = self.dialogue.advance(step.state, ev.Show())
+        return views if current.rejected else views + self.present(current, ctx)
+
     def effect(self, effect: fx.Effect, step: Step, ctx: Context) -> list[View]:
         match effect:
             case fx.Ask():
@@ -79,7 +87,7 @@ class Presenter:
 
     def ask(self, effect: fx.Ask, ctx: Context) -> View:
         text = self.templates.render(ctx.language, "ask", **self._question_context(effect, ctx))
-        return View(text, self._ask_keyboard(effect, ctx.language))
+        return View(text, self._ask_keyboard(effect, ctx.language), asks=effect.position)
 
     def answered(self, position: Position, answer: Answer, ctx: Context) -> str:
         """Render a question with its given answer, for the transcript once it is answered."""
@@ -247,6 +255,8 @@ class Presenter:
     def rejected(self, effect: fx.Rejected, ctx: Context) -> View:
         text = self.templates.render(ctx.language, "rejected", reason=effect.reason.value,
                                      limit=effect.limit, open_count=len(effect.open_questions))
+        if effect.reason is fx.Reason.READ_ONLY:  # the answers can still be read
+            return View(text, ((self._labeller(ctx.language)("review", ev.Review()),),))
         return View(text)
 
     def _simple(self, name: str, progress: Progress, ctx: Context, events: list[ev.Event]) -> View:

@@ -43,6 +43,10 @@ class Templates:
         """Return a short label (a button, a status word)."""
         return str(self._labels[language if language in LANGUAGES else "de"][key])
 
+    def commands(self, language: str) -> dict[str, str]:
+        """Return the command menu's descriptions."""
+        return dict(self._labels[language if language in LANGUAGES else "de"]["commands"])
+
     def when(self, moment: datetime, language: str) -> str:
         local = moment.astimezone(self.tz)
         return local.strftime("%d.%m.%Y, %H:%M" if language == "de" else "%Y-%m-%d %H:%M")

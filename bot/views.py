@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dialogues.events import Event
+from dialogues.model import Position
 
 # Telegram allows 4096 characters after entity parsing; raw HTML is never shorter than that,
 # so splitting raw text at this size is always safe.
@@ -23,6 +24,7 @@ class View:
 
     text: str
     keyboard: tuple[tuple[Button, ...], ...] = ()
+    asks: Position | None = None  # the question this message asks, if it asks one
 
 
 def rows(buttons: list[Button], per_row: int) -> tuple[tuple[Button, ...], ...]:

@@ -40,9 +40,19 @@ from storage.members import (
 )
 from storage.migrations import migrate
 from storage.outbox import OutboxMessage, due, enqueue, mark_delivered, mark_failed
-from storage.positions import Position, load_position, save_position
+from storage.positions import (
+    ActiveMessage,
+    Position,
+    load_active_message,
+    load_position,
+    save_active_message,
+    save_position,
+)
 
 __all__ = [
+    "ActiveMessage",
+    "load_active_message",
+    "save_active_message",
     "Check",
     "Cycle",
     "Database",

@@ -114,6 +114,14 @@ M001_SQL = """
     ) STRICT;
     CREATE INDEX positions_by_check ON positions(check_id);
 
+    -- The one bot message per member that still has buttons; the next message with buttons
+    -- replaces them, so that an old button cannot be pressed by mistake.
+    CREATE TABLE active_messages (
+        member_id INTEGER PRIMARY KEY REFERENCES members(id) ON DELETE CASCADE,
+        message_id INTEGER NOT NULL,
+        asks TEXT  -- the question it shows ("K1.fulfilment"), NULL for other messages
+    ) STRICT;
+
     -- Messages that must go out once even if the bot restarts between deciding and sending.
     CREATE TABLE outbox (
         id INTEGER PRIMARY KEY,

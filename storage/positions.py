@@ -42,3 +42,28 @@ async def save_position(
     """
     where = (position.requirement_id, position.question_key, position.phase)
     await db.writer.execute(sql, (member_id, check_id, *where, to_text(now or utc_now())))
+
+
+@dataclass(frozen=True)
+class ActiveMessage:
+    message_id: int
+    asks: str | None  # "requirement_id.question_key" of the question it shows, if any
+
+
+async def load_active_message(db: Database, member_id: int) -> ActiveMessage | None:
+    """Return the member's message that still shows buttons, or None."""
+    sql = "SELECT message_id, asks FROM active_messages WHERE member_id = ?"
+    row = await fetch_one(db.conn, sql, (member_id,))
+    return None if row is None else ActiveMessage(row["message_id"], row["asks"])
+
+
+async def save_active_message(db: Database, member_id: int, message: ActiveMessage | None) -> None:
+    """Remember the member's message with buttons; None when no message has any."""
+    if message is None:
+        await db.writer.execute("DELETE FROM active_messages WHERE member_id = ?", (member_id,))
+        return
+    sql = """
+        INSERT INTO active_messages (member_id, message_id, asks) VALUES (?, ?, ?)
+        ON CONFLICT (member_id) DO UPDATE SET message_id = excluded.message_id, asks = excluded.asks
+    """
+    await db.writer.execute(sql, (member_id, message.message_id, message.asks))

@@ -332,3 +332,22 @@ async def test_mark_failed_retries_later_or_gives_up(db: Database) -> None:
         given_up = await mark_failed(db, queued.id, "Forbidden: bot was blocked", None)
     assert given_up.next_attempt_at is None and given_up.attempts == 2
     assert await due(db, NOW + timedelta(days=365)) == []
+
+
+async def test_active_message_round_trip(tmp_path) -> None:  # noqa: ANN001
+    """Remember, replace and forget the one message with buttons per member."""
+    from storage import ActiveMessage, load_active_message, save_active_message
+    from storage.db import open_database
+    from storage.institutions import add_institution
+    from storage.members import join_institution
+
+    async with await open_database(tmp_path / "a.sqlite3") as db:
+        async with db.transaction():
+            inst = await add_institution(db, "ABH", "Ausländerbehörde", "code-1")
+            member = await join_institution(db, 7, inst.id, "Anna", "de")
+            await save_active_message(db, member.id, ActiveMessage(10, "K1.fulfilment"))
+            await save_active_message(db, member.id, ActiveMessage(11, None))
+        assert await load_active_message(db, member.id) == ActiveMessage(11, None)
+        async with db.transaction():
+            await save_active_message(db, member.id, None)
+        assert await load_active_message(db, member.id) is None

@@ -1,0 +1,92 @@
+"""Build the python-telegram-bot Application from config, and run it with long polling."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime
+
+from telegram import Bot, BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+
+from bot.checks import utc_now
+from bot.commands import MENU
+from bot.config import Config
+from bot.handlers import register
+from bot.services import SERVICES, Services, open_services
+from bot.templates import LANGUAGES
+
+log = logging.getLogger(__name__)
+POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news
+
+
+def build_application(config: Config, clock: Callable[[], datetime] = utc_now) -> Application:  # type: ignore[type-arg]
+    """Create the Application; the database and catalogue open in post_init."""
+    assert config.telegram.token is not None, "build_application needs a token"
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        services = await open_services(config, clock)
+        app.bot_data[SERVICES] = services
+        await set_commands(app.bot, services)
+
+    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        services: Services | None = app.bot_data.pop(SERVICES, None)
+        if services is not None:
+            await services.db.close()
+
+    app = (
+        ApplicationBuilder()
+        .token(config.telegram.token.get_secret_value())
+        .base_url(config.telegram.base_url)
+        .base_file_url(config.telegram.base_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.checks.tz))
+        .rate_limiter(AIORateLimiter())
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    register(app)
+    return app
+
+
+async def set_commands(bot: Bot, services: Services) -> None:
+    """Register the command menu in German (the default) and English."""
+    for language in (None, *LANGUAGES):
+        texts = services.templates.commands(language or services.config.checks.language)
+        commands = [BotCommand(name, texts[name]) for name in MENU]
+        await bot.set_my_commands(commands, language_code=language)
+
+
+async def serve(app: Application, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
+    """Poll for updates until `stop` is set, then finish the updates in flight and shut down."""
+    async with app:  # initialize … shutdown, with post_init and post_shutdown
+        assert app.updater is not None
+        await app.updater.start_polling(
+            timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+        )
+        await app.start()
+        log.info("bot @%s is running", app.bot.username)
+        await stop.wait()
+        await app.updater.stop()
+        await app.stop()
+
+
+async def run_polling(config: Config) -> None:
+    """Run the bot until Ctrl-C or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await serve(build_application(config), stop)
+    log.info("bot stopped")
+
+
+async def fetch_username(config: Config) -> str:
+    """Ask Telegram for the bot's username."""
+    assert config.telegram.token is not None
+    bot = Bot(config.telegram.token.get_secret_value(), base_url=config.telegram.base_url)
+    async with bot:
+        return bot.username

@@ -1,0 +1,119 @@
+"""The member's conversation: buttons, typed answers and dialogue commands become engine events."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+import storage
+from bot.callbacks import decode
+from bot.checks import CatalogueMismatch, NoOpenRound, Turn
+from bot.commands import dialogue_event
+from bot.presenter import Context
+from bot.services import Services, services
+from bot.telegram_out import position_key, retire, show
+from dialogues import effects as fx
+from dialogues import events as ev
+
+log = logging.getLogger(__name__)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer the button press, then run the event it carries."""
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    s = services(context)
+    member = await storage.member_by_user(s.db, query.from_user.id)
+    language = s.language_for(query.from_user, member)
+    event = decode(query.data or "")
+    if member is None:
+        await query.answer(s.templates.render(language, "callback_not_member"), show_alert=True)
+        return
+    if event is None:  # data we never sent: forged, or from a far older version of the bot
+        await query.answer(s.templates.render(language, "callback_stale"))
+        await converse(context, member, ev.Show(), pressed=query.message.message_id)
+        return
+    turn = await converse(context, member, event, pressed=query.message.message_id)
+    stale = turn is not None and _rejected_as(turn, fx.Reason.STALE)
+    await query.answer(s.templates.render(language, "callback_stale") if stale else None)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Take typed text as an answer (or as an option written out)."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    member = await member_or_hint(update, context)
+    if member is not None:
+        await converse(context, member, ev.Type(message.text))
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Run a dialogue command such as /weiter, /zurueck or /uebersicht."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    name = message.text.split()[0][1:].split("@")[0]
+    event = dialogue_event(name)
+    member = await member_or_hint(update, context)
+    if member is not None and event is not None:
+        await converse(context, member, event)
+
+
+async def member_or_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> storage.Member | None:
+    """Return the sender's membership, or tell them how to join and return None."""
+    s = services(context)
+    user = update.effective_user
+    assert user is not None and update.effective_chat is not None
+    member = await storage.member_by_user(s.db, user.id)
+    if member is None:
+        text = s.templates.render(s.language_for(user), "not_member")
+        await context.bot.send_message(update.effective_chat.id, text)
+    return member
+
+
+async def converse(context: ContextTypes.DEFAULT_TYPE, member: storage.Member, event: ev.Event,
+                   pressed: int | None = None) -> Turn | None:
+    """Run one event, commit it, retire the old buttons and show what follows."""
+    s = services(context)
+    chat_id = member.telegram_user_id
+    assert chat_id is not None
+    try:
+        turn = await s.checks.handle(member, event)
+    except (NoOpenRound, CatalogueMismatch) as exc:
+        await _explain_no_round(context, s, member, exc)
+        return None
+    ctx = Context(member.language, turn.authors)
+    active = await storage.load_active_message(s.db, member.id)
+    if pressed is not None and (active is None or active.message_id != pressed):
+        # Buttons on a message other than the active one are left over: take them off too.
+        await retire(context.bot, chat_id, storage.ActiveMessage(pressed, None), None)
+    await show(context.bot, s.db, member, s.presenter.turn(turn.step, ctx),
+               _transcript(s, turn, active, ctx))
+    return turn
+
+
+def _transcript(s: Services, turn: Turn, active: storage.ActiveMessage | None,
+                ctx: Context) -> str | None:
+    """Return the answered question's text for the message that asked it, if it did."""
+    if active is None or active.asks is None:
+        return None
+    for record in reversed(turn.step.records):
+        if position_key(record.position) == active.asks:
+            return s.presenter.answered(record.position, record.answer, ctx)
+    return None
+
+
+def _rejected_as(turn: Turn, reason: fx.Reason) -> bool:
+    rejected = turn.step.rejected
+    return rejected is not None and rejected.reason is reason
+
+
+async def _explain_no_round(context: ContextTypes.DEFAULT_TYPE, s: Services,
+                            member: storage.Member, exc: Exception) -> None:
+    if isinstance(exc, CatalogueMismatch):
+        log.error("cannot run the check: %s", exc)
+    assert member.telegram_user_id is not None
+    await context.bot.send_message(
+        member.telegram_user_id, s.templates.render(member.language, "no_round")
+    )

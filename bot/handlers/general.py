@@ -1,0 +1,70 @@
+"""Help, language, and everything that is not part of the dialogue: bad input, groups, edits."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+import storage
+from bot.handlers.dialogue import converse
+from bot.services import services
+from dialogues import events as ev
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explain what the bot does and list the commands."""
+    await _reply(update, context, "help")
+
+
+async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Switch the member's language between German and English and show the question again."""
+    s = services(context)
+    user = update.effective_user
+    assert user is not None
+    member = await storage.member_by_user(s.db, user.id)
+    if member is None:
+        await _reply(update, context, "not_member")
+        return
+    async with s.db.transaction():
+        member = await storage.set_language(s.db, member.id, "en" if member.language == "de" else "de")
+    await context.bot.send_message(user.id, s.templates.render(member.language, "language_set"))
+    await converse(context, member, ev.Show())
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say that the command is unknown and point to /hilfe."""
+    await _reply(update, context, "unknown_command")
+
+
+async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer stickers, photos, voice notes and files with a hint; store nothing."""
+    await _reply(update, context, "not_text")
+
+
+async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explain that edits are not applied, since the answer was already stored."""
+    await _reply(update, context, "edited")
+
+
+async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Point to the private chat; nothing said in a group is stored."""
+    await _reply(update, context, "private_only", bot=context.bot.username)
+
+
+async def on_added(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Introduce the bot when it is added to a group."""
+    message = update.effective_message
+    if message and any(m.id == context.bot.id for m in message.new_chat_members or ()):
+        await _reply(update, context, "private_only", bot=context.bot.username)
+
+
+async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, template: str,
+                 **extra: object) -> None:
+    s = services(context)
+    user = update.effective_user
+    chat = update.effective_chat
+    if chat is None:
+        return
+    member = await storage.member_by_user(s.db, user.id) if user else None
+    text = s.templates.render(s.language_for(user, member), template, **extra)
+    await context.bot.send_message(chat.id, text)

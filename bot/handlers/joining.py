@@ -1,0 +1,48 @@
+"""Joining an institution through its invite link (/start <code>)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+import storage
+from bot.services import services
+from bot.telegram_out import show
+from bot.views import Button, View
+from dialogues import events as ev
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Join with an invite code, or explain where the invite link comes from."""
+    s = services(context)
+    user = update.effective_user
+    assert user is not None
+    member = await storage.member_by_user(s.db, user.id)
+    language = s.language_for(user, member)
+    if not context.args:
+        if member is None:
+            await context.bot.send_message(user.id, s.templates.render(language, "start_no_code"))
+        else:
+            await welcome(context, member, joined=False)
+        return
+    institution = await storage.institution_by_code(s.db, context.args[0])
+    if institution is None:
+        await context.bot.send_message(user.id, s.templates.render(language, "invite_invalid"))
+        return
+    async with s.db.transaction():
+        member = await storage.join_institution(
+            s.db, user.id, institution.id, user.first_name, language, s.clock()
+        )
+    await welcome(context, member, joined=True)
+
+
+async def welcome(context: ContextTypes.DEFAULT_TYPE, member: storage.Member, joined: bool) -> None:
+    """Greet with the institution, the round and its deadline, and offer to begin."""
+    s = services(context)
+    institution = await storage.institution_by_id(s.db, member.institution_id)
+    cycle = await storage.current_cycle(s.db)
+    text = s.templates.render(member.language, "welcome", joined=joined, institution=institution,
+                              cycle=cycle, name=member.first_name)
+    label = s.templates.label(member.language, "start" if joined else "resume")
+    keyboard = ((Button(label, ev.Resume()),),) if cycle else ()
+    await show(context.bot, s.db, member, [View(text, keyboard)])

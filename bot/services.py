@@ -1,0 +1,52 @@
+"""What every handler needs, opened once in post_init and closed in post_shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from telegram import User
+from telegram.ext import ContextTypes
+
+import storage
+from bot.checks import Checks, utc_now
+from bot.config import Config
+from bot.presenter import Presenter
+from bot.templates import LANGUAGES, Templates
+from dialogues.catalogue import load_catalogue
+from dialogues.engine import Dialogue
+
+SERVICES = "services"
+
+
+@dataclass
+class Services:
+    config: Config
+    db: storage.Database
+    dialogue: Dialogue
+    templates: Templates
+    presenter: Presenter
+    checks: Checks
+    clock: Callable[[], datetime]
+
+    def language_for(self, user: User | None, member: storage.Member | None = None) -> str:
+        """Return the member's language, else the user's Telegram language if we speak it."""
+        if member is not None:
+            return member.language
+        code = (user.language_code or "")[:2] if user else ""
+        return code if code in LANGUAGES else self.config.checks.language
+
+
+async def open_services(config: Config, clock: Callable[[], datetime] = utc_now) -> Services:
+    """Load the catalogue and templates and open the database."""
+    catalogue = load_catalogue(config.checks.catalogue_path)
+    dialogue = Dialogue(catalogue, max_text=config.telegram.max_text_length)
+    templates = Templates(config.checks.tz)
+    db = await storage.open_database(config.storage.path)
+    return Services(config, db, dialogue, templates, Presenter(dialogue, templates),
+                    Checks(db, dialogue, clock), clock)
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data[SERVICES]  # type: ignore[no-any-return]

@@ -1,0 +1,68 @@
+"""Views to Bot API calls, keeping exactly one message with buttons per member."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest
+
+import storage
+from bot.callbacks import encode
+from bot.views import View
+from dialogues.model import Position
+
+log = logging.getLogger(__name__)
+
+
+def markup(view: View) -> InlineKeyboardMarkup | None:
+    if not view.keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=encode(b.event)) for b in row]
+         for row in view.keyboard]
+    )
+
+
+async def send_views(bot: Bot, chat_id: int, views: list[View]) -> Message | None:
+    """Send views in order; return the last message that has buttons."""
+    with_buttons = None
+    for view in views:
+        message = await bot.send_message(chat_id, view.text, reply_markup=markup(view))
+        if view.keyboard:
+            with_buttons = message
+    return with_buttons
+
+
+async def retire(bot: Bot, chat_id: int, active: storage.ActiveMessage | None,
+                 transcript: str | None) -> None:
+    """Take the buttons off the previous message, showing the given answer where there is one."""
+    if active is None:
+        return
+    try:
+        if transcript is not None:
+            await bot.edit_message_text(transcript, chat_id, active.message_id, reply_markup=None)
+        else:
+            await bot.edit_message_reply_markup(chat_id, active.message_id, reply_markup=None)
+    except BadRequest as exc:
+        # Deleted by the user, too old to edit, or unchanged: the buttons are gone either way.
+        log.info("could not retire message %s: %s", active.message_id, exc.message)
+
+
+async def show(bot: Bot, db: storage.Database, member: storage.Member, views: list[View],
+               transcript: str | None = None) -> None:
+    """Retire the member's previous buttons, send the views and remember the new buttons."""
+    chat_id = member.telegram_user_id
+    assert chat_id is not None
+    active = await storage.load_active_message(db, member.id)
+    await retire(bot, chat_id, active, transcript if active and active.asks else None)
+    shown = await send_views(bot, chat_id, views)
+    asks = next((v.asks for v in reversed(views) if v.keyboard), None)
+    saved = storage.ActiveMessage(shown.message_id, position_key(asks)) if shown else None
+    async with db.transaction():
+        await storage.save_active_message(db, member.id, saved)
+
+
+def position_key(position: Position | None) -> str | None:
+    """Name a question as stored with the active message: "K1.fulfilment"."""
+    return f"{position.requirement_id}.{position.question_key}" if position else None
