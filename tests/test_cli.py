@@ -359,4 +359,4 @@ def test_run_without_token_starts_the_demo(tmp_path: Path) -> None:
     assert "Offline-Demo" in result.stdout
     assert "token" in result.stderr.lower()
     assert "Traceback" not in result.stderr
-    assert (tmp_path / "cli.sqlite3").exists()
+    assert (tmp_path / "cli-demo.sqlite3").exists()  # the demo keeps its own database
