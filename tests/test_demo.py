@@ -344,10 +344,10 @@ def test_second_run_is_read_only(walked: tuple[Path, Terminal, Walker], tmp_path
     rows_before = answer_rows(config)
     read_only = message("read_only")
 
-    terminal = play(config, ["1", "/zurueck", "Ein neuer Text", "/uebersicht", "/pruefen"])
+    terminal = play(config, ["7", "/zurueck", "Ein neuer Text", "/uebersicht", "/pruefen"])
 
     assert read_only in terminal.screens[0].text  # at start, instead of a question
-    for screen in terminal.screens[1:4]:  # a button number, a command, a text: all refused
+    for screen in terminal.screens[1:4]:  # a number, a command, a text: all refused
         assert read_only in screen.text
     assert f"{REQUIREMENTS[0].id} {REQUIREMENTS[0].title.de}" in terminal.screens[4].text
     assert description(REQUIREMENTS[0].id) in terminal.screens[5].text  # reading still works
@@ -362,9 +362,10 @@ def test_second_run_says_read_only_once(
     source, _, _ = walked
     config = write_config(tmp_path)
     shutil.copy(db_path(source), db_path(config))
-    terminal = play(config, ["1"])
+    terminal = play(config, ["/weiter", "1"])
     assert terminal.screens[0].text.count(message("read_only")) == 1
     assert terminal.screens[1].text.count(message("read_only")) == 1
+    assert "nur lesbar" in terminal.screens[2].text  # its one button shows all answers
 
 
 # -- resume, back, skip, overview ---------------------------------------------------------------
