@@ -60,18 +60,27 @@ async def set_commands(bot: Bot, services: Services) -> None:
         await bot.set_my_commands(commands, language_code=language)
 
 
-async def serve(app: Application, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
-    """Poll for updates until `stop` is set, then finish the updates in flight and shut down."""
-    async with app:  # initialize … shutdown, with post_init and post_shutdown
+async def serve(app: Application, stop: asyncio.Event,  # type: ignore[type-arg]
+                poll_timeout: int = POLL_TIMEOUT) -> None:
+    """Poll until `stop` is set, then finish the updates in flight and shut down.
+
+    The steps and hooks are those of PTB's run_polling, which we cannot use: it owns the event
+    loop, and the CLI and the tests run their own.
+    """
+    async with app:  # initialize … shutdown
         assert app.updater is not None
-        await app.updater.start_polling(
-            timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
-        )
+        if app.post_init:
+            await app.post_init(app)
+        await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
         await app.start()
         log.info("bot @%s is running", app.bot.username)
-        await stop.wait()
-        await app.updater.stop()
-        await app.stop()
+        try:
+            await stop.wait()
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    if app.post_shutdown:
+        await app.post_shutdown(app)
 
 
 async def run_polling(config: Config) -> None:

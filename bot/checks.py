@@ -79,7 +79,7 @@ class Checks:
         return cycle
 
     async def _state(self, member: storage.Member, check: storage.Check,
-                     stored: dict[Key, storage.StoredAnswer]):  # noqa: ANN202
+                     stored: dict[Key, storage.StoredAnswer]):
         saved = await storage.load_position(self.db, member.id, check.id)
         answers = {key: Answer(a.value, a.text) for key, a in stored.items()}
         position = DialoguePosition(saved.requirement_id, saved.question_key) if saved else None

@@ -192,12 +192,11 @@ async def _cycle_list(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _cycle_close(args: argparse.Namespace, config: Config) -> int:
-    async with await storage.open_database(config.storage.path) as db:
-        async with db.transaction():
-            cycle = await storage.cycle_by_name(db, args.name)
-            if cycle is None or cycle.closed_at is not None:
-                raise admin.AdminError(f"there is no open round called {args.name!r}")
-            await storage.close_cycle(db, cycle.id)
+    async with await storage.open_database(config.storage.path) as db, db.transaction():
+        cycle = await storage.cycle_by_name(db, args.name)
+        if cycle is None or cycle.closed_at is not None:
+            raise admin.AdminError(f"there is no open round called {args.name!r}")
+        await storage.close_cycle(db, cycle.id)
     print(f"closed round {args.name}")
     return 0
 

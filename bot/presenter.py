@@ -172,7 +172,7 @@ class Presenter:
         step = self.catalogue.step(value) if question.kind is AnswerKind.RATING else None
         return f"{COLOUR_MARK[step.colour]} {text}" if step else text
 
-    def _labeller(self, language: str):  # noqa: ANN202 - a small closure
+    def _labeller(self, language: str):
         return lambda key, event: Button(self.templates.label(language, key), event)
 
     # -- lists -------------------------------------------------------------------------------

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest
+from telegram.warnings import PTBUserWarning
 
 import storage
 from bot.callbacks import encode
@@ -43,10 +45,23 @@ async def retire(bot: Bot, chat_id: int, active: storage.ActiveMessage | None,
         if transcript is not None:
             await bot.edit_message_text(transcript, chat_id, active.message_id, reply_markup=None)
         else:
-            await bot.edit_message_reply_markup(chat_id, active.message_id, reply_markup=None)
+            await _remove_keyboard(bot, chat_id, active.message_id)
     except BadRequest as exc:
         # Deleted by the user, too old to edit, or unchanged: the buttons are gone either way.
         log.info("could not retire message %s: %s", active.message_id, exc.message)
+
+
+async def _remove_keyboard(bot: Bot, chat_id: int, message_id: int) -> None:
+    """Remove a message's inline keyboard.
+
+    Not bot.edit_message_reply_markup: with Defaults(parse_mode=…) PTB 22 also sends a
+    parse_mode field, which editMessageReplyMarkup does not have.
+    """
+    with warnings.catch_warnings():  # PTB asks to prefer its method, which is the problem here
+        warnings.simplefilter("ignore", PTBUserWarning)
+        await bot.do_api_request(
+            "editMessageReplyMarkup", api_kwargs={"chat_id": chat_id, "message_id": message_id}
+        )
 
 
 async def show(bot: Bot, db: storage.Database, member: storage.Member, views: list[View],

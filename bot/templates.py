@@ -34,7 +34,7 @@ class Templates:
         env.globals["label"] = lambda key: self.label(language, key)
         return env
 
-    def render(self, language: str, name: str, **context: object) -> str:
+    def render(self, language: str, name: str, /, **context: object) -> str:
         """Render one message; surrounding blank lines are dropped."""
         env = self._envs[language if language in LANGUAGES else "de"]
         return env.get_template(f"{name}.html").render(**context).strip()

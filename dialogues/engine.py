@@ -9,7 +9,17 @@ from typing import Any
 from dialogues import effects as fx
 from dialogues import events as ev
 from dialogues.catalogue import AnswerKind, Catalogue, Question
-from dialogues.model import NONE_PLANNED, PLANNED, YES, Answer, Key, Phase, Position, Progress, State
+from dialogues.model import (
+    NONE_PLANNED,
+    PLANNED,
+    YES,
+    Answer,
+    Key,
+    Phase,
+    Position,
+    Progress,
+    State,
+)
 from dialogues.options import match_option, options_for
 
 DEFAULT_MAX_TEXT = 2000

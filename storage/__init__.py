@@ -51,8 +51,6 @@ from storage.positions import (
 
 __all__ = [
     "ActiveMessage",
-    "load_active_message",
-    "save_active_message",
     "Check",
     "Cycle",
     "Database",
@@ -82,6 +80,7 @@ __all__ = [
     "last_activity",
     "list_cycles",
     "list_institutions",
+    "load_active_message",
     "load_position",
     "mark_delivered",
     "mark_failed",
@@ -94,6 +93,7 @@ __all__ = [
     "record_answer",
     "reopen_check",
     "revisions",
+    "save_active_message",
     "save_position",
     "set_language",
     "set_reminders",

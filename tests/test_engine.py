@@ -44,7 +44,7 @@ def walk_all(dialogue: Dialogue) -> State:
     return state
 
 
-def the(effect_type: type, step: Step):  # noqa: ANN202 - returns the effect's own type
+def the(effect_type: type, step: Step):
     found = [e for e in step.effects if isinstance(e, effect_type)]
     assert len(found) == 1, step.effects
     return found[0]

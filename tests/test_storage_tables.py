@@ -334,7 +334,7 @@ async def test_mark_failed_retries_later_or_gives_up(db: Database) -> None:
     assert await due(db, NOW + timedelta(days=365)) == []
 
 
-async def test_active_message_round_trip(tmp_path) -> None:  # noqa: ANN001
+async def test_active_message_round_trip(tmp_path) -> None:
     """Remember, replace and forget the one message with buttons per member."""
     from storage import ActiveMessage, load_active_message, save_active_message
     from storage.db import open_database
