@@ -15,7 +15,9 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from bot.checks import utc_now
 from bot.commands import MENU
 from bot.config import Config
+from bot.courier import COURIER, FLUSH_INTERVAL, Courier, deliver_outbox
 from bot.handlers import register
+from bot.reminders import schedule as schedule_reminders
 from bot.services import SERVICES, Services, open_services
 from bot.templates import LANGUAGES
 
@@ -30,7 +32,12 @@ def build_application(config: Config, clock: Callable[[], datetime] = utc_now) -
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         services = await open_services(config, clock)
         app.bot_data[SERVICES] = services
+        app.bot_data[COURIER] = Courier(services)
         await set_commands(app.bot, services)
+        assert app.job_queue is not None
+        # Delivers what a crash left in the outbox at once, then retries every few seconds.
+        app.job_queue.run_repeating(deliver_outbox, FLUSH_INTERVAL, first=0)
+        schedule_reminders(app)  # the reminder sweep: every minute, from the database
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
         services: Services | None = app.bot_data.pop(SERVICES, None)

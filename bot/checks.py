@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -45,14 +45,20 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+OnSubmitted = Callable[[storage.Database, storage.Check, storage.Member, datetime], Awaitable[None]]
+
+
 class Checks:
     """Run members' events against their institution's check in the current round."""
 
     def __init__(self, db: storage.Database, dialogue: Dialogue,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now,
+                 on_submitted: OnSubmitted | None = None) -> None:
         self.db = db
         self.dialogue = dialogue
         self.clock = clock
+        # Runs inside the submission's transaction, so that the digest is queued atomically.
+        self.on_submitted = on_submitted
 
     async def handle(self, member: storage.Member, event: Event) -> Turn:
         """Apply an event and commit what it changed before anything is shown."""
@@ -96,7 +102,9 @@ class Checks:
                 cycle.catalogue_id, cycle.catalogue_version, now,
             )
         if any(isinstance(e, fx.Submitted) for e in step.effects):
-            await storage.submit_check(self.db, check.id, member.id, now)
+            submitted = await storage.submit_check(self.db, check.id, member.id, now)
+            if self.on_submitted is not None:
+                await self.on_submitted(self.db, submitted, member, now)
         if any(isinstance(e, fx.Reopened) for e in step.effects):
             await storage.reopen_check(self.db, check.id, now)
         position = step.state.position

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import storage
@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("path", type=Path)
     _institution_commands(sub)
     _cycle_commands(sub)
+    _report_commands(sub)
     return parser
 
 
@@ -82,6 +83,15 @@ def _institution_commands(sub: argparse._SubParsersAction) -> None:  # type: ign
     _command(inner, "list", _institution_list, "list institutions")
 
 
+def _report_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    report = _command(sub, "report", _report, "write one institution's full report (HTML)")
+    report.add_argument("short", help="the institution's short name, e.g. ABH")
+    report.add_argument("--out", type=Path, help="file to write (default: named after it)")
+    export = _command(sub, "export", _export, "write all answers of the current round")
+    export.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    export.add_argument("--out", type=Path, required=True, help="file to write")
+
+
 def _cycle_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     group = sub.add_parser("cycle", help="assessment rounds")
     inner = group.add_subparsers(dest="cycle", required=True)
@@ -91,6 +101,9 @@ def _cycle_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _command(inner, "list", _cycle_list, "list rounds")
     closing = _command(inner, "close", _cycle_close, "close an open round")
     closing.add_argument("name")
+    moving = _command(inner, "deadline", _cycle_deadline,
+                      "move the open round's deadline; the running bot tells the members")
+    moving.add_argument("deadline", type=_date, help="the new deadline, YYYY-MM-DD")
 
 
 def _date(text: str) -> date:
@@ -199,6 +212,69 @@ async def _cycle_close(args: argparse.Namespace, config: Config) -> int:
         await storage.close_cycle(db, cycle.id)
     print(f"closed round {args.name}")
     return 0
+
+
+async def _cycle_deadline(args: argparse.Namespace, config: Config) -> int:
+    from bot.reminders_deadline import deadline_problem, move_deadline
+
+    now = datetime.now(UTC)
+    async with await storage.open_database(config.storage.path) as db:
+        cycle = await storage.current_cycle(db)
+        if cycle is None:
+            raise admin.AdminError('no round is open; open one with: chancencheck cycle open '
+                                   '"2027" --deadline YYYY-MM-DD')
+        problem = deadline_problem(cycle, args.deadline, now.astimezone(config.checks.tz).date())
+        if problem:
+            why = "has passed" if problem == "past" else "is the deadline already"
+            raise admin.AdminError(f"{args.deadline.isoformat()} {why}; choose another date")
+        move = await move_deadline(db, cycle, args.deadline, None, now)
+    print(f"moved the deadline of round {cycle.name} from {cycle.deadline.isoformat()} to "
+          f"{args.deadline.isoformat()}; the running bot tells {move.told} members of "
+          f"{move.institutions} institutions that have not submitted")
+    return 0
+
+
+async def _report(args: argparse.Namespace, config: Config) -> int:
+    from bot import reports
+    from bot.courier import file_stem
+    from bot.templates import Templates
+
+    catalogue = load_catalogue(config.checks.catalogue_path)
+    async with await storage.open_database(config.storage.path) as db:
+        cycle, institution = await _round_and_institution(db, args.short)
+        report = await reports.load_check_report(db, institution.id, cycle.id)
+    html = reports.report_html(report, catalogue, Templates(config.checks.tz),
+                               config.checks.language)
+    out = args.out or Path(f"{file_stem(report)}.html")
+    out.write_bytes(html)
+    print(f"wrote {out}")
+    return 0
+
+
+async def _export(args: argparse.Namespace, config: Config) -> int:
+    from bot import reports
+
+    catalogue = load_catalogue(config.checks.catalogue_path)
+    async with await storage.open_database(config.storage.path) as db:
+        cycle = await storage.current_cycle(db)
+        if cycle is None:
+            raise admin.AdminError("no round is open; nothing to export")
+        round_reports = await reports.load_round_reports(db, cycle.id)
+    write = reports.export_xlsx if args.format == "xlsx" else reports.export_csv
+    args.out.write_bytes(write(round_reports, catalogue, config.checks.language, config.checks.tz))
+    print(f"wrote {args.out} ({len(round_reports)} institutions, round {cycle.name})")
+    return 0
+
+
+async def _round_and_institution(db: storage.Database,
+                                 short: str) -> tuple[storage.Cycle, storage.Institution]:
+    cycle = await storage.current_cycle(db)
+    if cycle is None:
+        raise admin.AdminError("no round is open; open one with: chancencheck cycle open")
+    institution = await storage.institution_by_short(db, short)
+    if institution is None:
+        raise admin.AdminError(f"there is no institution {short!r}; see: chancencheck institution list")
+    return cycle, institution
 
 
 async def _bot_username(config: Config) -> str | None:

@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 import storage
 from bot.checks import Checks, utc_now
 from bot.config import Config
+from bot.digest import Digests
 from bot.presenter import Presenter
 from bot.templates import LANGUAGES, Templates
 from dialogues.catalogue import load_catalogue
@@ -44,8 +45,10 @@ async def open_services(config: Config, clock: Callable[[], datetime] = utc_now)
     dialogue = Dialogue(catalogue, max_text=config.telegram.max_text_length)
     templates = Templates(config.checks.tz)
     db = await storage.open_database(config.storage.path)
-    return Services(config, db, dialogue, templates, Presenter(dialogue, templates),
-                    Checks(db, dialogue, clock), clock)
+    presenter = Presenter(dialogue, templates)
+    digests = Digests(config, presenter)
+    checks = Checks(db, dialogue, clock, on_submitted=digests.submitted)
+    return Services(config, db, dialogue, templates, presenter, checks, clock)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

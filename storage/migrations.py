@@ -141,7 +141,85 @@ M001_SQL = """
     CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE next_attempt_at IS NOT NULL;
 """
 
-MIGRATIONS: tuple[Migration, ...] = (m001_initial,)
+
+async def m002_reminders(conn: aiosqlite.Connection) -> None:
+    """Record deadline changes and every message a member gets about a deadline."""
+    # Reminders are computed from the database by a periodic sweep; this table is their memory.
+    # A row is written before the message is sent, so a reminder is never sent twice, even
+    # across a crash (see bot/reminders.py for the crash window).
+    await run_script(conn, dedent(M002_SQL))
+
+
+M002_SQL = """
+    -- Every move of a round's deadline: members are told once per change, and the reminder
+    -- schedule starts again from the moment of the change.
+    CREATE TABLE deadline_changes (
+        id INTEGER PRIMARY KEY,
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+        old_deadline TEXT NOT NULL CHECK (date(old_deadline, '+0 days') IS old_deadline),
+        new_deadline TEXT NOT NULL CHECK (date(new_deadline, '+0 days') IS new_deadline),
+        changed_by INTEGER,  -- Telegram user id of the coordinator, NULL from the command line
+        changed_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX deadline_changes_by_cycle ON deadline_changes(cycle_id, id);
+
+    -- One row per message to a member about a deadline: a planned reminder or the notice of a
+    -- moved deadline. The key names it, so deciding to send it twice stores it once.
+    CREATE TABLE reminders (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE CHECK (key <> ''),
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+        member_id INTEGER NOT NULL REFERENCES members(id),
+        kind TEXT NOT NULL CHECK (kind IN ('reminder', 'deadline_moved')),
+        deadline TEXT NOT NULL CHECK (date(deadline, '+0 days') IS deadline),
+        days_before INTEGER CHECK (days_before >= 0),
+        -- pending: decided, not tried yet or surely not delivered (tried again)
+        -- sending: handed to Telegram; left so only by a crash, whose outcome is unknown
+        -- sent / failed (refused for good) / uncertain (outcome unknown) / dropped (obsolete)
+        status TEXT NOT NULL
+            CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'uncertain', 'dropped')),
+        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        message_id INTEGER,
+        error TEXT,
+        CHECK (status <> 'sent' OR message_id IS NOT NULL),
+        CHECK ((kind = 'reminder') = (days_before IS NOT NULL))
+    ) STRICT;
+    CREATE INDEX reminders_by_member ON reminders(cycle_id, member_id);
+    CREATE INDEX reminders_open ON reminders(status) WHERE status IN ('pending', 'sending');
+"""
+
+
+async def m003_submissions_and_settings(conn: aiosqlite.Connection) -> None:
+    """Keep each submission's answers, and settings that can change while the bot runs."""
+    # A resubmitted check's digest says what changed, so every submission keeps a snapshot.
+    # Settings hold what Telegram or coordinators change at run time, such as the coordination
+    # chat's new id after Telegram migrated the group to a supergroup.
+    await run_script(conn, dedent(M003_SQL))
+
+
+M003_SQL = """
+    CREATE TABLE submissions (
+        id INTEGER PRIMARY KEY,
+        check_id INTEGER NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
+        member_id INTEGER REFERENCES members(id) ON DELETE SET NULL,
+        submitted_at TEXT NOT NULL,
+        answers TEXT NOT NULL CHECK (json_valid(answers))
+    ) STRICT;
+    CREATE INDEX submissions_by_check ON submissions(check_id, id);
+
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY CHECK (key <> ''),
+        value TEXT NOT NULL
+    ) STRICT;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    m001_initial,
+    m002_reminders,
+    m003_submissions_and_settings,
+)
 
 CREATE_MIGRATIONS = """
     CREATE TABLE IF NOT EXISTS _migrations (

@@ -113,3 +113,10 @@ async def _updated(
     if row is None:
         raise NotFoundError(f"there is no outbox message with id {outbox_id}")
     return _message(row)
+
+
+async def retarget(db: Database, old_chat_id: int, new_chat_id: int) -> int:
+    """Send undelivered messages for a chat to its new id; return how many moved."""
+    sql = "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND delivered_at IS NULL"
+    cursor = await db.writer.execute(sql, (new_chat_id, old_chat_id))
+    return cursor.rowcount

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from fakebot import FakeBotApi
 import storage
 from bot import admin
 from bot.app import build_application, serve
+from bot.checks import utc_now
 from bot.config import Config, load_config
 from dialogues.catalogue import load_catalogue
 
@@ -46,9 +47,10 @@ async def set_up_institution(config: Config, short: str = "ABH",
 
 
 @asynccontextmanager
-async def running_bot(config: Config, server: FakeBotApi) -> AsyncIterator[Any]:
+async def running_bot(config: Config, server: FakeBotApi,
+                      clock: Callable[[], datetime] = utc_now) -> AsyncIterator[Any]:
     """Run the bot's Application with long polling for the block, then stop it cleanly."""
-    app = build_application(config)
+    app = build_application(config, clock)
     stop = asyncio.Event()
     polls = len(server.calls("getUpdates"))
     task = asyncio.create_task(serve(app, stop, poll_timeout=1))
@@ -93,3 +95,16 @@ def current_answers(config: Config) -> dict[tuple[str, str], tuple[str, str | No
                     AND b.requirement_id = a.requirement_id AND b.question_key = a.question_key)
     """)
     return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
+
+class Clock:
+    """A clock for the bot that tests move forward instead of waiting."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)

@@ -11,6 +11,7 @@ import storage
 from bot.callbacks import decode
 from bot.checks import CatalogueMismatch, NoOpenRound, Turn
 from bot.commands import dialogue_event
+from bot.courier import COURIER, Courier
 from bot.presenter import Context
 from bot.services import Services, services
 from bot.telegram_out import position_key, retire, show
@@ -83,6 +84,8 @@ async def converse(context: ContextTypes.DEFAULT_TYPE, member: storage.Member, e
     except (NoOpenRound, CatalogueMismatch) as exc:
         await _explain_no_round(context, s, member, exc)
         return None
+    if any(isinstance(e, fx.Submitted) for e in turn.step.effects):
+        deliver_soon(context)
     ctx = Context(member.language, turn.authors)
     active = await storage.load_active_message(s.db, member.id)
     if pressed is not None and (active is None or active.message_id != pressed):
@@ -117,3 +120,9 @@ async def _explain_no_round(context: ContextTypes.DEFAULT_TYPE, s: Services,
     await context.bot.send_message(
         member.telegram_user_id, s.templates.render(member.language, "no_round")
     )
+
+
+def deliver_soon(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Deliver the outbox now rather than at the next sweep (the digest was just queued)."""
+    courier: Courier = context.application.bot_data[COURIER]
+    context.application.create_task(courier.flush(context.bot), name="deliver outbox")

@@ -139,6 +139,8 @@ class _Fault:
     description: str = ""
     retry_after: int | None = None
     after_processing: bool = False
+    migrate_to: int | None = None
+    chat_id: int | None = None  # only calls to this chat fail; None: any call
 
 
 class FakeUser:
@@ -487,13 +489,21 @@ class FakeBotApi:
         retry_after: int | None = None,
         count: int = 1,
         description: str | None = None,
+        migrate_to: int | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """Answer the next count calls of method with an error (429 carries retry_after)."""
+        """Answer the next count calls of method with an error (429 carries retry_after).
+
+        With migrate_to, answer as Telegram does for a group that became a supergroup.
+        """
+        if migrate_to is not None:
+            status, description = 400, "Bad Request: group chat was upgraded to a supergroup chat"
         if description is None:
             description = HTTPStatus(status).phrase
             if status == 429:
                 description = f"Too Many Requests: retry after {retry_after or 0}"
-        fault = _Fault("fail", status, description, retry_after)
+        fault = _Fault("fail", status, description, retry_after, migrate_to=migrate_to,
+                       chat_id=chat_id)
         self._faults[method.lower()].extend(replace(fault) for _ in range(count))
 
     def drop_next(self, method: str, *, count: int = 1, after_processing: bool = False) -> None:
@@ -506,6 +516,15 @@ class FakeBotApi:
         self._faults[method.lower()].extend(replace(fault) for _ in range(count))
 
     # ------------------------------------------------------------------ waiting
+
+    def _take_fault(self, method: str, params: Mapping[str, Any]) -> _Fault | None:
+        """Remove and return the first fault planned for this call, if any."""
+        faults = self._faults[method.lower()]
+        for fault in faults:
+            if fault.chat_id is None or fault.chat_id == params.get("chat_id"):
+                faults.remove(fault)
+                return fault
+        return None
 
     def _notify(self) -> None:
         """Wake everything waiting for a change."""
@@ -606,15 +625,12 @@ class FakeBotApi:
         record = Request(method, params, files, time.monotonic())
         self.requests.append(record)
         self._notify()
-        fault = self._faults[method.lower()].popleft() if self._faults[method.lower()] else None
+        fault = self._take_fault(method, params)
         try:
             if fault and fault.kind == "drop" and not fault.after_processing:
                 return _drop(request, record)
             if fault and fault.kind == "fail":
-                retry = (
-                    {"retry_after": fault.retry_after} if fault.retry_after is not None else None
-                )
-                raise ApiError(fault.status, fault.description, retry)
+                raise ApiError(fault.status, fault.description, _parameters(fault))
             result = await self._dispatch(method, params, files)
             if fault:
                 return _drop(request, record)
@@ -1014,6 +1030,15 @@ async def polling(
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _parameters(fault: _Fault) -> dict[str, int] | None:
+    """Return the ResponseParameters Telegram sends with an error, if any."""
+    if fault.retry_after is not None:
+        return {"retry_after": fault.retry_after}
+    if fault.migrate_to is not None:
+        return {"migrate_to_chat_id": fault.migrate_to}
+    return None
 
 
 async def _read_params(

@@ -1,0 +1,141 @@
+"""Deliver the outbox: each queued message once, in order, with retries and back-off.
+
+A message counts as delivered when Telegram returned its message id and that id is stored.
+A crash between the two sends it again after the restart (at least once): Telegram offers no
+idempotency key, and a doubled digest is better than a lost one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from enum import Enum
+
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.ext import CallbackContext
+
+import storage
+from bot import reports
+from bot.access import coordination_chat
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+BACKOFF_BASE = 2.0  # seconds before the first retry; doubles with every failed attempt
+BACKOFF_MAX = 600.0
+FLUSH_INTERVAL = 10  # seconds between sweeps for messages that wait for a retry
+COURIER = "courier"
+
+
+class Outcome(Enum):
+    DELIVERED = "delivered"
+    GIVEN_UP = "given up"  # Telegram refused it for good (blocked, chat gone, bad request)
+    LATER = "later"  # a retry is planned
+    MIGRATED = "migrated"  # the chat has a new id; the message is due again under it
+
+
+class Courier:
+    """Send due outbox messages; one flush at a time, so nothing is sent twice in parallel."""
+
+    def __init__(self, services: Services, backoff_base: float = BACKOFF_BASE) -> None:
+        self.services = services
+        self.backoff_base = backoff_base
+        self._lock = asyncio.Lock()
+
+    async def flush(self, bot: Bot) -> int:
+        """Deliver every due message; stop at a failure that will be retried, to keep order."""
+        delivered = 0
+        async with self._lock:
+            while batch := await storage.due(self.services.db, self.services.clock()):
+                for message in batch:
+                    outcome = await self._attempt(bot, message)
+                    if outcome is Outcome.LATER:
+                        return delivered
+                    if outcome is Outcome.MIGRATED:
+                        break  # the rest of the batch still names the old chat: read it again
+                    delivered += outcome is Outcome.DELIVERED
+        return delivered
+
+    async def _attempt(self, bot: Bot, message: storage.OutboxMessage) -> Outcome:
+        """Try one message once."""
+        db, now = self.services.db, self.services.clock()
+        try:
+            sent = await self._send(bot, message)
+        except RetryAfter as exc:
+            return await self._retry(message, "rate limited", now + _seconds(exc.retry_after))
+        except ChatMigrated as exc:
+            await self._migrate(message.chat_id, exc.new_chat_id)
+            return Outcome.MIGRATED
+        except (Forbidden, BadRequest) as exc:
+            log.error("outbox %s (%s) refused by Telegram, given up: %s",
+                      message.key, message.kind, exc.message)
+            async with db.transaction():
+                await storage.mark_failed(db, message.id, exc.message, retry_at=None)
+            return Outcome.GIVEN_UP
+        except NetworkError as exc:  # also timeouts and 5xx answers
+            delay = min(self.backoff_base * 2 ** message.attempts, BACKOFF_MAX)
+            return await self._retry(message, exc.message, now + timedelta(seconds=delay))
+        async with db.transaction():
+            await storage.mark_delivered(db, message.id, sent.message_id, self.services.clock())
+        return Outcome.DELIVERED
+
+    async def _retry(self, message: storage.OutboxMessage, error: str, at: datetime) -> Outcome:
+        log.warning("outbox %s not delivered (%s); retrying at %s", message.key, error, at)
+        async with self.services.db.transaction():
+            await storage.mark_failed(self.services.db, message.id, error, retry_at=at)
+        return Outcome.LATER
+
+    async def _migrate(self, old: int, new: int) -> None:
+        """Follow a group that Telegram turned into a supergroup with a new id."""
+        log.warning("chat %s migrated to %s; using the new id from now on", old, new)
+        db = self.services.db
+        async with db.transaction():
+            await storage.retarget(db, old, new)
+            if old == await coordination_chat(db, self.services.config):
+                await storage.set_setting(db, storage.COORDINATION_CHAT, str(new))
+
+    async def _send(self, bot: Bot, message: storage.OutboxMessage) -> Message:
+        payload, chat_id = message.payload, message.chat_id
+        if message.kind == "message":
+            buttons = payload.get("buttons")
+            markup = InlineKeyboardMarkup.de_json({"inline_keyboard": buttons}, bot) if buttons else None
+            return await bot.send_message(chat_id, payload["text"], reply_markup=markup)
+        attachment = await self._attachment(message.kind, payload)
+        if message.kind == "chart":
+            return await bot.send_photo(chat_id, attachment)
+        return await bot.send_document(chat_id, attachment)
+
+    async def _attachment(self, kind: str, payload: dict[str, object]) -> InputFile:
+        """Render a digest's chart, report or spreadsheet from the database, off the event loop."""
+        s = self.services
+        report = await reports.load_check_report(
+            s.db, int(payload["institution_id"]), int(payload["cycle_id"])  # type: ignore[call-overload]
+        )
+        catalogue, language = s.dialogue.catalogue, s.config.checks.language
+        name = file_stem(report)
+        if kind == "chart":
+            png = await asyncio.to_thread(reports.profile_chart_png, report, catalogue, language)
+            return InputFile(png, filename=f"{name}.png")
+        if kind == "report":
+            html = await asyncio.to_thread(reports.report_html, report, catalogue, s.templates,
+                                           language)
+            return InputFile(html, filename=f"{name}.html")
+        xlsx = await asyncio.to_thread(reports.export_xlsx, [report], catalogue, language,
+                                       s.config.checks.tz)
+        return InputFile(xlsx, filename=f"{name}.xlsx")
+
+
+def file_stem(report: reports.CheckReport) -> str:
+    """Name a report's files after the institution and the round."""
+    return f"ChancenCheck_{report.institution.short}_{report.cycle.name}".replace(" ", "_")
+
+
+async def deliver_outbox(context: CallbackContext) -> None:  # type: ignore[type-arg]
+    """Run the courier from the job queue."""
+    courier: Courier = context.application.bot_data[COURIER]
+    await courier.flush(context.bot)
+
+
+def _seconds(retry_after: int | timedelta) -> timedelta:
+    return retry_after if isinstance(retry_after, timedelta) else timedelta(seconds=retry_after)

@@ -1,0 +1,146 @@
+"""The digest for the coordination group, queued in the outbox in the submission's transaction."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import storage
+from bot.access import coordination_chat
+from bot.config import Config
+from bot.presenter import COLOUR_MARK, Presenter
+from bot.reports.data import CheckReport, area_scores, load_check_report, traffic_light
+from bot.views import split_blocks
+from dialogues.model import YES, Answer, Key, Position
+
+log = logging.getLogger(__name__)
+MEASURE_LIMIT = 280  # characters of one measure in the digest; the report has them in full
+ATTACHMENTS = ("chart", "report", "export")
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut a text at a word boundary so that it fits `limit` characters, marking the cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip() + "…"
+
+
+def snapshot(answers: dict[Key, Answer]) -> storage.Snapshot:
+    return {f"{r}.{q}": [a.value, a.text] for (r, q), a in sorted(answers.items())}
+
+
+@dataclass(frozen=True)
+class Change:
+    position: Position
+    before: Answer | None
+    after: Answer | None
+
+
+class Digests:
+    """Write what the coordination group must learn about a submission into the outbox."""
+
+    def __init__(self, config: Config, presenter: Presenter) -> None:
+        self.config = config
+        self.presenter = presenter
+        self.catalogue = presenter.catalogue
+        self.language = config.checks.language
+
+    async def submitted(self, db: storage.Database, check: storage.Check, member: storage.Member,
+                        now: datetime) -> None:
+        """Record the submission and queue its digest; call inside the submission's transaction."""
+        report = await load_check_report(db, check.institution_id, check.cycle_id)
+        answers = {key: Answer(a.value, a.text) for key, a in report.answers.items()}
+        previous = await storage.last_submission(db, report.check.id)
+        submission = await storage.record_submission(db, report.check.id, member.id,
+                                                     snapshot(answers), now)
+        chat_id = await coordination_chat(db, self.config)
+        if chat_id is None:
+            log.warning("no coordination chat configured: the digest of check %s is not sent",
+                        report.check.id)
+            return
+        changes = self.changes(previous.answers, answers) if previous else None
+        # One digest per submission: the key names the submission, whatever the clock says.
+        prefix = f"digest:{submission.id}"
+        for number, text in enumerate(self.texts(report, member, answers, now, changes)):
+            key = f"{prefix}:text{number}"
+            await storage.enqueue(db, key, chat_id, "message", {"text": text}, now)
+        ids = {"institution_id": report.institution.id, "cycle_id": report.cycle.id}
+        for kind in ATTACHMENTS:
+            await storage.enqueue(db, f"{prefix}:{kind}", chat_id, kind, ids, now)
+
+    def texts(self, report: CheckReport, member: storage.Member, answers: dict[Key, Answer],
+              now: datetime, changes: list[Change] | None) -> list[str]:
+        """Render the digest as messages within Telegram's limit, split between blocks."""
+        render = self.presenter.templates.render
+        head = render(self.language, "digest", institution=report.institution,
+                      cycle=report.cycle, submitted_by=member.first_name, at=now,
+                      update=changes is not None, areas=self._areas(report, answers),
+                      improvable=self._improvable(answers),
+                      total=len(self.catalogue.requirements))
+        blocks: list[str] = []
+        if changes is not None:
+            # A blank line before each section; split_blocks joins blocks by single newlines.
+            blocks.append("\n" + render(self.language, "digest_heading", section="changes",
+                                        count=len(changes)))
+            blocks += [render(self.language, "digest_change", **self._change(c)) for c in changes]
+        measures = self._measures(answers)
+        if measures:
+            blocks.append("\n" + render(self.language, "digest_heading", section="measures",
+                                        count=len(measures)))
+            blocks += [render(self.language, "digest_measure", **m) for m in measures]
+        return split_blocks(head, blocks, separator="\n")
+
+    def changes(self, before: storage.Snapshot, after: dict[Key, Answer]) -> list[Change]:
+        """List the questions whose answer differs from the previous submission."""
+        old = {tuple(key.split(".", 1)): Answer(v, t) for key, (v, t) in before.items()}
+        changed = []
+        for position in self.presenter.dialogue.positions:
+            key = (position.requirement_id, position.question_key)
+            if old.get(key) != after.get(key):
+                changed.append(Change(position, old.get(key), after.get(key)))
+        return changed
+
+    def _change(self, change: Change) -> dict[str, object]:
+        describe = self.presenter.answer_text
+        keys = [q.key for q in self.catalogue.questions]
+        return {
+            "requirement_id": change.position.requirement_id,
+            "number": keys.index(change.position.question_key) + 1,
+            "before": shorten(describe(change.position, change.before, self.language), 120),
+            "after": shorten(describe(change.position, change.after, self.language), 120),
+        }
+
+    def _areas(self, report: CheckReport, answers: dict[Key, Answer]) -> list[dict[str, object]]:
+        scores = area_scores(report, self.catalogue)
+        first = self.catalogue.questions[0].key
+        areas = []
+        for area in self.catalogue.areas:
+            marks = ""
+            for requirement in area.requirements:
+                answer = answers.get((requirement.id, first))
+                step = self.catalogue.step(answer.value) if answer else None
+                marks += COLOUR_MARK[step.colour] if step else "⚪"
+            light = COLOUR_MARK[traffic_light(scores[area.id])]
+            areas.append({"title": area.title(self.language), "light": light, "marks": marks})
+        return areas
+
+    def _improvable(self, answers: dict[Key, Answer]) -> int:
+        potential = self.catalogue.questions[1].key
+        return sum(1 for r in self.catalogue.requirements
+                   if (a := answers.get((r.id, potential))) is not None and a.value == YES)
+
+    def _measures(self, answers: dict[Key, Answer]) -> list[dict[str, str]]:
+        measures = self.catalogue.questions[2].key
+        found = []
+        for requirement in self.catalogue.requirements:
+            answer = answers.get((requirement.id, measures))
+            if answer is not None and answer.text:
+                found.append({"requirement_id": requirement.id,
+                              "title": requirement.title(self.language),
+                              "text": shorten(answer.text, MEASURE_LIMIT)})
+        return found
+

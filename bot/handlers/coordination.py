@@ -1,0 +1,193 @@
+"""Coordinator commands: /status, /bericht, /export, /uebersicht, /wiedereroeffnen."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from telegram import InputFile, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+import storage
+from bot import reports
+from bot.access import coordination_chat, is_coordinator
+from bot.callbacks import encode
+from bot.courier import file_stem
+from bot.handlers.dialogue import deliver_soon, on_command
+from bot.services import Services, services
+from dialogues import events as ev
+from dialogues.model import Answer
+
+PHOTO_ROWS = 30  # institutions up to which the heat map stays readable as a photo
+
+
+async def allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Services | None:
+    """Return the services for a coordinator in a private or the coordination chat, else refuse."""
+    s = services(context)
+    user, chat = update.effective_user, update.effective_chat
+    assert chat is not None
+    in_place = chat.type == ChatType.PRIVATE or chat.id == await coordination_chat(s.db, s.config)
+    if user is not None and is_coordinator(s, user.id) and in_place:
+        return s
+    template = "coordinator_only" if chat.type == ChatType.PRIVATE else "coordinator_wrong_chat"
+    await context.bot.send_message(chat.id, s.templates.render(_language(s), template))
+    return None
+
+
+async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List every institution of the current round with its progress."""
+    s = await allowed(update, context)
+    if s is None:
+        return
+    cycle = await storage.current_cycle(s.db)
+    rows = [await _status_row(s, r) for r in await _round_reports(s, cycle)] if cycle else []
+    text = s.templates.render(_language(s), "status", cycle=cycle, rows=rows,
+                              total=len(s.dialogue.positions))
+    await context.bot.send_message(_chat_id(update), text)
+
+
+async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the full report of one institution, with its profile chart."""
+    s = await allowed(update, context)
+    if s is None:
+        return
+    report = await _named_report(update, context, s)
+    if report is None:
+        return
+    catalogue, language = s.dialogue.catalogue, _language(s)
+    name = file_stem(report)
+    html = await asyncio.to_thread(reports.report_html, report, catalogue, s.templates, language)
+    png = await asyncio.to_thread(reports.profile_chart_png, report, catalogue, language)
+    await context.bot.send_photo(_chat_id(update), InputFile(png, filename=f"{name}.png"))
+    await context.bot.send_document(_chat_id(update), InputFile(html, filename=f"{name}.html"))
+
+
+async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send all answers of the round as XLSX and CSV."""
+    s = await allowed(update, context)
+    if s is None:
+        return
+    cycle = await storage.current_cycle(s.db)
+    if cycle is None:
+        await _say(update, context, s, "no_round_coordinator")
+        return
+    round_reports = await _round_reports(s, cycle)
+    args = (round_reports, s.dialogue.catalogue, _language(s), s.config.checks.tz)
+    xlsx = await asyncio.to_thread(reports.export_xlsx, *args)
+    csv = await asyncio.to_thread(reports.export_csv, *args)
+    name = f"ChancenCheck_{cycle.name}".replace(" ", "_")
+    await context.bot.send_document(_chat_id(update), InputFile(xlsx, filename=f"{name}.xlsx"))
+    await context.bot.send_document(_chat_id(update), InputFile(csv, filename=f"{name}.csv"))
+
+
+async def on_overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show a member their dialogue overview; show coordinators the round's heat map."""
+    s = services(context)
+    user, chat = update.effective_user, update.effective_chat
+    if chat is not None and chat.type == ChatType.PRIVATE and user is not None:
+        member = await storage.member_by_user(s.db, user.id)
+        if member is not None or not is_coordinator(s, user.id):
+            await on_command(update, context)
+            return
+    await on_heatmap(update, context)
+
+
+async def on_heatmap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the heat map of institutions × requirements."""
+    s = await allowed(update, context)
+    if s is None:
+        return
+    cycle = await storage.current_cycle(s.db)
+    if cycle is None:
+        await _say(update, context, s, "no_round_coordinator")
+        return
+    round_reports = await _round_reports(s, cycle)
+    png = await asyncio.to_thread(reports.heatmap_png, round_reports, s.dialogue.catalogue,
+                                  _language(s))
+    name = f"ChancenCheck_{cycle.name}_Uebersicht".replace(" ", "_")
+    image = InputFile(png, filename=f"{name}.png")
+    if len(round_reports) > PHOTO_ROWS:  # Telegram would shrink a tall photo past reading
+        await context.bot.send_document(_chat_id(update), image)
+    else:
+        await context.bot.send_photo(_chat_id(update), image)
+
+
+async def on_reopen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Reopen an institution's submitted check and tell its members."""
+    s = await allowed(update, context)
+    if s is None:
+        return
+    report = await _named_report(update, context, s)
+    if report is None:
+        return
+    if report.check.status != "submitted":
+        await _say(update, context, s, "reopen_not_submitted", institution=report.institution)
+        return
+    now = s.clock()
+    async with s.db.transaction():
+        await storage.reopen_check(s.db, report.check.id, now)
+        for member in await storage.members_of(s.db, report.institution.id):
+            await _queue_reopened_note(s, member, report, now)
+    await _say(update, context, s, "reopened_coordinator", institution=report.institution)
+    deliver_soon(context)
+
+
+async def _queue_reopened_note(s: Services, member: storage.Member,
+                               report: reports.CheckReport, now: datetime) -> None:
+    """Queue the note to a member that their check is open again, with a continue button."""
+    if member.telegram_user_id is None:
+        return
+    text = s.templates.render(member.language, "reopened_member", institution=report.institution,
+                              cycle=report.cycle)
+    button = {"text": s.templates.label(member.language, "resume"), "callback_data": encode(ev.Resume())}
+    key = f"reopen:{report.check.id}:{now.isoformat()}:{member.id}"
+    payload = {"text": text, "buttons": [[button]]}
+    await storage.enqueue(s.db, key, member.telegram_user_id, "message", payload, now)
+
+
+async def _named_report(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                        s: Services) -> reports.CheckReport | None:
+    """Load the report of the institution named in the command, or explain what is missing."""
+    short = context.args[0] if context.args else None
+    institution = await storage.institution_by_short(s.db, short) if short else None
+    cycle = await storage.current_cycle(s.db)
+    if institution is None or cycle is None:
+        known = ", ".join(i.short for i in await storage.list_institutions(s.db))
+        await _say(update, context, s, "unknown_institution", short=short, known=known,
+                   cycle=cycle)
+        return None
+    return await reports.load_check_report(s.db, institution.id, cycle.id)
+
+
+async def _round_reports(s: Services, cycle: storage.Cycle) -> list[reports.CheckReport]:
+    return await reports.load_round_reports(s.db, cycle.id)
+
+
+async def _status_row(s: Services, report: reports.CheckReport) -> dict[str, object]:
+    members = await storage.members_of(s.db, report.institution.id)
+    answers = {key: Answer(a.value, a.text) for key, a in report.answers.items()}
+    state = s.dialogue.initial(answers)
+    return {
+        "institution": report.institution,
+        "answered": len(s.dialogue.positions) - len(s.dialogue.open_questions(state)),
+        "submitted": report.check.status == "submitted",
+        "last_activity": await storage.last_activity(s.db, report.check.id),
+        "members": len(members),
+        "unreachable": [m.first_name or "?" for m in members if m.unreachable],
+    }
+
+
+def _language(s: Services) -> str:
+    return s.config.checks.language
+
+
+def _chat_id(update: Update) -> int:
+    assert update.effective_chat is not None
+    return update.effective_chat.id
+
+
+async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, s: Services, template: str,
+               **values: object) -> None:
+    await context.bot.send_message(_chat_id(update), s.templates.render(_language(s), template,
+                                                                         **values))

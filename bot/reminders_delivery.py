@@ -1,0 +1,134 @@
+"""Sending one reminder through the bot and recording what became of it.
+
+How each Telegram error is judged (see bot/reminders.py for why at most once):
+- RetryAfter: nothing was sent; wait as asked and send the same message again.
+- Forbidden, or "chat not found": the member blocked the bot; they are marked unreachable.
+- BadRequest and other refusals: failed for good.
+- A network error that proves nothing reached Telegram (no connection, an HTTP error answer):
+  "pending", sent again at the next sweep.
+- Any other network error (the answer timed out, the connection broke): Telegram may have
+  delivered it, so it is "uncertain" and never sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+
+import httpx
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+import storage
+from bot.callbacks import encode
+from bot.services import Services
+from dialogues import events as ev
+
+log = logging.getLogger(__name__)
+FLOOD_RETRIES = 3  # waits for RetryAfter per message before the sweep stops until next time
+MAX_ATTEMPTS = 5  # sweeps that try a message failing with errors that sent nothing
+# Errors that prove the request never reached Telegram, so sending again cannot double it.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+Sleep = Callable[[float], Awaitable[object]]
+
+
+class Outcome(Enum):
+    SENT = "sent"
+    BLOCKED = "blocked"  # the member blocked the bot or deleted the chat
+    FAILED = "failed"  # refused for good (a bad request)
+    RETRY = "retry"  # surely not delivered: tried again at the next sweep
+    UNCERTAIN = "uncertain"  # Telegram may have delivered it: never sent again
+    FLOODED = "flooded"  # still rate limited after the waits: next sweep
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did, counted by outcome (for logs and tests)."""
+
+    outcomes: dict[Outcome, int]
+    summary_queued: bool = False
+
+    def count(self, outcome: Outcome) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+class Sender:
+    """Send claimed messages one after another, recording each outcome."""
+
+    def __init__(self, services: Services, bot: Bot, sleep: Sleep, report: SweepReport) -> None:
+        self.services, self.bot, self.sleep, self.report = services, bot, sleep, report
+
+    async def send(self, row: storage.Reminder, member: storage.Member, text: str) -> bool:
+        """Send one claimed message and record it; False if the sweep must stop for now."""
+        assert member.telegram_user_id is not None
+        label = self.services.templates.label(member.language, "resume")
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(label, callback_data=encode(ev.Resume()))]]
+        )
+        outcome, detail = await deliver(self.bot, member.telegram_user_id, text, markup,
+                                        self.sleep)
+        await self._record(row, member, outcome, detail)
+        self.report.count(outcome)
+        # Telegram unreachable or flooding: the others would fare no better before next time.
+        return outcome not in (Outcome.RETRY, Outcome.FLOODED)
+
+    async def _record(self, row: storage.Reminder, member: storage.Member, outcome: Outcome,
+                      detail: int | str) -> None:
+        db, now = self.services.db, self.services.clock()
+        async with db.transaction():
+            if outcome is Outcome.SENT:
+                assert isinstance(detail, int)
+                await storage.mark_reminder_sent(db, row.id, detail, now)
+                return
+            status = _STATUS[outcome]
+            if outcome is Outcome.RETRY and row.attempts >= MAX_ATTEMPTS:
+                status = "failed"  # a message Telegram keeps failing must not block the rest
+            await storage.mark_reminder(db, row.id, status, str(detail), now)
+            if outcome is Outcome.BLOCKED:
+                await storage.set_unreachable(db, member.id, True)
+        level = logging.INFO if outcome is Outcome.BLOCKED else logging.WARNING
+        log.log(level, "%s to member %s: %s (%s)", row.key, member.id, outcome.value, detail)
+
+
+_STATUS = {Outcome.BLOCKED: "failed", Outcome.FAILED: "failed", Outcome.RETRY: "pending",
+           Outcome.FLOODED: "pending", Outcome.UNCERTAIN: "uncertain"}
+
+
+async def deliver(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup,
+                  sleep: Sleep = asyncio.sleep) -> tuple[Outcome, int | str]:
+    """Send one message through the bot's rate limiter; return the outcome and message id."""
+    for attempt in range(FLOOD_RETRIES + 1):
+        try:
+            message = await bot.send_message(chat_id, text, reply_markup=markup)
+        except RetryAfter as exc:
+            if attempt == FLOOD_RETRIES:
+                return Outcome.FLOODED, exc.message
+            await sleep(_seconds(exc.retry_after))
+            continue
+        except Forbidden as exc:
+            return Outcome.BLOCKED, exc.message
+        except BadRequest as exc:  # before NetworkError, its base class
+            gone = "chat not found" in exc.message.lower()
+            return (Outcome.BLOCKED if gone else Outcome.FAILED), exc.message
+        except NetworkError as exc:  # timeouts too
+            return (Outcome.RETRY if surely_not_sent(exc) else Outcome.UNCERTAIN), exc.message
+        except TelegramError as exc:
+            return Outcome.FAILED, exc.message
+        return Outcome.SENT, message.message_id
+    raise AssertionError("unreachable: the last attempt returns")
+
+
+def surely_not_sent(exc: NetworkError) -> bool:
+    """Tell whether a network error proves the message never reached Telegram."""
+    cause = exc.__cause__
+    # No transport error behind it: Telegram answered, with an error status (5xx).
+    return cause is None or isinstance(cause, (TelegramError, *NOT_SENT))
+
+
+def _seconds(retry_after: int | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else retry_after

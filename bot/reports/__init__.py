@@ -1,0 +1,77 @@
+"""The coordinators' reports: pure functions from database rows to HTML, PNG, XLSX and CSV.
+
+The chart and spreadsheet functions below import matplotlib or openpyxl when first called, not
+when this package is imported: both take around a second to import. Called through
+`asyncio.to_thread`, that import then also happens off the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.reports.data import (
+    CheckReport,
+    area_scores,
+    load_check_report,
+    load_round_reports,
+    traffic_light,
+)
+from bot.reports.document import report_html
+from dialogues.catalogue import Catalogue
+
+__all__ = [
+    "CheckReport",
+    "area_scores",
+    "export_csv",
+    "export_rows",
+    "export_xlsx",
+    "heatmap_png",
+    "load_check_report",
+    "load_round_reports",
+    "profile_chart_png",
+    "report_html",
+    "traffic_light",
+]
+
+
+def profile_chart_png(report: CheckReport, catalogue: Catalogue, language: str) -> bytes:
+    """Draw one institution's mean score per area as a PNG (see bot.reports.chart)."""
+    from bot.reports import chart
+
+    return chart.profile_chart_png(report, catalogue, language)
+
+
+def heatmap_png(reports: list[CheckReport], catalogue: Catalogue, language: str) -> bytes:
+    """Draw institutions × requirements coloured by rating as a PNG (see bot.reports.chart)."""
+    from bot.reports import chart
+
+    return chart.heatmap_png(reports, catalogue, language)
+
+
+def export_rows(
+    reports: Iterable[CheckReport], catalogue: Catalogue, language: str, tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    """Return one row per current answer (see bot.reports.export)."""
+    from bot.reports import export
+
+    return export.export_rows(reports, catalogue, language, tz)
+
+
+def export_xlsx(
+    reports: Iterable[CheckReport], catalogue: Catalogue, language: str, tz: ZoneInfo
+) -> bytes:
+    """Return the answers and mean scores as an Excel workbook (see bot.reports.export)."""
+    from bot.reports import export
+
+    return export.export_xlsx(reports, catalogue, language, tz)
+
+
+def export_csv(
+    reports: Iterable[CheckReport], catalogue: Catalogue, language: str, tz: ZoneInfo
+) -> bytes:
+    """Return the answers as a CSV file for German Excel (see bot.reports.export)."""
+    from bot.reports import export
+
+    return export.export_csv(reports, catalogue, language, tz)

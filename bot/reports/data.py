@@ -1,0 +1,131 @@
+"""The data behind every report: one institution's check in a round, read from the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import fmean
+
+import storage
+from dialogues.catalogue import AnswerKind, Catalogue, ScaleStep
+from storage.sql import fetch_all
+
+Key = tuple[str, str]  # (requirement id, question key)
+
+# A mean is coloured like the nearest step of the four-step scale (3 full, 2 mostly, 1 partly,
+# 0 not met): each threshold lies halfway between two neighbouring scores.
+GREEN_FROM = 2.5
+YELLOW_FROM = 1.5
+ORANGE_FROM = 0.5
+NO_SCORE_COLOUR = "grey"  # nothing rated, or only "cannot judge"
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """One institution's check in one round, with its current answers."""
+
+    institution: storage.Institution
+    cycle: storage.Cycle
+    check: storage.Check
+    answers: dict[Key, storage.StoredAnswer]
+    submitted_by: str | None  # submitter's first name; None if not submitted or a former member
+
+
+async def load_check_report(
+    db: storage.Database, institution_id: int, cycle_id: int
+) -> CheckReport:
+    """Load one institution's check in a round, or raise NotFoundError."""
+    institution = await storage.institution_by_id(db, institution_id)
+    if institution is None:
+        raise storage.NotFoundError(f"there is no institution with id {institution_id}")
+    cycle = await _cycle(db, cycle_id)
+    sql = "SELECT id FROM checks WHERE institution_id = ? AND cycle_id = ?"
+    rows = await fetch_all(db.conn, sql, (institution_id, cycle_id))
+    if not rows:
+        # Reading must not create the check (storage.check_for would): it is a report.
+        raise storage.NotFoundError(
+            f"{institution.short} has no check in round {cycle.name!r}: it was added later"
+        )
+    return await _report(db, institution, cycle, rows[0]["id"])
+
+
+async def load_round_reports(db: storage.Database, cycle_id: int) -> list[CheckReport]:
+    """Load the checks of every institution in a round, ordered by short name."""
+    cycle = await _cycle(db, cycle_id)
+    sql = "SELECT id, institution_id FROM checks WHERE cycle_id = ?"
+    rows = await fetch_all(db.conn, sql, (cycle_id,))
+    check_ids = {row["institution_id"]: row["id"] for row in rows}
+    # Institutions added after the round was over have no check in it and are left out.
+    institutions = [i for i in await storage.list_institutions(db) if i.id in check_ids]
+    return [await _report(db, i, cycle, check_ids[i.id]) for i in institutions]
+
+
+async def _cycle(db: storage.Database, cycle_id: int) -> storage.Cycle:
+    """Return the cycle with this id, or raise NotFoundError."""
+    cycle = await storage.cycle_by_id(db, cycle_id)
+    if cycle is None:
+        raise storage.NotFoundError(f"there is no round with id {cycle_id}")
+    return cycle
+
+
+async def _report(
+    db: storage.Database, institution: storage.Institution, cycle: storage.Cycle, check_id: int
+) -> CheckReport:
+    """Read a check's current answers and its submitter's first name."""
+    check = await storage.check_by_id(db, check_id)
+    if check is None:
+        raise storage.NotFoundError(f"there is no check with id {check_id}")
+    submitter = None
+    if check.submitted_by is not None:
+        member = await storage.member_by_id(db, check.submitted_by)
+        submitter = member.first_name if member else None
+    answers = await storage.current_answers(db, check.id)
+    return CheckReport(institution, cycle, check, answers, submitter)
+
+
+def rating_key(catalogue: Catalogue) -> str | None:
+    """Return the key of the question answered on the rating scale, or None if there is none."""
+    return next((q.key for q in catalogue.questions if q.kind is AnswerKind.RATING), None)
+
+
+def rating_step(report: CheckReport, catalogue: Catalogue, requirement_id: str) -> ScaleStep | None:
+    """Return the scale step a requirement was rated with, or None while it is open."""
+    key = rating_key(catalogue)
+    answer = report.answers.get((requirement_id, key)) if key else None
+    return catalogue.step(answer.value) if answer else None
+
+
+def requirement_score(report: CheckReport, catalogue: Catalogue, requirement_id: str) -> int | None:
+    """Return a requirement's rating score, or None if it is open or cannot be judged."""
+    step = rating_step(report, catalogue, requirement_id)
+    return step.score if step else None
+
+
+def area_scores(report: CheckReport, catalogue: Catalogue) -> dict[str, float | None]:
+    """Return each area's mean rating score, None where nothing in it was scored."""
+    means: dict[str, float | None] = {}
+    for area in catalogue.areas:
+        scores = [requirement_score(report, catalogue, r.id) for r in area.requirements]
+        scored = [s for s in scores if s is not None]
+        means[area.id] = fmean(scored) if scored else None
+    return means
+
+
+def area_missing(report: CheckReport, catalogue: Catalogue) -> dict[str, int]:
+    """Return per area how many requirements have no score (open or "cannot judge")."""
+    return {
+        area.id: sum(requirement_score(report, catalogue, r.id) is None for r in area.requirements)
+        for area in catalogue.areas
+    }
+
+
+def traffic_light(score: float | None) -> str:
+    """Return the traffic-light colour name of a mean score."""
+    if score is None:
+        return NO_SCORE_COLOUR
+    if score >= GREEN_FROM:
+        return "green"
+    if score >= YELLOW_FROM:
+        return "yellow"
+    if score >= ORANGE_FROM:
+        return "orange"
+    return "red"

@@ -1,0 +1,161 @@
+"""The answers of a round as rows, and as an Excel workbook or a CSV file for coordinators."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.reports import workbook
+from bot.reports.data import CheckReport, area_scores
+from bot.reports.formulas import looks_like_formula
+from bot.reports.labels import author_label, column_labels, label, value_label
+from dialogues.catalogue import Catalogue, Question
+from storage import StoredAnswer
+
+COLUMNS = (
+    "institution_short", "institution", "round", "area_id", "area", "requirement_id",
+    "requirement", "question_key", "question", "value", "text", "author", "answered_at",
+    "revision",
+)
+# German Excel expects ";" as the CSV separator (the comma is the decimal separator), and reads
+# a file as UTF-8 only when it starts with a byte-order mark; without it umlauts break.
+CSV_DELIMITER = ";"
+CSV_ENCODING = "utf-8-sig"
+WRAPPED = ("institution", "requirement", "question", "text")  # long texts wrap in Excel
+
+
+def export_rows(
+    reports: Iterable[CheckReport], catalogue: Catalogue, language: str, tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    """Return one row per current answer, keyed by COLUMNS, in catalogue order."""
+    return [row for report in reports for row in _report_rows(report, catalogue, language, tz)]
+
+
+def _report_rows(
+    report: CheckReport, catalogue: Catalogue, language: str, tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    """Return the rows of one check: catalogue questions first, then any unknown to it."""
+    order = [(r.id, q.key) for r in catalogue.requirements for q in catalogue.questions]
+    # Answers to requirements a newer catalogue dropped are exported too, after the rest.
+    known = set(order)
+    unknown = [key for key in report.answers if key not in known]
+    return [
+        _row(report, catalogue, report.answers[key], language, tz)
+        for key in [*order, *unknown] if key in report.answers
+    ]
+
+
+def _row(
+    report: CheckReport,
+    catalogue: Catalogue,
+    answer: StoredAnswer,
+    language: str,
+    tz: ZoneInfo,
+) -> dict[str, Any]:
+    """Describe one answer with its institution, round, area, requirement and question."""
+    requirement_id, key = answer.requirement_id, answer.question_key
+    question = _question(catalogue, requirement_id, key)
+    try:
+        area = catalogue.area_of(requirement_id)
+        area_id, area_title = area.id, area.title(language)
+        requirement_title = catalogue.requirement(requirement_id).title(language)
+    except KeyError:
+        area_id, area_title, requirement_title = "", "", ""
+    return {
+        "institution_short": report.institution.short,
+        "institution": report.institution.name,
+        "round": report.cycle.name,
+        "area_id": area_id,
+        "area": area_title,
+        "requirement_id": requirement_id,
+        "requirement": requirement_title,
+        "question_key": key,
+        "question": question.text(language) if question else "",
+        "value": value_label(catalogue, question, answer.value, language)
+        if question else answer.value,
+        "text": answer.text or "",
+        "author": author_label(answer, language),
+        "answered_at": answer.answered_at.astimezone(tz).isoformat(timespec="seconds"),
+        "revision": answer.revision,
+    }
+
+
+def _question(catalogue: Catalogue, requirement_id: str, key: str) -> Question | None:
+    """Return the question as asked for the requirement, or None if the catalogue lacks it."""
+    try:
+        return catalogue.question(requirement_id, key)
+    except (KeyError, StopIteration):
+        return None
+
+
+def header(language: str) -> list[str]:
+    """Return the column headers in the language."""
+    labels = column_labels(language)
+    return [labels[column] for column in COLUMNS]
+
+
+def export_csv(
+    reports: Iterable[CheckReport], catalogue: Catalogue, language: str, tz: ZoneInfo
+) -> bytes:
+    """Return the answers as a CSV file that German Excel opens correctly."""
+    buffer = io.StringIO(newline="")
+    # Quoting is minimal but complete: fields with ";", quotes or line breaks are quoted and
+    # inner quotes doubled, so multi-line answers stay one field.
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITER, quoting=csv.QUOTE_MINIMAL,
+                        lineterminator="\r\n")
+    writer.writerow(header(language))
+    for row in export_rows(reports, catalogue, language, tz):
+        writer.writerow([csv_safe(row[column]) for column in COLUMNS])
+    return buffer.getvalue().encode(CSV_ENCODING)
+
+
+def csv_safe(value: object) -> object:
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
+    # The apostrophe is Excel's own "this is text" mark; numbers stay numbers.
+    if looks_like_formula(value):
+        return f"'{value}"
+    return value
+
+
+def mean_rows(
+    reports: Iterable[CheckReport], catalogue: Catalogue, language: str
+) -> list[list[Any]]:
+    """Return a table of the mean score per institution and area, with a header row."""
+    head = [column_labels(language)["institution_short"], column_labels(language)["institution"],
+            label(language, "status"), label(language, "answered")]
+    head += [area.title(language) for area in catalogue.areas]
+    total = len(catalogue.requirements) * len(catalogue.questions)
+    rows: list[list[Any]] = [head]
+    for report in reports:
+        scores = area_scores(report, catalogue)
+        status = label(language, f"status_{report.check.status}")
+        rows.append([report.institution.short, report.institution.name, status,
+                     f"{len(report.answers)}/{total}",
+                     *[_rounded(scores[area.id]) for area in catalogue.areas]])
+    return rows
+
+
+def _rounded(score: float | None) -> float | None:
+    """Round a mean to two decimals; the sheet shows one."""
+    return None if score is None else round(score, 2)
+
+
+def export_xlsx(
+    reports: Iterable[CheckReport], catalogue: Catalogue, language: str, tz: ZoneInfo
+) -> bytes:
+    """Return an Excel workbook: every answer on one sheet, mean scores per area on a second."""
+    reports = list(reports)
+    rows = export_rows(reports, catalogue, language, tz)
+    answers = [header(language), *([row[column] for column in COLUMNS] for row in rows)]
+    wrapped = [COLUMNS.index(column) for column in WRAPPED]
+    times = [COLUMNS.index("answered_at")]
+    scores = mean_rows(reports, catalogue, language)
+    first_score = len(scores[0]) - len(catalogue.areas)
+    return workbook.build([
+        workbook.Sheet(label(language, "answers_sheet"), answers, wrapped=wrapped, times=times),
+        workbook.Sheet(label(language, "scores_sheet"), scores,
+                       scores=list(range(first_score, len(scores[0])))),
+    ])

@@ -1,0 +1,62 @@
+"""Short report wording (column headers, chart titles) from labels.toml, per language."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from dialogues.catalogue import Catalogue, Question
+from dialogues.model import PLANNED
+from dialogues.options import option_label
+from storage import StoredAnswer
+
+LABELS_FILE = Path(__file__).with_name("labels.toml")
+LANGUAGES = ("de", "en")
+
+
+@cache
+def _labels() -> dict[str, Any]:
+    """Read the labels file once per process."""
+    return tomllib.loads(LABELS_FILE.read_text(encoding="utf-8"))
+
+
+def _language(language: str) -> str:
+    return language if language in LANGUAGES else "de"
+
+
+def label(language: str, key: str, **values: object) -> str:
+    """Return a label, its {placeholders} filled with values."""
+    text = str(_labels()[_language(language)][key])
+    return text.format(**values) if values else text
+
+
+def column_labels(language: str) -> dict[str, str]:
+    """Return the spreadsheet column headers by column key."""
+    return dict(_labels()[_language(language)]["columns"])
+
+
+def value_label(catalogue: Catalogue, question: Question, value: str, language: str) -> str:
+    """Return the label of an answer's value, falling back to the stored value itself."""
+    try:
+        return option_label(catalogue, question, value)(language)
+    except KeyError:
+        # "planned" has no button (members type the measures); a value from an older
+        # catalogue version is shown as stored rather than lost.
+        return label(language, "planned") if value == PLANNED else value
+
+
+def author_label(answer: StoredAnswer, language: str) -> str:
+    """Return who gave an answer: their first name, or what stands in for it."""
+    if answer.author_name:
+        return answer.author_name
+    return label(language, "former_member" if answer.author_id is not None else "unknown_author")
+
+
+def format_score(score: float | None, language: str) -> str:
+    """Return a mean score with one decimal, a decimal comma in German; a dash for None."""
+    if score is None:
+        return "–"
+    text = f"{score:.1f}"
+    return text.replace(".", ",") if _language(language) == "de" else text
