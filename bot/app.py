@@ -8,7 +8,7 @@ import signal
 from collections.abc import Callable
 from datetime import datetime
 
-from telegram import Bot, BotCommand, Update
+from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
@@ -64,7 +64,9 @@ async def set_commands(bot: Bot, services: Services) -> None:
     for language in (None, *LANGUAGES):
         texts = services.templates.commands(language or services.config.checks.language)
         commands = [BotCommand(name, texts[name]) for name in MENU]
-        await bot.set_my_commands(commands, language_code=language)
+        # Private chats only: in groups the bot answers nothing but coordinator commands.
+        await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
+                                  language_code=language)
 
 
 async def serve(app: Application, stop: asyncio.Event,  # type: ignore[type-arg]

@@ -87,7 +87,7 @@ class TelegramSection(_Frozen):
         (), description="write a list of Telegram user ids, for example [123456789, 987654321]"
     )
     max_text_length: int = Field(
-        2000, ge=1, le=3500, description="write a whole number from 1 to 3500, for example 2000"
+        2000, ge=1, le=3000, description="write a whole number from 1 to 3000, for example 2000"
     )
 
     @field_validator("token", mode="before")

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from dialogues.events import Event
 from dialogues.model import Position
 
-# Telegram allows 4096 characters after entity parsing; raw HTML is never shorter than that,
-# so splitting raw text at this size is always safe.
+# Telegram allows 4096 UTF-16 code units after entity parsing; raw HTML is never shorter than
+# that, so splitting raw text at this size is always safe.
 MESSAGE_LIMIT = 4096
 
 
@@ -27,6 +27,11 @@ class View:
     asks: Position | None = None  # the question this message asks, if it asks one
 
 
+def utf16_len(text: str) -> int:
+    """Return a text's length as Telegram counts it: in UTF-16 code units (an emoji is 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def rows(buttons: list[Button], per_row: int) -> tuple[tuple[Button, ...], ...]:
     """Lay buttons out in rows of at most `per_row`."""
     return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
@@ -43,7 +48,7 @@ def split_blocks(
     current = head
     for block in blocks:
         candidate = f"{current}{separator}{block}" if current else block
-        if len(candidate) > limit:
+        if utf16_len(candidate) > limit:
             messages.append(current)
             candidate = block.lstrip("\n")
         current = candidate

@@ -180,7 +180,7 @@ class Dialogue:
                 return self._record_and_next(state, Answer(NONE_PLANNED))
         if not text:
             return _reject(state, fx.Reason.EMPTY_TEXT, event)
-        if len(text) > self.max_text:
+        if len(text.encode("utf-16-le")) // 2 > self.max_text:  # as Telegram counts length
             return _reject(state, fx.Reason.TOO_LONG, event, limit=self.max_text)
         value = YES if question.kind is AnswerKind.YES_NO else PLANNED
         return self._record_and_next(state, Answer(value, text))

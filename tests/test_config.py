@@ -221,7 +221,7 @@ BAD_VALUES = {
     ),
     "max_text_length": (
         "[telegram]\nmax_text_length = 5000\n",
-        "telegram.max_text_length = 5000 is too large; write a whole number from 1 to 3500",
+        "telegram.max_text_length = 5000 is too large; write a whole number from 1 to 3000",
     ),
     "coordination_chat_id": (
         '[telegram]\ncoordination_chat_id = "my group"\n',

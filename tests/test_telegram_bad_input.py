@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -274,22 +273,6 @@ def failed_sends(server: FakeBotApi) -> list[Any]:
             if r.method.startswith(("send", "edit")) and r.status != 200]
 
 
-@contextmanager
-def too_long_is_the_known_bug(server: FakeBotApi) -> Iterator[None]:
-    """Leave the too-long requests to the xfail, not to the fixture's spec check at teardown.
-
-    Only requests Telegram refused as too long are dropped from the record; once the bug is
-    fixed there are none, the xfail turns into a failure (strict) and must be removed.
-    """
-    try:
-        yield
-    finally:
-        server.requests[:] = [r for r in server.requests
-                              if not (r in failed_sends(server) and "too long" in str(r.result))]
-
-
-@pytest.mark.xfail(strict=True, reason="bug: text limit counts code points, Telegram's 4096 "
-                   "counts UTF-16 units and the messages quoting an answer add ~750 more")
 @pytest.mark.parametrize(("bot_extra", "text"), [
     ("", "😀" * 2000),  # the default limit, in emoji (2 UTF-16 units each)
     (f"max_text_length = {MAX_CONFIGURABLE}", "a" * MAX_CONFIGURABLE),  # plain, at the maximum
@@ -309,22 +292,19 @@ async def test_answer_at_the_limit_can_be_shown_again(bot: Bot, text: str) -> No
         assert texts_since(bot.server, anna.chat_id, since)[0] == said(
             "rejected", reason="too_long", limit=bot.config.telegram.max_text_length)
         return
-    with too_long_is_the_known_bug(bot.server):
-        # Back to question 2, its explanation, "yes" (the description asked with "Bisher: …"),
-        # and the explanation there too (the follow-up has no 💡 button, the command works).
-        for step in (label("back"), label("hint"), YES, "/erklaerung"):
-            if step.startswith("/"):
-                await anna.send_and_wait(step)
-            else:
-                await anna.press_button_and_wait(step)
-            assert not failed_sends(bot.server), (step, failed_sends(bot.server))
-            assert len(with_buttons(anna)) == 1
-        assert text in current_question(anna).visible_text
-        assert_callbacks_answered(bot.server)
+    # Back to question 2, its explanation, "yes" (the description asked with "Bisher: …"),
+    # and the explanation there too (the follow-up has no 💡 button, the command works).
+    for step in (label("back"), label("hint"), YES, "/erklaerung"):
+        if step.startswith("/"):
+            await anna.send_and_wait(step)
+        else:
+            await anna.press_button_and_wait(step)
+        assert not failed_sends(bot.server), (step, failed_sends(bot.server))
+        assert len(with_buttons(anna)) == 1
+    assert text in current_question(anna).visible_text
+    assert_callbacks_answered(bot.server)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: split_blocks counts code points, Telegram's 4096 "
-                   "counts UTF-16 units, so a review with emoji answers is too long to send")
 async def test_review_with_emoji_answers_is_split_to_fit(bot: Bot) -> None:
     anna = await bot.member()
     await answer_until_follow_up(bot, anna)
@@ -333,9 +313,8 @@ async def test_review_with_emoji_answers_is_split_to_fit(bot: Bot) -> None:
     await anna.send_and_wait(text)
     assert current_answers(bot.config)[("Z1", "measures")] == ("planned", text)
     since = len(bot.server.requests)
-    with too_long_is_the_known_bug(bot.server):
-        await anna.send_and_wait("/pruefen")
-        assert not failed_sends(bot.server), failed_sends(bot.server)
+    await anna.send_and_wait("/pruefen")
+    assert not failed_sends(bot.server), failed_sends(bot.server)
     review = "\n".join(texts_since(bot.server, anna.chat_id, since))
     assert review.count(text) == 2
     assert said("error") not in review
@@ -381,8 +360,6 @@ async def test_member_writing_in_a_group_changes_nothing(bot: Bot) -> None:
     assert_callbacks_answered(bot.server)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: /uebersicht from a member in a group is taken "
-                   "as the coordinators' heat map and refused as coordinator-only")
 @pytest.mark.parametrize("command", ["/uebersicht", "/overview"])
 async def test_overview_in_a_group_points_to_the_private_chat(bot: Bot, command: str) -> None:
     """/uebersicht is in every member's menu; typed in the team group it must not sound as if
@@ -438,8 +415,6 @@ async def test_double_tap_stores_the_answer_once(bot: Bot) -> None:
     assert_callbacks_answered(bot.server)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the second tap of a double tap is rejected as stale "
-                   "and shows the rejection plus the next question a second time")
 @pytest.mark.parametrize("where", ["rating", "yes", "none_planned"])
 async def test_double_tap_shows_what_follows_once(bot: Bot, where: str) -> None:
     anna = await bot.member()
@@ -683,7 +658,7 @@ async def test_help_lists_the_commands(bot: Bot) -> None:
 
 
 async def test_command_menu_is_set_in_german_and_english(bot: Bot) -> None:
-    default = json.dumps({"type": "default"}, sort_keys=True)
+    default = json.dumps({"type": "all_private_chats"}, sort_keys=True)  # not in groups
     menus = bot.server.commands
     assert {(default, ""), (default, "de"), (default, "en")} <= set(menus)
     for language in ("", "de", "en"):
@@ -697,7 +672,7 @@ async def test_command_menu_is_set_in_german_and_english(bot: Bot) -> None:
         assert [c["description"] for c in commands] == [wanted[n] for n in MENU]
     assert menus[(default, "")] == menus[(default, "de")] != menus[(default, "en")]
     calls = [c for c in bot.server.calls("setMyCommands")
-             if (c.params.get("scope") or {"type": "default"}) == {"type": "default"}]
+             if c.params.get("scope") == {"type": "all_private_chats"}]
     assert sorted(str(c.params.get("language_code", "")) for c in calls) == ["", "de", "en"]
     # Every command in the menu is understood in a private chat (none is "unknown").
     anna = await bot.member()

@@ -14,6 +14,7 @@ from bot import reports
 from bot.access import coordination_chat, is_coordinator
 from bot.callbacks import encode
 from bot.courier import file_stem
+from bot.handlers import general
 from bot.handlers.dialogue import deliver_soon, on_command
 from bot.services import Services, services
 from dialogues import events as ev
@@ -90,6 +91,9 @@ async def on_overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         if member is not None or not is_coordinator(s, user.id):
             await on_command(update, context)
             return
+    if user is None or not is_coordinator(s, user.id):  # a member's /uebersicht in a group
+        await general.on_group(update, context)
+        return
     await on_heatmap(update, context)
 
 

@@ -86,6 +86,8 @@ async def converse(context: ContextTypes.DEFAULT_TYPE, member: storage.Member, e
         return None
     if any(isinstance(e, fx.Submitted) for e in turn.step.effects):
         deliver_soon(context)
+    if pressed is not None and _repeats_stored_answer(turn, event):
+        return turn  # a double tap: the answer is stored and what follows is already shown
     ctx = Context(member.language, turn.authors)
     active = await storage.load_active_message(s.db, member.id)
     if pressed is not None and (active is None or active.message_id != pressed):
@@ -105,6 +107,15 @@ def _transcript(s: Services, turn: Turn, active: storage.ActiveMessage | None,
         if position_key(record.position) == active.asks:
             return s.presenter.answered(record.position, record.answer, ctx)
     return None
+
+
+def _repeats_stored_answer(turn: Turn, event: ev.Event) -> bool:
+    """Tell whether a stale answer button carries the answer already stored (a double tap)."""
+    if not (isinstance(event, ev.Choose) and event.at is not None
+            and _rejected_as(turn, fx.Reason.STALE)):
+        return False
+    stored = turn.step.state.answers.get((event.at.requirement_id, event.at.question_key))
+    return stored is not None and stored.value == event.value
 
 
 def _rejected_as(turn: Turn, reason: fx.Reason) -> bool:

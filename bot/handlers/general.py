@@ -38,7 +38,9 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer stickers, photos, voice notes and files with a hint; store nothing."""
-    await _reply(update, context, "not_text")
+    user = update.effective_user
+    member = await storage.member_by_user(services(context).db, user.id) if user else None
+    await _reply(update, context, "not_text" if member else "not_member")
 
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
