@@ -5,35 +5,57 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    Defaults,
+    TypeHandler,
+    Updater,
+)
+from telegram.request import BaseRequest
 
 from bot.checks import utc_now
 from bot.commands import MENU
+from bot.concurrency import PerChatUpdates
 from bot.config import Config
 from bot.courier import COURIER, FLUSH_INTERVAL, Courier, deliver_outbox
-from bot.handlers import register
+from bot.handlers import register, tracing
 from bot.reminders import schedule as schedule_reminders
 from bot.services import SERVICES, Services, open_services
 from bot.templates import LANGUAGES
+from bot.unreadable import SkippingUpdatesRequest
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news
 
 
-def build_application(config: Config, clock: Callable[[], datetime] = utc_now) -> Application:  # type: ignore[type-arg]
-    """Create the Application; the database and catalogue open in post_init."""
+def build_application(config: Config, clock: Callable[[], datetime] = utc_now, *,
+                      request: BaseRequest | None = None,
+                      rate_limiter: BaseRateLimiter | None = None  # type: ignore[type-arg]
+                      ) -> Application:  # type: ignore[type-arg]
+    """Create the Application; the database and catalogue open in post_init.
+
+    `request` replaces the HTTP transport to Telegram and `rate_limiter` the limiter to its
+    limits; both only for benchmarks (bench/), which answer the Bot API in-process.
+    """
     assert config.telegram.token is not None, "build_application needs a token"
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         services = await open_services(config, clock)
         app.bot_data[SERVICES] = services
         app.bot_data[COURIER] = Courier(services)
-        await set_commands(app.bot, services)
+        try:
+            await set_commands(app.bot, services)
+        except TelegramError as exc:  # the menu is not worth failing the start for
+            log.warning("could not set the command menu, continuing without: %s", exc)
         assert app.job_queue is not None
         # Delivers what a crash left in the outbox at once, then retries every few seconds.
         app.job_queue.run_repeating(deliver_outbox, FLUSH_INTERVAL, first=0)
@@ -44,18 +66,28 @@ def build_application(config: Config, clock: Callable[[], datetime] = utc_now) -
         if services is not None:
             await services.db.close()
 
-    app = (
+    builder = (
         ApplicationBuilder()
         .token(config.telegram.token.get_secret_value())
         .base_url(config.telegram.base_url)
         .base_file_url(config.telegram.base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.checks.tz))
-        .rate_limiter(AIORateLimiter())
+        # A few retries on 429 inside the limiter: replies then wait instead of failing.
+        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=2))
+        # Members' updates at once, each chat's in order: round trips to Telegram overlap.
+        .concurrent_updates(PerChatUpdates())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .build()
     )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    else:  # one update PTB cannot read must not stop all others (bot/unreadable.py)
+        builder = builder.get_updates_request(SkippingUpdatesRequest(connection_pool_size=1))
+    app = builder.build()
     register(app)
+    # Runs first for every update (group -2, before bot/handlers' -1): names the update in
+    # every log line logged while it is handled.
+    app.add_handler(TypeHandler(Update, tracing.on_update), group=-2)
     return app
 
 
@@ -70,17 +102,22 @@ async def set_commands(bot: Bot, services: Services) -> None:
 
 
 async def serve(app: Application, stop: asyncio.Event,  # type: ignore[type-arg]
-                poll_timeout: int = POLL_TIMEOUT) -> None:
+                poll_timeout: int = POLL_TIMEOUT,
+                receive: Callable[[Updater], Awaitable[object]] | None = None) -> None:
     """Poll until `stop` is set, then finish the updates in flight and shut down.
 
     The steps and hooks are those of PTB's run_polling, which we cannot use: it owns the event
-    loop, and the CLI and the tests run their own.
+    loop, and the CLI and the tests run their own. `receive` starts another way of receiving
+    updates instead of polling (the webhook, see bot/webhook.py).
     """
     async with app:  # initialize … shutdown
         assert app.updater is not None
         if app.post_init:
             await app.post_init(app)
-        await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+        if receive is None:
+            await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+        else:
+            await receive(app.updater)
         await app.start()
         log.info("bot @%s is running", app.bot.username)
         try:
@@ -92,14 +129,22 @@ async def serve(app: Application, stop: asyncio.Event,  # type: ignore[type-arg]
         await app.post_shutdown(app)
 
 
-async def run_polling(config: Config) -> None:
-    """Run the bot until Ctrl-C or SIGTERM."""
+async def run_bot(config: Config) -> None:
+    """Run the bot until Ctrl-C or SIGTERM, with long polling or, if configured, a webhook."""
+    from bot.webhook import receive_webhook
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await serve(build_application(config), stop)
+        loop.add_signal_handler(signum, _stopping, stop, signum)
+    receive = receive_webhook(config.webhook) if config.webhook.url else None
+    await serve(build_application(config), stop, receive=receive)
     log.info("bot stopped")
+
+
+def _stopping(stop: asyncio.Event, signum: int) -> None:
+    log.info("%s: finishing the updates in flight, then stopping", signal.Signals(signum).name)
+    stop.set()
 
 
 async def fetch_username(config: Config) -> str:

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import storage
-from bot import admin
+from bot import admin, cli_access
 from bot.config import Config, ConfigError, load_config
 from bot.logs import setup_logging
 from dialogues.catalogue import CatalogueError, load_catalogue
@@ -26,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
             return _catalogue_check(args.path)
         config = load_config(args.config)
         token = config.telegram.token.get_secret_value() if config.telegram.token else None
-        setup_logging(args.log_level or config.logging.level, token)
+        secret = config.webhook.secret_token
+        setup_logging(args.log_level or config.logging.level, token,
+                      secret.get_secret_value() if secret else None)
         return asyncio.run(args.handler(args, config))
     except (ConfigError, CatalogueError, storage.StorageError, admin.AdminError) as exc:
         print(f"chancencheck: {exc}", file=sys.stderr)
@@ -52,7 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     _institution_commands(sub)
     _cycle_commands(sub)
     _report_commands(sub)
+    cli_access.commands(sub, _command)
+    _operation_commands(sub)
     return parser
+
+
+def _operation_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    _command(sub, "doctor", _doctor, "check config, database, token, coordination chat and "
+             "reminders, and say what to fix (exit code 1 if something is wrong)")
+    backup = _command(sub, "backup", _backup, "copy the database consistently, also while the "
+                      "bot runs")
+    backup.add_argument("file", type=Path, help="the backup file to write (must not exist)")
 
 
 def _common_options(default: object) -> argparse.ArgumentParser:
@@ -81,6 +93,7 @@ def _institution_commands(sub: argparse._SubParsersAction) -> None:  # type: ign
     add.add_argument("short", help="short name, e.g. ABH")
     add.add_argument("name", help='full name, e.g. "Ausländerbehörde"')
     _command(inner, "list", _institution_list, "list institutions")
+    cli_access.institution_commands(inner, _command)
 
 
 def _report_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -120,9 +133,9 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
     if not config.has_token:
         print("No Telegram token configured: starting the offline demo.\n", file=sys.stderr)
         return await _demo(args, config)
-    from bot.app import run_polling  # imported late: the demo needs no Telegram machinery
+    from bot.app import run_bot  # imported late: the demo needs no Telegram machinery
 
-    await run_polling(config)
+    await run_bot(config)
     return 0
 
 
@@ -136,6 +149,24 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
             return None
 
     await run_demo(config, read_line, print, colour=sys.stdout.isatty())
+    return 0
+
+
+async def _doctor(args: argparse.Namespace, config: Config) -> int:
+    from bot.doctor import FAIL, diagnose, render
+
+    findings = await diagnose(config, datetime.now(UTC))
+    token = config.telegram.token.get_secret_value() if config.telegram.token else None
+    print(render(findings, (token,)))
+    return 1 if any(f.level == FAIL for f in findings) else 0
+
+
+async def _backup(args: argparse.Namespace, config: Config) -> int:
+    from bot.backup import backup_database
+
+    done = await asyncio.to_thread(backup_database, config.storage.path, args.file)
+    print(f"wrote {done.path}: {done.size / 1024:.0f} KiB, {done.answers} answer revisions, "
+          f"integrity ok, in {done.seconds:.1f} s")
     return 0
 
 
@@ -160,26 +191,24 @@ def _catalogue_check(path: Path) -> int:
 
 async def _institution_add(args: argparse.Namespace, config: Config) -> int:
     async with await storage.open_database(config.storage.path) as db:
-        institution = await admin.add_institution(db, args.short, args.name)
-    print(f"added {institution.short}: {institution.name}")
-    username = await _bot_username(config)
-    if username:
-        print(f"invite link: {admin.invite_link(username, institution.invite_code)}")
-    else:
-        print(f"invite code: {institution.invite_code}")
-        print("set [telegram] bot_username or a token in the config to get the invite link")
+        invitation = await admin.add_institution(db, args.short, args.name)
+    print(f"added {invitation.institution.short}: {invitation.institution.name}")
+    await cli_access.print_invitation(invitation, await _bot_username(config))
     return 0
 
 
 async def _institution_list(args: argparse.Namespace, config: Config) -> int:
     async with await storage.open_database(config.storage.path) as db:
         institutions = await storage.list_institutions(db)
+        members = [len(await storage.members_of(db, i.id)) for i in institutions]
     if not institutions:
         print('no institutions yet; add one with: chancencheck institution add ABH "Name"')
-    username = await _bot_username(config) if institutions else None
-    for institution in institutions:
-        link = admin.invite_link(username, institution.invite_code) if username else "-"
-        print(f"{institution.short:<12} {institution.name:<40} {link}")
+        return 0
+    for institution, count in zip(institutions, members, strict=True):
+        print(f"{institution.short:<12} {institution.name:<40} {count} members")
+    # Only a fingerprint of each code is stored, so a link cannot be shown again.
+    print("invite links cannot be shown again; for a new one (the old one stops working): "
+          "chancencheck institution invite SHORT --rotate")
     return 0
 
 
@@ -210,6 +239,7 @@ async def _cycle_close(args: argparse.Namespace, config: Config) -> int:
         if cycle is None or cycle.closed_at is not None:
             raise admin.AdminError(f"there is no open round called {args.name!r}")
         await storage.close_cycle(db, cycle.id)
+        await storage.record_audit(db, storage.CLI, "cycle_close", cycle_id=cycle.id)
     print(f"closed round {args.name}")
     return 0
 

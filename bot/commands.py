@@ -19,6 +19,7 @@ DIALOGUE_COMMANDS: dict[str, tuple[tuple[str, ...], Callable[[], ev.Event]]] = {
 }
 # Commands shown in Telegram's menu, in this order; descriptions come from labels.toml.
 MENU = ("weiter", "uebersicht", "pruefen", "zurueck", "ueberspringen", "pause", "absenden",
+        "runde", "erinnerungen",
         "hilfe", "sprache")
 
 

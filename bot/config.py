@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -29,6 +30,7 @@ from dialogues.catalogue import DEFAULT_CATALOGUE
 
 CONFIG_ENV = "CHANCENCHECK_CONFIG"
 TOKEN_ENV = "CHANCENCHECK_TELEGRAM_TOKEN"
+SECRET_ENV = "CHANCENCHECK_WEBHOOK_SECRET"
 TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{30,}$")
 # Unanchored, to hide a token wherever it turns up in a value we would print.
 _TOKEN_ANYWHERE = re.compile(r"\d+:[A-Za-z0-9_-]{30,}")
@@ -178,7 +180,7 @@ class ChecksSection(_Frozen):
 
 class RemindersSection(_Frozen):
     days_before: tuple[int, ...] = Field(
-        (14, 7, 3, 1),
+        (14, 7, 3, 1, 0),
         description="write a list of whole days before the deadline, 0 or more, "
         "for example [14, 7, 3, 1]",
     )
@@ -214,6 +216,67 @@ class LoggingSection(_Frozen):
         return value.upper() if isinstance(value, str) else value  # "info" is what people type
 
 
+class WebhookSection(_Frozen):
+    url: str | None = Field(
+        None,
+        description="write the public HTTPS address Telegram sends updates to, "
+        'for example "https://bot.example.org/telegram", or leave the key out to use polling',
+    )
+    listen: str = Field(
+        "127.0.0.1",
+        description='write the local address to listen on, for example "127.0.0.1" behind a '
+        'reverse proxy or "0.0.0.0" for all interfaces',
+    )
+    port: int = Field(
+        8443, ge=1, le=65535, description="write a port number from 1 to 65535, for example 8443"
+    )
+    path: str | None = Field(
+        None,
+        description='write the local URL path starting with "/", for example "/telegram"; '
+        "leave it out to use the path of url",
+    )
+    secret_token: SecretStr | None = Field(
+        None,
+        validate_default=True,  # so that a missing secret is reported when url is set
+        description="write 1 to 256 characters A-Z, a-z, 0-9, _ or -, for example the output "
+        "of `openssl rand -hex 32`; Telegram sends it with every update",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https://[^/\s]+(/\S*)?", value):
+            raise _invalid("is not an https:// URL (Telegram sends webhooks only over HTTPS)")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"/\S*", value):
+            raise _invalid('is not a URL path starting with "/"')
+        return value
+
+    @field_validator("secret_token", mode="before")
+    @classmethod
+    def _secret(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is None or value == "":
+            if info.data.get("url"):
+                raise _invalid("is missing, but url is set: without it anyone could send updates")
+            return None
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise _invalid("has characters Telegram does not allow, or is too long")
+        return value
+
+    @property
+    def url_path(self) -> str:
+        """Return the local path the webhook server answers on."""
+        if self.path is not None:
+            return self.path
+        return (urlsplit(self.url).path or "/") if self.url else "/"
+
+
 class Config(_Frozen):
     """All settings of the bot; build it with load_config()."""
 
@@ -222,6 +285,7 @@ class Config(_Frozen):
     checks: ChecksSection = Field(default_factory=ChecksSection)
     reminders: RemindersSection = Field(default_factory=RemindersSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
+    webhook: WebhookSection = Field(default_factory=WebhookSection)
 
     @property
     def has_token(self) -> bool:
@@ -245,6 +309,9 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
     token = env.get(TOKEN_ENV, "").strip()
     if token and isinstance(data["telegram"], dict):
         data["telegram"]["token"] = token  # the environment wins over the file
+    secret = env.get(SECRET_ENV, "").strip()
+    if secret and isinstance(data["webhook"], dict):
+        data["webhook"]["secret_token"] = secret
     base_dir = path.absolute().parent if path else Path.cwd()
     try:
         return Config.model_validate(data, context={"base_dir": base_dir})
@@ -309,6 +376,8 @@ def _describe(error: ErrorDetails, data: dict[str, Any], source: str, env_token:
     if key == "telegram.token":  # never print the token, not even a malformed one
         where = f"environment variable {TOKEN_ENV}" if env_token else source
         return f"{where}: {key} {problem}; {_fix(parts)}"
+    if key == "webhook.secret_token":  # a secret, like the token
+        return f"{source}: {key} {problem}; {_fix(parts)}"
     return f"{source}: {key} = {_show(_lookup(data, parts))} {problem}; {_fix(parts)}"
 
 

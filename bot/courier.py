@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -43,12 +44,18 @@ class Courier:
         self.backoff_base = backoff_base
         self._lock = asyncio.Lock()
 
-    async def flush(self, bot: Bot) -> int:
-        """Deliver every due message; stop at a failure that will be retried, to keep order."""
+    async def flush(self, bot: Bot, going_on: Callable[[], bool] = lambda: True) -> int:
+        """Deliver every due message; stop at a failure that will be retried, to keep order.
+
+        `going_on` turns false when the bot stops: the message in flight is finished and
+        recorded, the rest waits in the outbox for the next start, so that stopping is quick.
+        """
         delivered = 0
         async with self._lock:
             while batch := await storage.due(self.services.db, self.services.clock()):
                 for message in batch:
+                    if not going_on():
+                        return delivered
                     outcome = await self._attempt(bot, message)
                     if outcome is Outcome.LATER:
                         return delivered
@@ -134,7 +141,7 @@ def file_stem(report: reports.CheckReport) -> str:
 async def deliver_outbox(context: CallbackContext) -> None:  # type: ignore[type-arg]
     """Run the courier from the job queue."""
     courier: Courier = context.application.bot_data[COURIER]
-    await courier.flush(context.bot)
+    await courier.flush(context.bot, lambda: context.application.running)
 
 
 def _seconds(retry_after: int | timedelta) -> timedelta:

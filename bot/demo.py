@@ -34,7 +34,7 @@ async def ensure_demo(db: storage.Database, dialogue: Dialogue, language: str,
     """Create the demo institution, round and member on first use."""
     institution = await storage.institution_by_short(db, DEMO_SHORT)
     if institution is None:
-        institution = await admin.add_institution(db, DEMO_SHORT, "Demo-Einrichtung")
+        institution = (await admin.add_institution(db, DEMO_SHORT, "Demo-Einrichtung")).institution
     if await storage.current_cycle(db) is None:
         deadline = today + timedelta(days=DEMO_ROUND_DAYS)
         await admin.open_round(db, dialogue.catalogue, "Demo-Runde", deadline, today)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from bot.logcontext import OneLineFormatter
+
 
 class RedactToken(logging.Filter):
     """Replace the bot token in every log record, wherever a library put it."""
@@ -19,9 +21,13 @@ class RedactToken(logging.Filter):
         return True
 
 
-def setup_logging(level: str, token: str | None = None) -> None:
-    """Log one line per event; keep httpx quiet, since its request URLs carry the token."""
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
+def setup_logging(level: str, token: str | None = None, *secrets: str | None) -> None:
+    """Log one line per event with its context; keep httpx quiet, its URLs carry the token."""
+    logging.basicConfig(level=level)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The job queue would log two lines for every outbox sweep, every ten seconds.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactToken(token))
+        # Also hides the token in tracebacks, and other secrets (the webhook's) everywhere.
+        handler.setFormatter(OneLineFormatter((token, *secrets)))

@@ -9,12 +9,15 @@ handed to Telegram and set to "sent" after. A key that has a row is never claime
 "pending" rows are), so neither a second sweep nor a restart sends it twice. Telegram offers no
 idempotency key, so one window stays: a crash between Telegram accepting the message and our
 "sent". We choose AT MOST ONCE there: the next sweep marks such a row "uncertain" and does not
-send it again. A doubled reminder makes the bot look broken; a lost one costs little, as the
-next reminder of the schedule (and the one on the deadline day) follows. Network errors get the
+send it again. Up to `IN_FLIGHT` messages are on their way at once (bot/reminders_delivery.py),
+so a crash leaves at most that many uncertain. A doubled reminder makes the bot look broken; a
+lost one costs little, as the next reminder of the schedule (and the one on the deadline day)
+follows. Network errors get the
 same rule: one that proves nothing reached Telegram (no connection, an error answer) leaves the
 row "pending" for the next sweep; one after which Telegram may have sent it (the answer timed out
 or the connection broke) makes it "uncertain". `RetryAfter` is not an error but a request to
-wait: the same message is sent again after the wait, the whole fan-out pausing with it.
+wait: the same message is sent again after the wait, the whole fan-out pausing with it (the
+AIORateLimiter holds back every request while a 429's wait lasts).
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ from bot.reminders_schedule import (
     reminder_times,
     summary_key,
 )
-from bot.services import Services, services
+from bot.services import Services
+from bot.services import services as services_of
 
 log = logging.getLogger(__name__)
 SWEEP_INTERVAL = 60  # seconds: a reminder goes out within a minute of its time
@@ -65,7 +69,7 @@ def sweep_soon(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    s = services(context)
+    s = services_of(context)
     report = await sweep(s, context.bot, s.clock())
     if report.outcomes:
         log.info("reminder sweep: %s", {o.value: n for o, n in report.outcomes.items()})
@@ -93,8 +97,11 @@ async def sweep(services: Services, bot: Bot, now: datetime,
         if notices or plan is not None:  # else nothing is due: spare the database the reads
             progress = {p.institution.id: p for p in await round_progress(services, cycle)}
             sender = Sender(services, bot, sleep, report)
-            if await _send_notices(services, sender, cycle, notices, progress, now) and plan:
-                await _send_reminders(services, sender, cycle, plan, progress, now)
+            try:
+                if await _send_notices(services, sender, cycle, notices, progress, now) and plan:
+                    await _send_reminders(services, sender, cycle, plan, progress, now)
+            finally:
+                await sender.finish()  # every message handed over is recorded before we end
     return report
 
 

@@ -1,4 +1,4 @@
-"""Sending one reminder through the bot and recording what became of it.
+"""Sending reminders through the bot, several at once, and recording what became of each.
 
 How each Telegram error is judged (see bot/reminders.py for why at most once):
 - RetryAfter: nothing was sent; wait as asked and send the same message again.
@@ -30,7 +30,11 @@ from dialogues import events as ev
 
 log = logging.getLogger(__name__)
 FLOOD_RETRIES = 3  # waits for RetryAfter per message before the sweep stops until next time
+LONGEST_WAIT = 30.0  # seconds; asked to wait longer, the sweep stops and the next one tries
 MAX_ATTEMPTS = 5  # sweeps that try a message failing with errors that sent nothing
+# Messages waiting for Telegram's answer at once: a second's worth at Telegram's overall limit,
+# enough to hide round trips of up to a second. The rate limiter, not this, keeps the pace.
+IN_FLIGHT = 30
 # Errors that prove the request never reached Telegram, so sending again cannot double it.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -58,24 +62,57 @@ class SweepReport:
 
 
 class Sender:
-    """Send claimed messages one after another, recording each outcome."""
+    """Send claimed messages, up to `in_flight` at once, recording each outcome.
 
-    def __init__(self, services: Services, bot: Bot, sleep: Sleep, report: SweepReport) -> None:
+    One message after another, the sweep would wait a round trip to Telegram for each and so
+    send far fewer than the 30 a second Telegram allows. The bot's AIORateLimiter keeps the
+    pace; the window only lets the round trips overlap. Every message is claimed before it is
+    handed over and recorded by its own task, so the bookkeeping is that of a single message.
+    """
+
+    def __init__(self, services: Services, bot: Bot, sleep: Sleep, report: SweepReport,
+                 in_flight: int = IN_FLIGHT) -> None:
         self.services, self.bot, self.sleep, self.report = services, bot, sleep, report
+        self.stopped = False  # Telegram unreachable or flooding: hand over nothing more
+        self._slots = asyncio.Semaphore(in_flight)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._broken: BaseException | None = None  # what broke a send off, raised by finish()
 
     async def send(self, row: storage.Reminder, member: storage.Member, text: str) -> bool:
-        """Send one claimed message and record it; False if the sweep must stop for now."""
+        """Hand one claimed message over to be sent and recorded; False if the sweep must stop."""
+        await self._slots.acquire()
+        task = asyncio.create_task(self._send(row, member, text))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        await asyncio.sleep(0)  # a send that ended at once reports before the next claim
+        return not self.stopped
+
+    async def finish(self) -> None:
+        """Wait until every message handed over is recorded; re-raise what broke one off."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._broken is not None:
+            raise self._broken
+
+    async def _send(self, row: storage.Reminder, member: storage.Member, text: str) -> None:
         assert member.telegram_user_id is not None
         label = self.services.templates.label(member.language, "resume")
         markup = InlineKeyboardMarkup(
             [[InlineKeyboardButton(label, callback_data=encode(ev.Resume()))]]
         )
-        outcome, detail = await deliver(self.bot, member.telegram_user_id, text, markup,
-                                        self.sleep)
-        await self._record(row, member, outcome, detail)
-        self.report.count(outcome)
-        # Telegram unreachable or flooding: the others would fare no better before next time.
-        return outcome not in (Outcome.RETRY, Outcome.FLOODED)
+        try:
+            outcome, detail = await deliver(self.bot, member.telegram_user_id, text, markup,
+                                            self.sleep)
+            # Telegram unreachable or flooding: the others would fare no better before next time.
+            self.stopped = self.stopped or outcome in (Outcome.RETRY, Outcome.FLOODED)
+            await self._record(row, member, outcome, detail)
+            self.report.count(outcome)
+        except BaseException as exc:  # noqa: BLE001 - kept for finish(), which raises it
+            # The row stays "sending": the next sweep makes it "uncertain" (at most once).
+            self.stopped = True
+            self._broken = self._broken or exc
+        finally:
+            self._slots.release()
 
     async def _record(self, row: storage.Reminder, member: storage.Member, outcome: Outcome,
                       detail: int | str) -> None:
@@ -106,9 +143,10 @@ async def deliver(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarku
         try:
             message = await bot.send_message(chat_id, text, reply_markup=markup)
         except RetryAfter as exc:
-            if attempt == FLOOD_RETRIES:
+            wait = _seconds(exc.retry_after)
+            if attempt == FLOOD_RETRIES or wait > LONGEST_WAIT:
                 return Outcome.FLOODED, exc.message
-            await sleep(_seconds(exc.retry_after))
+            await sleep(wait)
             continue
         except Forbidden as exc:
             return Outcome.BLOCKED, exc.message

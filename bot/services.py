@@ -30,6 +30,8 @@ class Services:
     presenter: Presenter
     checks: Checks
     clock: Callable[[], datetime]
+    # Coordinators added with the CLI; refreshed before every update (access.load_coordinators).
+    stored_coordinators: frozenset[int] = frozenset()
 
     def language_for(self, user: User | None, member: storage.Member | None = None) -> str:
         """Return the member's language, else the user's Telegram language if we speak it."""
@@ -48,7 +50,8 @@ async def open_services(config: Config, clock: Callable[[], datetime] = utc_now)
     presenter = Presenter(dialogue, templates)
     digests = Digests(config, presenter)
     checks = Checks(db, dialogue, clock, on_submitted=digests.submitted)
-    return Services(config, db, dialogue, templates, presenter, checks, clock)
+    return Services(config, db, dialogue, templates, presenter, checks, clock,
+                    await storage.coordinator_ids(db))
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import warnings
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -74,8 +75,14 @@ async def show(bot: Bot, db: storage.Database, member: storage.Member, views: li
     shown = await send_views(bot, chat_id, views)
     asks = next((v.asks for v in reversed(views) if v.keyboard), None)
     saved = storage.ActiveMessage(shown.message_id, position_key(asks)) if shown else None
-    async with db.transaction():
-        await storage.save_active_message(db, member.id, saved)
+    try:
+        async with db.transaction():
+            await storage.save_active_message(db, member.id, saved)
+    except (storage.StorageError, sqlite3.OperationalError) as exc:
+        # Shown already, so the user must not hear "not saved": what the views confirm was
+        # stored before. Forgetting which message has buttons only leaves them on screen.
+        log.error("could not remember message %s as the one with buttons: %s",
+                  saved.message_id if saved else None, exc)
 
 
 def position_key(position: Position | None) -> str | None:

@@ -5,7 +5,15 @@ which commits once at its end, so the caller decides what is stored atomically.
 """
 
 from storage.answers import StoredAnswer, current_answers, last_activity, record_answer, revisions
+from storage.audit import CLI, Actor, AuditEntry, recent_audit, record_audit
 from storage.checks import Check, check_by_id, check_for, reopen_check, submit_check
+from storage.coordinators import (
+    StoredCoordinator,
+    add_coordinator,
+    coordinator_ids,
+    list_coordinators,
+    remove_coordinator,
+)
 from storage.cycles import (
     Cycle,
     close_cycle,
@@ -16,14 +24,24 @@ from storage.cycles import (
     open_cycle,
 )
 from storage.db import Database, open_database
+from storage.deletion import Purge, purge_cycles, remove_institution
 from storage.errors import DuplicateError, NotFoundError, StorageError
 from storage.institutions import (
     Institution,
     add_institution,
+    answers_of_institution,
     institution_by_code,
     institution_by_id,
     institution_by_short,
     list_institutions,
+    rename_institution,
+    replace_invite_code,
+)
+from storage.invitations import (
+    forget_invite_failures,
+    invite_failures_since,
+    invite_hash,
+    record_invite_failure,
 )
 from storage.members import (
     Member,
@@ -48,6 +66,7 @@ from storage.positions import (
     save_active_message,
     save_position,
 )
+from storage.privacy import checkpoint, end_membership, erase_person, export_person
 from storage.reminders import (
     DEADLINE_MOVED,
     REMINDER,
@@ -145,4 +164,32 @@ __all__ = [
     "set_unreachable",
     "submit_check",
     "touch_member",
+]
+
+# Access control and data protection: institutions, coordinators, audit, personal data.
+__all__ += [
+    "CLI",
+    "Actor",
+    "AuditEntry",
+    "Purge",
+    "StoredCoordinator",
+    "add_coordinator",
+    "answers_of_institution",
+    "checkpoint",
+    "coordinator_ids",
+    "end_membership",
+    "erase_person",
+    "export_person",
+    "forget_invite_failures",
+    "invite_failures_since",
+    "invite_hash",
+    "list_coordinators",
+    "purge_cycles",
+    "recent_audit",
+    "record_audit",
+    "record_invite_failure",
+    "remove_coordinator",
+    "remove_institution",
+    "rename_institution",
+    "replace_invite_code",
 ]

@@ -27,6 +27,8 @@ PRAGMAS = (
     "PRAGMA synchronous = FULL",
     # SQLite enforces foreign keys only when asked, per connection.
     "PRAGMA foreign_keys = ON",
+    # Deleted personal data (/loeschen, retention) is overwritten, not left in free pages.
+    "PRAGMA secure_delete = ON",
 )
 
 

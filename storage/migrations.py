@@ -3,6 +3,7 @@
 Never edit or reorder a migration that has shipped: add a new `mNNN_...` function instead.
 """
 
+import hashlib
 import sqlite3
 from collections.abc import Awaitable, Callable
 from textwrap import dedent
@@ -215,10 +216,104 @@ M003_SQL = """
     ) STRICT;
 """
 
+async def m004_hashed_invite_codes(conn: aiosqlite.Connection) -> None:
+    """Keep only a fingerprint (SHA-256) of each invite code, never the code itself."""
+    # Whoever reads a copy of the database must not be able to join an institution. The links
+    # sent before keep working: the code in them hashes to the value stored here. The hash is
+    # written out rather than imported, so this step stays what it was if the code changes.
+    await conn.execute("ALTER TABLE institutions RENAME COLUMN invite_code TO invite_hash")
+    for row in await fetch_all(conn, "SELECT id, invite_hash FROM institutions"):
+        digest = hashlib.sha256(str(row[1]).encode("utf-8")).hexdigest()
+        await conn.execute("UPDATE institutions SET invite_hash = ? WHERE id = ?", (digest, row[0]))
+
+
+async def m005_access_and_audit(conn: aiosqlite.Connection) -> None:
+    """Store coordinators added at run time, wrong invite codes, and the audit log."""
+    # The audit log records every answer, submission, membership and deadline change by
+    # triggers, so no code path can change them unrecorded; coordinator actions are written
+    # by the code that performs them, which knows who acted.
+    await run_script(conn, dedent(M005_SQL))
+
+
+M005_SQL = """
+    -- Coordinators added with `chancencheck coordinator add`; those in config are not stored.
+    CREATE TABLE coordinators (
+        telegram_user_id INTEGER PRIMARY KEY CHECK (telegram_user_id > 0),
+        added_at TEXT NOT NULL
+    ) STRICT;
+
+    -- Wrong invite codes per user, for the guessing limit: the moments only, never the codes,
+    -- and deleted once older than the limit's window.
+    CREATE TABLE invite_failures (
+        id INTEGER PRIMARY KEY,
+        telegram_user_id INTEGER NOT NULL,
+        failed_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX invite_failures_by_user ON invite_failures(telegram_user_id, failed_at);
+
+    -- Who did what when. It refers to rows by id instead of copying them (an answer's text
+    -- stays in answers only) and holds no names. No foreign keys: an entry outlives what it
+    -- names (a removed institution), until the retention deletes it.
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor_kind TEXT NOT NULL CHECK (actor_kind IN ('member', 'coordinator', 'cli', 'system')),
+        -- members.id of a member, the Telegram user id of a coordinator; NULL from the command
+        -- line, and once the coordinator had their data deleted (/loeschen)
+        actor_id INTEGER,
+        action TEXT NOT NULL CHECK (action <> ''),
+        institution_id INTEGER,
+        cycle_id INTEGER,
+        check_id INTEGER,
+        answer_id INTEGER,
+        member_id INTEGER,  -- the member an action concerned (joined, left, removed)
+        subject_user_id INTEGER,  -- the Telegram user an action concerned (coordinator added)
+        detail TEXT CHECK (detail IS NULL OR json_valid(detail)),
+        CHECK (actor_kind IN ('member', 'coordinator') OR actor_id IS NULL)
+    ) STRICT;
+    CREATE INDEX audit_by_time ON audit(at);
+
+    CREATE TRIGGER audit_answer AFTER INSERT ON answers BEGIN
+        INSERT INTO audit (at, actor_kind, actor_id, action, institution_id, cycle_id, check_id,
+                           answer_id)
+        SELECT NEW.answered_at, iif(NEW.author_id IS NULL, 'system', 'member'), NEW.author_id,
+               'answer', c.institution_id, c.cycle_id, c.id, NEW.id
+        FROM checks AS c WHERE c.id = NEW.check_id;
+    END;
+
+    CREATE TRIGGER audit_submission AFTER INSERT ON submissions BEGIN
+        INSERT INTO audit (at, actor_kind, actor_id, action, institution_id, cycle_id, check_id)
+        SELECT NEW.submitted_at, iif(NEW.member_id IS NULL, 'system', 'member'), NEW.member_id,
+               'submit', c.institution_id, c.cycle_id, c.id
+        FROM checks AS c WHERE c.id = NEW.check_id;
+    END;
+
+    CREATE TRIGGER audit_join AFTER INSERT ON members BEGIN
+        INSERT INTO audit (at, actor_kind, actor_id, action, institution_id, member_id)
+        VALUES (NEW.joined_at, 'member', NEW.id, 'member_join', NEW.institution_id, NEW.id);
+    END;
+
+    CREATE TRIGGER audit_move AFTER UPDATE OF institution_id ON members
+    WHEN OLD.institution_id IS NOT NEW.institution_id BEGIN
+        INSERT INTO audit (at, actor_kind, actor_id, action, institution_id, member_id, detail)
+        VALUES (NEW.joined_at, 'member', NEW.id, 'member_join', NEW.institution_id, NEW.id,
+                json_object('from_institution_id', OLD.institution_id));
+    END;
+
+    CREATE TRIGGER audit_deadline AFTER INSERT ON deadline_changes BEGIN
+        INSERT INTO audit (at, actor_kind, actor_id, action, cycle_id, detail)
+        VALUES (NEW.changed_at, iif(NEW.changed_by IS NULL, 'cli', 'coordinator'), NEW.changed_by,
+                'deadline_move', NEW.cycle_id,
+                json_object('from', NEW.old_deadline, 'to', NEW.new_deadline));
+    END;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial,
     m002_reminders,
     m003_submissions_and_settings,
+    m004_hashed_invite_codes,
+    m005_access_and_audit,
 )
 
 CREATE_MIGRATIONS = """

@@ -39,11 +39,11 @@ async def set_up_institution(config: Config, short: str = "ABH",
                              name: str = "Ausländerbehörde", open_round: bool = True) -> str:
     """Create an institution (and a round) as the CLI does; return its invite code."""
     async with await storage.open_database(config.storage.path) as db:
-        institution = await admin.add_institution(db, short, name)
+        invitation = await admin.add_institution(db, short, name)
         if open_round and await storage.current_cycle(db) is None:
             catalogue = load_catalogue(config.checks.catalogue_path)
             await admin.open_round(db, catalogue, "Runde 2027", DEADLINE, date.today())
-    return institution.invite_code
+    return invitation.code
 
 
 @asynccontextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sqlite3
@@ -195,14 +196,15 @@ def test_institution_add_prints_the_invite_link(
     assert match, out
     code = match[1]
     assert URL_SAFE.fullmatch(code)
-    assert query(tmp_path / "cli.sqlite3", "SELECT short, name, invite_code FROM institutions") == [
-        ("ABH", "Ausländerbehörde", code)
+    # Only the code's SHA-256 is stored, so a copy of the database lets nobody join.
+    assert query(tmp_path / "cli.sqlite3", "SELECT short, name, invite_hash FROM institutions") == [
+        ("ABH", "Ausländerbehörde", hashlib.sha256(code.encode()).hexdigest())
     ]
 
     assert cli("--config", config, "institution", "list") == 0
     listed = capsys.readouterr().out
     assert "ABH" in listed and "Ausländerbehörde" in listed
-    assert f"https://t.me/cc_test_bot?start={code}" in listed
+    assert code not in listed and "institution invite SHORT --rotate" in listed
 
 
 def test_institution_add_twice_is_refused(
@@ -231,8 +233,9 @@ def test_institution_add_without_username_prints_the_code_and_the_fix(
     config = str(write_config(tmp_path))
     assert cli("--config", config, "institution", "add", "VHS", "Volkshochschule") == 0
     out = capsys.readouterr().out
-    [(code,)] = query(tmp_path / "cli.sqlite3", "SELECT invite_code FROM institutions")
-    assert code in out and URL_SAFE.fullmatch(code)
+    [(stored,)] = query(tmp_path / "cli.sqlite3", "SELECT invite_hash FROM institutions")
+    code = re.search(r"invite code: (\S+)", out)[1]
+    assert URL_SAFE.fullmatch(code) and hashlib.sha256(code.encode()).hexdigest() == stored
     assert "https://t.me/" not in out
     assert "bot_username" in out  # how to get the link
 

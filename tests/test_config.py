@@ -52,7 +52,7 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert config.checks.catalogue_path == DEFAULT_CATALOGUE
     assert config.checks.language == "de"
     assert config.checks.tz == ZoneInfo("Europe/Berlin")
-    assert config.reminders.days_before == (14, 7, 3, 1)
+    assert config.reminders.days_before == (14, 7, 3, 1, 0)
     assert config.reminders.send_at == time(9, 0)
     assert config.reminders.skip_weekends is True
     assert config.logging.level == "INFO"

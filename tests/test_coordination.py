@@ -95,7 +95,7 @@ async def test_report_export_and_heatmap_for_coordinators(
     assert "XYZ" in unknown and "ABH" in unknown
 
 
-def test_cli_report_and_export(config: Config, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_report_and_export(config: Config, tmp_path: Path, capsys) -> None:
     import asyncio
 
     asyncio.run(set_up_institution(config))

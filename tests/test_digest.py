@@ -66,11 +66,11 @@ async def digest_delivered(server: FakeBotApi, count: int = 1) -> None:
     await server.wait_for(lambda r: spreadsheets() >= count, timeout=60)
 
 
-def _xlsx(request) -> bool:  # noqa: ANN001
+def _xlsx(request) -> bool:
     return any(name.endswith(".xlsx") for name, _ in request.files.values())
 
 
-def group_messages(server: FakeBotApi):  # noqa: ANN201
+def group_messages(server: FakeBotApi):
     return server.sent_to(GROUP)
 
 

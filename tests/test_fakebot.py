@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import asyncio
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp

@@ -225,10 +225,13 @@ async def test_retry_after_waits_and_sends_the_same_message_once(world: World) -
 
 
 async def test_endless_flood_control_stops_the_sweep_and_loses_nothing(world: World) -> None:
-    world.bot.failures[101] += [RetryAfter(1)] * 4
+    world.bot.failures[101] += [RetryAfter(1)] * 4 + [RetryAfter(600)]
     assert await world.sweep(SEVEN_DAYS) == {Outcome.FLOODED: 1}
+    assert world.sleeps == [1, 1, 1]
+    assert await world.sweep(SEVEN_DAYS + timedelta(minutes=1)) == {Outcome.FLOODED: 1}
+    assert world.sleeps == [1, 1, 1]  # ten minutes are not waited for inside a sweep
     assert world.bot.sent == []
-    assert await world.sweep(SEVEN_DAYS + timedelta(minutes=1)) == {Outcome.SENT: len(ALL)}
+    assert await world.sweep(SEVEN_DAYS + timedelta(minutes=2)) == {Outcome.SENT: len(ALL)}
     assert sorted(s.chat_id for s in world.bot.sent) == sorted(ALL)
 
 

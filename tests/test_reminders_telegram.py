@@ -8,16 +8,19 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from typing import Any
 
 import pytest
 from botharness import make_config, query
 from fakebot import FakeBotApi
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 import storage
 from bot import reminders
 from bot.app import build_application, serve
 from bot.config import Config
+from bot.reminders_delivery import Outcome, deliver
 from bot.services import SERVICES
 from dialogues.catalogue import load_catalogue
 
@@ -136,7 +139,10 @@ async def test_fan_out_to_fifty_members_with_429s_delivers_each_reminder_once(
     assert dict(statuses) == {"sent": len(recipients) - 1, "failed": 1}
     text = fake_bot_api.sent_to(101)[0].visible_text or ""
     assert "in 7 Tagen fällig" in text and "12 von 45" in text
-    assert took >= 3  # three waits of retry_after=1 s, none skipped
+    for user in recipients:  # each 429 was waited out (retry_after=1 s), none skipped
+        calls = [r for r in sends if int(r.params["chat_id"]) == user]
+        for refused, again in pairwise(calls):
+            assert refused.status != 429 or again.at - (refused.finished or 0) >= 1, user
     ok = [r.at for r in delivered(fake_bot_api)][: len(recipients) - 1]
     # 30 at once, then 30 per second: AIORateLimiter, since the fan-out goes through app.bot.
     assert ok[-1] - ok[0] >= (len(ok) - 30) / 30 * 0.8
@@ -149,3 +155,28 @@ def peak_rate(server: FakeBotApi) -> int:
     """Return the most sendMessage calls that arrived within any one second."""
     times = sorted(r.at for r in server.calls("sendMessage"))
     return max((sum(1 for t in times if start <= t < start + 1) for start in times), default=0)
+
+
+async def test_deliver_judges_the_errors_ptb_really_raises(fake_bot_api: FakeBotApi) -> None:
+    """Which failures may be sent again, checked against real PTB over real HTTP."""
+    user = fake_bot_api.user(4711)
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("▶️ Weiter", callback_data="r")]])
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async with fake_bot_api.bot() as bot:
+        fake_bot_api.fail_next("sendMessage", 502)
+        assert (await deliver(bot, user.id, "a", markup, sleep))[0] is Outcome.RETRY
+        fake_bot_api.drop_next("sendMessage", after_processing=True)  # sent, answer lost
+        assert (await deliver(bot, user.id, "b", markup, sleep))[0] is Outcome.UNCERTAIN
+        fake_bot_api.fail_next("sendMessage", 429, retry_after=2)
+        assert (await deliver(bot, user.id, "c", markup, sleep))[0] is Outcome.SENT
+        user.block()
+        assert (await deliver(bot, user.id, "d", markup, sleep))[0] is Outcome.BLOCKED
+        user.unblock()
+        await fake_bot_api.stop()  # nothing listens any more: the connection is refused
+        assert (await deliver(bot, user.id, "e", markup, sleep))[0] is Outcome.RETRY
+    assert waits == [2]
+    assert [m.text for m in fake_bot_api.sent_to(user.id)] == ["b", "c"]

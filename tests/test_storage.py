@@ -220,14 +220,14 @@ IMPOSSIBLE = {
         " VALUES (1, 'Ana', 't', 't')"
     ),
     "short with a dash": (
-        "INSERT INTO institutions (short, name, invite_code, created_at) VALUES ('A-B', 'x', 'y', 't')"
+        "INSERT INTO institutions (short, name, invite_hash, created_at) VALUES ('A-B', 'x', 'y', 't')"
     ),
     "short too long": (
-        "INSERT INTO institutions (short, name, invite_code, created_at)"
+        "INSERT INTO institutions (short, name, invite_hash, created_at)"
         " VALUES ('ABCDEFGHIJKLM', 'x', 'y', 't')"
     ),
     "duplicate short in other case": (
-        "INSERT INTO institutions (short, name, invite_code, created_at) VALUES ('abh', 'x', 'y', 't')"
+        "INSERT INTO institutions (short, name, invite_hash, created_at) VALUES ('abh', 'x', 'y', 't')"
     ),
     "deadline that is no date": (
         "INSERT INTO cycles (name, catalogue_id, catalogue_version, opened_at, deadline)"

@@ -2,22 +2,51 @@
 
 from __future__ import annotations
 
+from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.commands import DIALOGUE_COMMANDS, all_names
-from bot.handlers import coordination, dialogue, errors, general, joining, rounds
+from bot.handlers import (
+    coordination,
+    dialogue,
+    errors,
+    general,
+    institutions,
+    joining,
+    privacy,
+    rounds,
+)
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+# Coordinators' commands for institutions and members (German name, English alias).
+INSTITUTION_COMMANDS = (
+    (["institution_neu", "institution_new"], institutions.on_add),
+    (["institution_umbenennen", "institution_rename"], institutions.on_rename),
+    (["institution_entfernen", "institution_remove"], institutions.on_remove),
+    (["einladung", "invite"], institutions.on_invite),
+    (["mitglieder", "members"], institutions.on_members),
+    (["mitglied_entfernen", "member_remove"], institutions.on_remove_member),
+)
+# Everyone's own data, in the private chat only.
+PRIVACY_COMMANDS = (
+    (["meinedaten", "mydata"], privacy.on_my_data),
+    (["loeschen", "delete"], privacy.on_erase),
+    (["austreten", "leave"], privacy.on_leave),
+)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add every handler to the application."""
+    # order matters: group -1 runs before every other handler, so each update sees the
+    # coordinators the CLI stored up to now.
+    app.add_handler(TypeHandler(Update, institutions.on_any_update), group=-1)
     # order matters: coordinator commands first, since they also work in the coordination group.
     coordinator_commands = {
         "status": coordination.on_status,
@@ -32,6 +61,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     }
     for name, callback in coordinator_commands.items():
         app.add_handler(CommandHandler(name, callback, filters=filters.UpdateType.MESSAGE))
+    for names, callback in INSTITUTION_COMMANDS:
+        app.add_handler(CommandHandler(names, callback, filters=filters.UpdateType.MESSAGE))
     # /runde and /frist also work in the coordination group, so they come before the groups.
     for names, callback in ((["runde", "round"], rounds.on_round),
                             (["frist", "deadline"], rounds.on_deadline)):
@@ -46,8 +77,12 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler(["sprache", "language"], general.on_language, filters=PRIVATE))
     app.add_handler(CommandHandler(["erinnerungen", "reminders"], rounds.on_reminders,
                                    filters=PRIVATE))
+    for names, callback in PRIVACY_COMMANDS:
+        app.add_handler(CommandHandler(names, callback, filters=PRIVATE))
     # order matters: after every known command, so that only unknown ones land here.
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, general.on_unknown_command))
+    # order matters: before the dialogue's buttons, which take any other callback data.
+    app.add_handler(CallbackQueryHandler(privacy.on_button, pattern=privacy.CALLBACK_PATTERN))
     app.add_handler(CallbackQueryHandler(dialogue.on_button))
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT, dialogue.on_text))
     app.add_handler(MessageHandler(PRIVATE, general.on_not_text))

@@ -10,7 +10,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 import storage
-from bot import reports
+from bot import audit, reports
 from bot.access import coordination_chat, is_coordinator
 from bot.callbacks import encode
 from bot.courier import file_stem
@@ -42,6 +42,7 @@ async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if s is None:
         return
     cycle = await storage.current_cycle(s.db)
+    await audit.coordinator_action(s, update, "view_status", cycle_id=cycle.id if cycle else None)
     rows = [await _status_row(s, r) for r in await _round_reports(s, cycle)] if cycle else []
     text = s.templates.render(_language(s), "status", cycle=cycle, rows=rows,
                               total=len(s.dialogue.positions))
@@ -56,6 +57,8 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     report = await _named_report(update, context, s)
     if report is None:
         return
+    await audit.coordinator_action(s, update, "view_report", institution_id=report.institution.id,
+                                   cycle_id=report.cycle.id)
     catalogue, language = s.dialogue.catalogue, _language(s)
     name = file_stem(report)
     html = await asyncio.to_thread(reports.report_html, report, catalogue, s.templates, language)
@@ -74,6 +77,7 @@ async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _say(update, context, s, "no_round_coordinator")
         return
     round_reports = await _round_reports(s, cycle)
+    await audit.coordinator_action(s, update, "export", cycle_id=cycle.id)
     args = (round_reports, s.dialogue.catalogue, _language(s), s.config.checks.tz)
     xlsx = await asyncio.to_thread(reports.export_xlsx, *args)
     csv = await asyncio.to_thread(reports.export_csv, *args)
@@ -107,6 +111,7 @@ async def on_heatmap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await _say(update, context, s, "no_round_coordinator")
         return
     round_reports = await _round_reports(s, cycle)
+    await audit.coordinator_action(s, update, "view_heatmap", cycle_id=cycle.id)
     png = await asyncio.to_thread(reports.heatmap_png, round_reports, s.dialogue.catalogue,
                                   _language(s))
     name = f"ChancenCheck_{cycle.name}_Uebersicht".replace(" ", "_")
@@ -131,6 +136,9 @@ async def on_reopen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     now = s.clock()
     async with s.db.transaction():
         await storage.reopen_check(s.db, report.check.id, now)
+        await storage.record_audit(s.db, audit.actor(update), "reopen", now,
+                                   institution_id=report.institution.id,
+                                   cycle_id=report.cycle.id, check_id=report.check.id)
         for member in await storage.members_of(s.db, report.institution.id):
             await _queue_reopened_note(s, member, report, now)
     await _say(update, context, s, "reopened_coordinator", institution=report.institution)

@@ -24,11 +24,14 @@ log = logging.getLogger(__name__)
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer the button press, then run the event it carries."""
     query = update.callback_query
-    assert query is not None and query.message is not None
+    assert query is not None
     s = services(context)
     member = await storage.member_by_user(s.db, query.from_user.id)
     language = s.language_for(query.from_user, member)
     event = decode(query.data or "")
+    if query.message is None:  # an inline message's button: the bot never sends those
+        await query.answer(s.templates.render(language, "callback_stale"))
+        return
     if member is None:
         await query.answer(s.templates.render(language, "callback_not_member"), show_alert=True)
         return
@@ -136,4 +139,5 @@ async def _explain_no_round(context: ContextTypes.DEFAULT_TYPE, s: Services,
 def deliver_soon(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Deliver the outbox now rather than at the next sweep (the digest was just queued)."""
     courier: Courier = context.application.bot_data[COURIER]
-    context.application.create_task(courier.flush(context.bot), name="deliver outbox")
+    app = context.application
+    app.create_task(courier.flush(context.bot, lambda: app.running), name="deliver outbox")

@@ -3,29 +3,61 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+import storage
 from bot.services import SERVICES, services
+from storage.db import explain
 
 log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure with its update id, and tell the user their answers are safe."""
+    """Log the failure with its update id, and tell the user whether their input was saved."""
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("update %s failed", update_id, exc_info=context.error)
-    if not isinstance(update, Update) or SERVICES not in context.application.bot_data:
+    ready = SERVICES in context.application.bot_data
+    failure = database_failure(context.error, services(context).db.path if ready else "")
+    if failure is not None:
+        # Every write of a handler precedes its reply, so a failed write means nothing of this
+        # update was stored: the operator learns why and what to do, the user to send it again.
+        log.error("update %s was not stored, the database failed: %s", update_id, failure)
+        log.debug("the database failure in detail", exc_info=context.error)
+    else:
+        log.error("update %s failed", update_id, exc_info=context.error)
+    if not isinstance(update, Update) or not ready:
         return
     s = services(context)
     language = s.language_for(update.effective_user)
-    try:
-        if update.callback_query is not None:
+    if update.callback_query is not None:
+        try:
             await update.callback_query.answer()
-        chat = update.effective_chat
-        if chat is not None and chat.type == chat.PRIVATE:
-            await context.bot.send_message(chat.id, s.templates.render(language, "error"))
+        except TelegramError:
+            pass  # answered already, or too old: the message below matters more
+    chat = update.effective_chat
+    if chat is None or chat.type != chat.PRIVATE:
+        return
+    try:
+        text = s.templates.render(language, "error" if failure is None else "not_saved")
+        await context.bot.send_message(chat.id, text)
     except TelegramError:
         log.warning("could not tell user of update %s about the failure", update_id)
+
+
+def database_failure(error: BaseException | None, path: str) -> str | None:
+    """Return the operator's explanation if the error is the database failing, else None.
+
+    Constraint violations and lookups of missing rows are bugs, not failures of the database.
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if type(error) is storage.StorageError:
+            return str(error)
+        if isinstance(error, sqlite3.Error) and not isinstance(error, sqlite3.IntegrityError):
+            return str(explain(path, error))
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
+from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
 import storage
+from bot.access import may_stay_in_group
 from bot.handlers.dialogue import converse
 from bot.services import services
 from dialogues import events as ev
+
+log = logging.getLogger(__name__)
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -54,10 +60,15 @@ async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_added(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Introduce the bot when it is added to a group."""
+    """Greet the coordination chat; in any other group, point to the private chat and leave."""
     message = update.effective_message
     if message and any(m.id == context.bot.id for m in message.new_chat_members or ()):
+        s = services(context)
+        if await may_stay_in_group(s.db, s.config, message.chat.id):
+            await _reply(update, context, "coordination_welcome")
+            return
         await _reply(update, context, "private_only", bot=context.bot.username)
+        await context.bot.leave_chat(message.chat.id)
 
 
 async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, template: str,
@@ -69,4 +80,7 @@ async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, template: s
         return
     member = await storage.member_by_user(s.db, user.id) if user else None
     text = s.templates.render(s.language_for(user, member), template, **extra)
-    await context.bot.send_message(chat.id, text)
+    try:
+        await context.bot.send_message(chat.id, text)
+    except Forbidden as exc:  # blocked, or left the group since the message came (fuzzer found)
+        log.info("cannot reply in chat %s: %s", chat.id, exc.message)

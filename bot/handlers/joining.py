@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 import storage
+from bot import invites
 from bot.services import services
 from bot.telegram_out import show
 from bot.views import Button, View
@@ -25,9 +26,10 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             await welcome(context, member, joined=False)
         return
-    institution = await storage.institution_by_code(s.db, context.args[0])
-    if institution is None:
-        await context.bot.send_message(user.id, s.templates.render(language, "invite_invalid"))
+    institution = await invites.redeem(s.db, user.id, context.args[0], s.clock())
+    if isinstance(institution, invites.Refused):  # a wrong code, or too many of them
+        text = s.templates.render(language, institution.template, **institution.values)
+        await context.bot.send_message(user.id, text)
         return
     async with s.db.transaction():
         member = await storage.join_institution(

@@ -1,0 +1,5 @@
+"""`python -m bot …` runs the `chancencheck` command line, e.g. where no script is installed."""
+
+from bot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""A person's data: export it as JSON, erase it, end a membership, and the retention period."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import storage
+
+
+async def personal_data_json(db: storage.Database, user_id: int, now: datetime) -> bytes:
+    """Return everything stored about the user as an indented JSON document."""
+    data = await storage.export_person(db, user_id)
+    document = {
+        "about": "Personal data the ChancenCheckLU bot stores about this Telegram user",
+        "exported_at": now.isoformat(timespec="seconds"),
+        **data,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+async def erase(db: storage.Database, user_id: int, former: str) -> dict[str, int]:
+    """Erase the user's id and name everywhere, then leave no copy in the write-ahead log."""
+    async with db.transaction():
+        counts = await storage.erase_person(db, user_id, former)
+    await storage.checkpoint(db)
+    return counts
+
+
+async def leave(db: storage.Database, member: storage.Member) -> storage.Member:
+    """End the member's own membership; their answers stay with the institution."""
+    async with db.transaction():
+        former = await storage.end_membership(db, member)
+        await storage.record_audit(db, storage.Actor.member(member.id), "member_leave",
+                                   member_id=member.id, institution_id=member.institution_id)
+    return former
+
+
+def years_before(moment: datetime, years: int) -> datetime:
+    """Return the same moment the given number of years earlier (29 February: the 28th)."""
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:
+        return moment.replace(year=moment.year - years, day=28)
+
+
+async def retention(db: storage.Database, years: int, now: datetime,
+                    dry_run: bool) -> storage.Purge:
+    """Delete (or on a dry run count) rounds closed more than `years` years ago."""
+    cutoff = years_before(now, years)
+    if dry_run:
+        return await storage.purge_cycles(db, cutoff, dry_run=True)
+    async with db.transaction():
+        purge = await storage.purge_cycles(db, cutoff)
+        await storage.record_audit(db, storage.CLI, "retention", now,
+                                   detail={"years": years, "rounds": purge.cycles,
+                                           "deleted": purge.counts})
+    await storage.checkpoint(db)
+    return purge

@@ -1,0 +1,39 @@
+"""The benchmarks in bench/ still run, with tiny numbers. They measure nothing here: no timings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = {
+    "dialogue": ["bench.dialogue", "--members", "2"],
+    "dialogue over HTTP": ["bench.dialogue", "--members", "1", "--http"],
+    "fanout": ["bench.fanout", "--recipients", "3"],
+    "reports": ["bench.reports", "--institutions", "2", "--members", "4", "--runs", "1"],
+}
+
+
+def run(args: list[str], tmp_path: Path) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-m", *args, "--repeat", "1", "--json", "--dir",
+                          str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_every_benchmark_runs_to_the_end(tmp_path: Path) -> None:
+    with ThreadPoolExecutor(len(RUNS)) as pool:
+        results = dict(zip(RUNS, pool.map(lambda args: run(args, tmp_path), RUNS.values()),
+                           strict=True))
+    for name in ("dialogue", "dialogue over HTTP"):
+        members = results[name]["members"]
+        # Joining, starting, 45 answers with their follow-ups, submitting: 57 updates each.
+        assert results[name]["updates"] == 57 * members, name
+        assert results[name]["errors_logged"] == 0, name
+    fanout = results["fanout"]
+    assert (fanout["delivered"], fanout["lost"], fanout["duplicates"]) == (3, 0, 0)
+    assert results["reports"]["heatmap_png_kib"] > 0

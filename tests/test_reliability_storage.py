@@ -1,0 +1,174 @@
+"""Storage-fault suite: the disk fills up, turns read-only, or another process locks the
+database while a member answers. The operator gets one clear log line naming the fix, the
+member a message that the answer was NOT saved, nothing unsaved is acknowledged, and once the
+fault is gone the same answer goes through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+from collections.abc import Awaitable, Callable
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakebot import FakeUser, assert_requests_valid, parse_html, require_api_spec
+from reliability.fakes import OpsBotApi
+from reliability.figures import report
+from reliability.inprocess import Failure, running
+from reliability.members import TEMPLATES
+from reliability.world import configure, set_up
+
+from bot.services import SERVICES
+
+USER = 4242
+NOT_SAVED = parse_html(TEMPLATES.render("de", "not_saved")).text
+FIGURES: dict[str, Any] = {}
+
+
+@pytest.fixture
+async def server():
+    require_api_spec()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request URLs carry the token
+    async with OpsBotApi() as fake:
+        yield fake
+    assert not fake.internal_errors, fake.internal_errors
+    assert_requests_valid(fake.requests)
+
+
+@pytest.fixture
+async def setup(tmp_path: Path, server: OpsBotApi) -> Any:
+    config, _ = configure(tmp_path, server)
+    await set_up(config, {"ABH": USER}, datetime.now(UTC).date() + timedelta(days=30),
+                 datetime.now(UTC))
+    return config
+
+
+def revisions(config: Any) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(config.storage.path)) as conn:
+        return list(conn.execute("SELECT requirement_id, question_key, value, text FROM answers "
+                                 "ORDER BY id"))
+
+
+async def answer(user: FakeUser) -> tuple[str, list[Any]]:
+    """Answer the question on screen; return the answer and what the bot said.
+
+    Measures are typed, long, so that the database must grow; otherwise a button is pressed
+    whose answer asks for no description: "kann ich nicht beurteilen", "Nein".
+    """
+    screen = next((m for m in reversed(user.messages()) if m.callback_data), None)
+    assert screen is not None, [m.visible_text for m in user.messages()]
+    options = [d for d in screen.callback_data if d.startswith("c:")]
+    assert options, (screen.visible_text, screen.callback_data)
+    since = len(user.server.requests)
+    if options[-1].endswith(":none"):
+        data = f"{options[-1]} Schulung für alle Teams. " + "Leichte Sprache, Formulare. " * 60
+        await user.send_and_wait(data, timeout=15)
+    else:
+        data = options[-1]
+        await user.press_and_wait(screen.message_id, data, timeout=15)
+    replies = [r for r in user.server.requests[since:] if r.status == 200
+               and r.method in ("sendMessage", "editMessageText")]
+    return data, replies
+
+
+async def _scenario(name: str, config: Any, server: OpsBotApi, caplog: pytest.LogCaptureFixture,
+                    fault: Callable[[Any], Awaitable[Callable[[], Awaitable[None]]]],
+                    clue: str, attempts: int = 1) -> None:
+    """Answer until the fault bites; check what the member and the operator were told."""
+    caplog.set_level(logging.INFO)
+    failures: list[Failure] = []
+    async with running(config, server, failures=failures) as app:
+        user = server.user(USER, "Anna")
+        await user.send_and_wait("/weiter")
+        lift = await fault(app.bot_data[SERVICES])
+        tries, acknowledged, refused = 0, [], None
+        while refused is None and tries < 60:
+            tries += 1
+            before = revisions(config)
+            data, replies = await answer(user)
+            texts = [parse_html(r.params["text"]).text for r in replies]
+            if NOT_SAVED in texts:
+                refused = data
+                assert texts == [NOT_SAVED], "an unsaved answer was acknowledged"
+                assert revisions(config) == before, "a refused answer was stored"
+            else:
+                acknowledged.append(data)
+                assert len(revisions(config)) == len(before) + 1
+        assert refused is not None, "the fault never showed"
+        await lift()
+        data, replies = await answer(user)  # the same question again, now it works
+        assert data == refused and len(replies) >= 2
+        stored_after = revisions(config)
+    operator = [r for r in caplog.records if r.levelno >= logging.ERROR
+                and "was not stored, the database failed" in r.getMessage()]
+    assert operator and clue in operator[0].getMessage(), [r.getMessage() for r in operator]
+    assert "\n" not in operator[0].getMessage()
+    with closing(sqlite3.connect(config.storage.path)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    FIGURES[name] = {"answers_before_fault": len(acknowledged), "refused": 1,
+                     "acknowledged_unsaved": 0, "stored_after_fault": len(stored_after),
+                     "error_handler_calls": len(failures)}
+    report("storage", FIGURES)
+
+
+async def test_a_full_disk_refuses_the_answer_and_says_so(
+    setup: Any, server: OpsBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def fill(services: Any) -> Callable[[], Awaitable[None]]:
+        # The database may not grow by one page more: as a disk with no space left.
+        pages = (await (await services.db.conn.execute("PRAGMA page_count")).fetchone())[0]
+        await services.db.conn.execute(f"PRAGMA max_page_count = {pages}")
+
+        async def lift() -> None:
+            await services.db.conn.execute("PRAGMA max_page_count = 1073741823")
+        return lift
+
+    with closing(sqlite3.connect(setup.storage.path)) as conn:
+        conn.execute("VACUUM")  # no free pages left over from the migrations to fill first
+    await _scenario("full disk", setup, server, caplog, fill, "the disk is full")
+
+
+async def test_a_read_only_database_refuses_the_answer_and_says_so(
+    setup: Any, server: OpsBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def read_only(services: Any) -> Callable[[], Awaitable[None]]:
+        # As a disk remounted read-only: every write fails with SQLITE_READONLY.
+        await services.db.conn.execute("PRAGMA query_only = ON")
+
+        async def lift() -> None:
+            await services.db.conn.execute("PRAGMA query_only = OFF")
+        return lift
+
+    await _scenario("read-only", setup, server, caplog, read_only, "it is read-only")
+
+
+async def test_a_locked_database_refuses_the_answer_and_says_so(
+    setup: Any, server: OpsBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def lock(services: Any) -> Callable[[], Awaitable[None]]:
+        # Another process (a tool, a second bot) holds the write lock longer than the bot waits.
+        locked, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with closing(sqlite3.connect(setup.storage.path, isolation_level=None)) as other:
+                other.execute("BEGIN EXCLUSIVE")
+                locked.set()
+                release.wait(60)
+                other.execute("ROLLBACK")
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        await asyncio.to_thread(locked.wait, 10)
+
+        async def lift() -> None:
+            release.set()
+            await asyncio.to_thread(holder.join, 10)
+        return lift
+
+    await _scenario("locked", setup, server, caplog, lock, "another process holds its write lock")
