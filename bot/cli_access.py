@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TypeAlias
 
 import storage
-from bot import admin, audit, institutions, privacy
+from bot import admin, audit, institutions, invites, privacy
 from bot.config import Config
 
 Command = Callable[[argparse.Namespace, Config], Awaitable[int]]
@@ -43,6 +43,11 @@ def commands(sub: Subparsers, command: AddCommand) -> None:
                                 ("remove", _coordinator_remove, "remove a stored coordinator")):
         command(inner, name, handler, text).add_argument("id", type=int, help="Telegram user id")
     command(inner, "list", _coordinator_list, "list coordinators (config and stored)")
+    invite = command(inner, "invite", _coordinator_invite,
+                     "print a one-time link that makes whoever opens it a coordinator")
+    invite.add_argument("--hours", type=int, metavar="H",
+                        help="how long the link is valid (default: [telegram] "
+                             "coordinator_invite_hours, 24)")
     retention = command(sub, "retention", _retention,
                         "delete rounds closed more than N years ago, with all their data")
     retention.add_argument("--older-than-years", type=_years, required=True, metavar="N")
@@ -115,6 +120,22 @@ async def _coordinator_remove(args: argparse.Namespace, config: Config) -> int:
             raise admin.AdminError(f"{args.id} is {where}")
         await storage.record_audit(db, storage.CLI, "coordinator_remove", subject_user_id=args.id)
     print(f"{args.id} is no coordinator any more")
+    return 0
+
+
+async def _coordinator_invite(args: argparse.Namespace, config: Config) -> int:
+    hours = args.hours or config.telegram.coordinator_invite_hours
+    if not 1 <= hours <= 720:
+        raise admin.AdminError(f"--hours {hours}: choose 1 to 720 hours")
+    async with await storage.open_database(config.storage.path) as db:
+        code = await invites.new_coordinator_invite(db, hours, datetime.now(UTC))
+    username = await _username(config)
+    if username:
+        print(f"coordinator link: https://t.me/{username}?start={code}")
+    else:
+        print(f"coordinator code: {code}")
+        print("set [telegram] bot_username or a token in the config to get the link")
+    print(f"valid for {hours} hours, for one person: whoever opens it first becomes a coordinator")
     return 0
 
 

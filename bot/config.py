@@ -88,6 +88,9 @@ class TelegramSection(_Frozen):
     coordinators: tuple[Annotated[int, Field(gt=0)], ...] = Field(
         (), description="write a list of Telegram user ids, for example [123456789, 987654321]"
     )
+    coordinator_invite_hours: int = Field(
+        24, ge=1, le=720, description="write a whole number of hours from 1 to 720, for example 24"
+    )
     max_text_length: int = Field(
         2000, ge=1, le=3000, description="write a whole number from 1 to 3000, for example 2000"
     )

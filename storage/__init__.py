@@ -10,7 +10,9 @@ from storage.checks import Check, check_by_id, check_for, reopen_check, submit_c
 from storage.coordinators import (
     StoredCoordinator,
     add_coordinator,
+    claim_coordinator_invite,
     coordinator_ids,
+    create_coordinator_invite,
     list_coordinators,
     remove_coordinator,
 )
@@ -89,6 +91,8 @@ from storage.settings import COORDINATION_CHAT, get_setting, set_setting
 from storage.submissions import Snapshot, Submission, last_submission, record_submission
 
 __all__ = [
+    "claim_coordinator_invite",
+    "create_coordinator_invite",
     "COORDINATION_CHAT",
     "DEADLINE_MOVED",
     "REMINDER",

@@ -49,3 +49,24 @@ async def coordinator_ids(db: Database) -> frozenset[int]:
     """Return the Telegram user ids of the stored coordinators."""
     rows = await fetch_all(db.conn, "SELECT telegram_user_id FROM coordinators")
     return frozenset(int(row[0]) for row in rows)
+
+
+async def create_coordinator_invite(
+    db: Database, code_hash: str, expires_at: datetime, now: datetime | None = None
+) -> None:
+    """Store a one-time coordinator link by its code's hash."""
+    sql = "INSERT INTO coordinator_invites (code_hash, created_at, expires_at) VALUES (?, ?, ?)"
+    await db.writer.execute(sql, (code_hash, to_text(now or utc_now()), to_text(expires_at)))
+
+
+async def claim_coordinator_invite(
+    db: Database, code_hash: str, telegram_user_id: int, now: datetime | None = None
+) -> bool:
+    """Use up an unexpired, unused coordinator link; return whether it was one."""
+    stamp = to_text(now or utc_now())
+    sql = """
+        UPDATE coordinator_invites SET used_at = ?, used_by = ?
+        WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?
+    """
+    cursor = await db.writer.execute(sql, (stamp, telegram_user_id, code_hash, stamp))
+    return cursor.rowcount == 1

@@ -308,12 +308,32 @@ M005_SQL = """
     END;
 """
 
+async def m006_coordinator_invites(conn: aiosqlite.Connection) -> None:
+    """Add one-time links that make whoever opens them a coordinator."""
+    # Telegram shows nobody their user id, so coordinators join by link instead; only the
+    # code's hash is kept, as for institution invites.
+    await run_script(conn, dedent(M006_SQL))
+
+
+M006_SQL = """
+    CREATE TABLE coordinator_invites (
+        id INTEGER PRIMARY KEY,
+        code_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        used_by INTEGER,
+        CHECK ((used_at IS NULL) = (used_by IS NULL))
+    ) STRICT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial,
     m002_reminders,
     m003_submissions_and_settings,
     m004_hashed_invite_codes,
     m005_access_and_audit,
+    m006_coordinator_invites,
 )
 
 CREATE_MIGRATIONS = """

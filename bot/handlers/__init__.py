@@ -20,6 +20,7 @@ from bot.handlers import (
     general,
     institutions,
     joining,
+    onboarding,
     privacy,
     rounds,
 )
@@ -58,6 +59,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         "heatmap": coordination.on_heatmap,
         "wiedereroeffnen": coordination.on_reopen,
         "reopen": coordination.on_reopen,
+        "koordinationsgruppe": onboarding.on_register_group,
+        "coordination_group": onboarding.on_register_group,
     }
     for name, callback in coordinator_commands.items():
         app.add_handler(CommandHandler(name, callback, filters=filters.UpdateType.MESSAGE))
@@ -71,6 +74,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, general.on_group))
     app.add_handler(MessageHandler(filters.StatusUpdate.NEW_CHAT_MEMBERS, general.on_added))
     app.add_handler(CommandHandler("start", joining.on_start, filters=PRIVATE))
+    app.add_handler(CommandHandler("id", onboarding.on_id, filters=PRIVATE))
     dialogue_names = [name for command in DIALOGUE_COMMANDS for name in all_names(command)]
     app.add_handler(CommandHandler(dialogue_names, dialogue.on_command, filters=PRIVATE))
     app.add_handler(CommandHandler(["hilfe", "help"], general.on_help, filters=PRIVATE))

@@ -9,7 +9,7 @@ from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
 import storage
-from bot.access import may_stay_in_group
+from bot.access import is_coordinator, may_stay_in_group
 from bot.handlers.dialogue import converse
 from bot.services import services
 from dialogues import events as ev
@@ -66,6 +66,10 @@ async def on_added(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         s = services(context)
         if await may_stay_in_group(s.db, s.config, message.chat.id):
             await _reply(update, context, "coordination_welcome")
+            return
+        adder = message.from_user
+        if adder is not None and is_coordinator(s, adder.id):  # maybe the coordination group
+            await _reply(update, context, "coordination_group_hint")
             return
         await _reply(update, context, "private_only", bot=context.bot.username)
         await context.bot.leave_chat(message.chat.id)

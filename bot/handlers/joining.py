@@ -7,6 +7,7 @@ from telegram.ext import ContextTypes
 
 import storage
 from bot import invites
+from bot.access import load_coordinators
 from bot.services import services
 from bot.telegram_out import show
 from bot.views import Button, View
@@ -29,6 +30,11 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     institution = await invites.redeem(s.db, user.id, context.args[0], s.clock())
     if isinstance(institution, invites.Refused):  # a wrong code, or too many of them
         text = s.templates.render(language, institution.template, **institution.values)
+        await context.bot.send_message(user.id, text)
+        return
+    if isinstance(institution, invites.BecameCoordinator):
+        await load_coordinators(s)
+        text = s.templates.render(language, "coordinator_joined", bot=context.bot.username)
         await context.bot.send_message(user.id, text)
         return
     async with s.db.transaction():
