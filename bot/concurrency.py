@@ -17,9 +17,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-# Updates in progress at once. Enough to keep the CPU busy while round trips to Telegram are
-# awaited; more would only make each update wait longer for its turn on the CPU.
-CONCURRENT_UPDATES = 32
+# Updates in progress at once. Against a 50 ms round trip, 8 answer some 55 updates a second,
+# more than Telegram's 30 messages a second let through (about 13 updates); in-process, 8 kept
+# the CPU busiest, while 32 only made each update wait longer for its turn (BENCHMARKS.md).
+CONCURRENT_UPDATES = 8
 
 
 class PerChatUpdates(BaseUpdateProcessor):

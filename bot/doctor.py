@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from telegram import Bot, Chat, ChatMember, ChatMemberRestricted
+from telegram import Bot, Chat, ChatFullInfo, ChatMember, ChatMemberRestricted
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError
 
 import storage
@@ -190,7 +190,7 @@ async def check_coordination_chat(bot: Bot, chat_id: int | None) -> Finding:
     return _membership(chat, member)
 
 
-def _membership(chat: Chat, member: ChatMember) -> Finding:
+def _membership(chat: Chat | ChatFullInfo, member: ChatMember) -> Finding:
     name = f"{chat.title or chat.id} ({chat.id})"
     gone = isinstance(member, ChatMemberRestricted) and not member.is_member
     if gone or member.status in (ChatMember.LEFT, ChatMember.BANNED):

@@ -17,7 +17,8 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.request import HTTPXRequest, RequestData
+from telegram._utils.types import ODVInput
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +26,18 @@ log = logging.getLogger(__name__)
 class SkippingUpdatesRequest(HTTPXRequest):
     """The HTTP transport for getUpdates, leaving out the updates that cannot be read."""
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         **timeouts: Any) -> tuple[int, bytes]:
-        code, payload = await super().do_request(url, method, request_data, **timeouts)
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        code, payload = await super().do_request(url, method, request_data, read_timeout,
+                                                 write_timeout, connect_timeout, pool_timeout)
         if code != 200 or not url.endswith("/getUpdates"):
             return code, payload
         return code, skip_unreadable(payload)

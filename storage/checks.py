@@ -35,13 +35,17 @@ def _check(row: sqlite3.Row) -> Check:
 
 async def check_for(db: Database, institution_id: int, cycle_id: int) -> Check:
     """Return the institution's check in the cycle, creating an open one if there is none."""
-    insert = """
-        INSERT INTO checks (institution_id, cycle_id) VALUES (?, ?)
-        ON CONFLICT (institution_id, cycle_id) DO NOTHING
-    """
-    await db.writer.execute(insert, (institution_id, cycle_id))
     select = "SELECT * FROM checks WHERE institution_id = ? AND cycle_id = ?"
+    # Looked up first: it is there on every turn of the dialogue but the first, and an insert
+    # that does nothing still costs a round trip to the database thread.
     row = await fetch_one(db.writer, select, (institution_id, cycle_id))
+    if row is None:
+        insert = """
+            INSERT INTO checks (institution_id, cycle_id) VALUES (?, ?)
+            ON CONFLICT (institution_id, cycle_id) DO NOTHING
+        """
+        await db.writer.execute(insert, (institution_id, cycle_id))
+        row = await fetch_one(db.writer, select, (institution_id, cycle_id))
     assert row is not None  # inserted above if it was missing
     return _check(row)
 

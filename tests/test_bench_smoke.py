@@ -19,8 +19,9 @@ RUNS = {
 
 
 def run(args: list[str], tmp_path: Path) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", *args, "--repeat", "1", "--json", "--dir",
-                          str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    command = [sys.executable, "-m", *args, "--repeat", "1", "--json", "--dir", str(tmp_path)]
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         check=False)
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 

@@ -79,42 +79,46 @@ async def answer(user: FakeUser) -> tuple[str, list[Any]]:
 
 async def _scenario(name: str, config: Any, server: OpsBotApi, caplog: pytest.LogCaptureFixture,
                     fault: Callable[[Any], Awaitable[Callable[[], Awaitable[None]]]],
-                    clue: str, attempts: int = 1) -> None:
-    """Answer until the fault bites; check what the member and the operator were told."""
+                    clue: str, repeats: int = 2) -> None:
+    """Answer until the fault bites, and again; check what the member and operator are told."""
     caplog.set_level(logging.INFO)
     failures: list[Failure] = []
     async with running(config, server, failures=failures) as app:
         user = server.user(USER, "Anna")
         await user.send_and_wait("/weiter")
         lift = await fault(app.bot_data[SERVICES])
-        tries, acknowledged, refused = 0, [], None
-        while refused is None and tries < 60:
-            tries += 1
+        acknowledged, refused, acknowledged_unsaved, stored_unacknowledged = 0, [], 0, 0
+        while len(refused) <= repeats and acknowledged + len(refused) < 60:
             before = revisions(config)
             data, replies = await answer(user)
             texts = [parse_html(r.params["text"]).text for r in replies]
-            if NOT_SAVED in texts:
-                refused = data
-                assert texts == [NOT_SAVED], "an unsaved answer was acknowledged"
-                assert revisions(config) == before, "a refused answer was stored"
+            if NOT_SAVED in texts:  # once the fault bites, the member tries again
+                refused.append(data)
+                acknowledged_unsaved += len([t for t in texts if t != NOT_SAVED])
+                stored_unacknowledged += revisions(config) != before
             else:
-                acknowledged.append(data)
+                acknowledged += 1
                 assert len(revisions(config)) == len(before) + 1
-        assert refused is not None, "the fault never showed"
+        assert refused, "the fault never showed"
         await lift()
         data, replies = await answer(user)  # the same question again, now it works
-        assert data == refused and len(replies) >= 2
+        assert data == refused[0] and len(replies) >= 2
         stored_after = revisions(config)
+    FIGURES[name] = {"answers_before_fault": acknowledged, "answers_refused": len(refused),
+                     "acknowledged_unsaved": acknowledged_unsaved,
+                     "stored_while_refused": stored_unacknowledged,
+                     "stored_after_fault": len(stored_after) - acknowledged,
+                     "error_handler_calls": len(failures)}
+    report("storage", FIGURES)
+    assert acknowledged_unsaved == 0, "an unsaved answer was acknowledged"
+    assert stored_unacknowledged == 0, "an answer refused to the member was stored"
+    assert len(set(refused)) == 1 and len(refused) == repeats + 1
     operator = [r for r in caplog.records if r.levelno >= logging.ERROR
                 and "was not stored, the database failed" in r.getMessage()]
     assert operator and clue in operator[0].getMessage(), [r.getMessage() for r in operator]
     assert "\n" not in operator[0].getMessage()
     with closing(sqlite3.connect(config.storage.path)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    FIGURES[name] = {"answers_before_fault": len(acknowledged), "refused": 1,
-                     "acknowledged_unsaved": 0, "stored_after_fault": len(stored_after),
-                     "error_handler_calls": len(failures)}
-    report("storage", FIGURES)
 
 
 async def test_a_full_disk_refuses_the_answer_and_says_so(
@@ -171,4 +175,6 @@ async def test_a_locked_database_refuses_the_answer_and_says_so(
             await asyncio.to_thread(holder.join, 10)
         return lift
 
-    await _scenario("locked", setup, server, caplog, lock, "another process holds its write lock")
+    # Each refusal waits out the bot's busy timeout (5 s): one repeat is enough here.
+    await _scenario("locked", setup, server, caplog, lock, "another process holds its write lock",
+                    repeats=1)

@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 import storage
 from bot.access import is_coordinator, may_stay_in_group
+from bot.handlers import tracing
 from bot.handlers.dialogue import converse
 from bot.services import services
 from dialogues import events as ev
@@ -73,6 +74,7 @@ async def on_added(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         await _reply(update, context, "private_only", bot=context.bot.username)
         await context.bot.leave_chat(message.chat.id)
+        tracing.left(context, message.chat.id)  # drops what is still queued from there
 
 
 async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, template: str,

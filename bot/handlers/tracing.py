@@ -1,6 +1,10 @@
-"""The first handler of every update: name it in the log context and log what arrived.
+"""The first handler of every update: name it in the log context and log what arrived; and
+drop it if it comes from a group the bot has left.
 
 Log lines carry no answer texts: an update is described by its kind and size only.
+
+Updates fetched before the bot left a group (it leaves groups it does not belong in) may still
+be in its queue; answering them fails, as the bot is no longer there. The fuzzer found this.
 """
 
 from __future__ import annotations
@@ -8,14 +12,15 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from telegram import Update
-from telegram.ext import ContextTypes
+from telegram import ChatMember, Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 import storage
 from bot.logcontext import CURRENT, LogContext
 from bot.services import SERVICES, Services
 
 log = logging.getLogger(__name__)
+LEFT_CHATS = "left_chats"  # bot_data: ids of the groups the bot left or was removed from
 
 
 async def on_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -27,6 +32,29 @@ async def on_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     institution = await _institution(services, user.id) if services and user else None
     CURRENT.set(LogContext(update.update_id, chat.id if chat else None, institution))
     log.info("%s", describe(update))
+    if chat is not None and chat.type != chat.PRIVATE and gone_from(context, update, chat.id):
+        log.info("ignored: the bot is no longer in this chat")
+        raise ApplicationHandlerStop  # no other handler sees it
+
+
+def left(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    """Remember that the bot left a chat, so that updates still queued from it are dropped."""
+    context.bot_data.setdefault(LEFT_CHATS, set()).add(chat_id)
+
+
+def gone_from(context: ContextTypes.DEFAULT_TYPE, update: Update, chat_id: int) -> bool:
+    """Tell whether the bot is out of the group, learning from updates that add or remove it."""
+    gone: set[int] = context.bot_data.setdefault(LEFT_CHATS, set())
+    status = update.my_chat_member.new_chat_member.status if update.my_chat_member else None
+    message = update.message
+    added = message is not None and any(m.id == context.bot.id
+                                        for m in message.new_chat_members or ())
+    if added or status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR):
+        gone.discard(chat_id)
+    elif status in (ChatMember.LEFT, ChatMember.BANNED):
+        gone.add(chat_id)
+        return False  # the news itself still reaches the handlers
+    return chat_id in gone
 
 
 async def _institution(services: Services, user_id: int) -> str | None:
