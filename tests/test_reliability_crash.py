@@ -24,7 +24,7 @@ import pytest
 from fakebot import assert_requests_valid, require_api_spec
 from reliability.fakes import OpsBotApi
 from reliability.figures import report
-from reliability.members import Life, Member, acknowledges, judge
+from reliability.members import Life, Member, judge
 from reliability.world import (
     CATALOGUE,
     GROUP,
@@ -33,12 +33,13 @@ from reliability.world import (
     group_sends,
     prefill,
     reminder_moment,
+    reminders_received,
     set_up,
 )
 
 RUNNER = Path(__file__).parent / "reliability" / "botprocess.py"
 KILLS = int(os.environ.get("CHANCENCHECK_CRASH_KILLS", "20"))
-SEED = int(os.environ.get("CHANCENCHECK_CRASH_SEED", str(random.randrange(10_000))))
+SEED = int(os.environ.get("CHANCENCHECK_CRASH_SEED", "2026"))  # fixed in CI; vary it by hand
 MEMBERS = int(os.environ.get("CHANCENCHECK_CRASH_MEMBERS", "3"))
 AFTER = 2  # kills after the members are done, while the digests are sent
 THINK = (0.02, 0.2)  # seconds a member takes to read a question
@@ -153,7 +154,7 @@ async def test_sigkill_at_random_moments_loses_nothing_acknowledged(
     await _wait_for_digests(server, config.storage.path, len(staff))
     stop_seconds = await bot.stop()
 
-    verdict = judge(server, members, acknowledges)
+    verdict = judge(server, members)
     digests = _digest_figures(server, config.storage.path)
     reminders = _reminder_figures(server, config.storage.path, staff)
     windows = _delivery_windows(server, config.storage.path, offset)
@@ -175,6 +176,8 @@ async def test_sigkill_at_random_moments_loses_nothing_acknowledged(
         "seconds": round(clock.monotonic() - started, 1),
     }
     report("crash", figures)
+    for story in verdict.lost + verdict.phantom + verdict.wrong_resumes:
+        print(f"\n{story}")  # shown by pytest when an assertion below fails
     assert all(done), f"not every member could submit: {figures}"
     assert while_answering >= KILLS, f"the members were done too soon: {figures}"
     assert verdict.lost == [], verdict.lost
@@ -230,10 +233,7 @@ def _delivery_windows(server: OpsBotApi, db_path: Path, offset: float) -> list[f
 
 
 def _reminder_figures(server: OpsBotApi, db_path: Path, staff: dict[str, int]) -> dict[str, int]:
-    received = {uid: sum(r.method == "sendMessage" and r.status == 200
-                         and str(r.params.get("chat_id")) == str(uid)
-                         and "Erinnerung" in r.params.get("text", "") for r in server.requests)
-                for uid in staff.values()}
+    received = {uid: reminders_received(server, uid) for uid in staff.values()}
     with closing(sqlite3.connect(db_path)) as conn:
         statuses = dict(conn.execute("SELECT status, count(*) FROM reminders GROUP BY status"))
     return {"reminders_received": sum(received.values()),

@@ -170,3 +170,28 @@ def _rows(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[A
 
 def _count(db_path: Path, sql: str) -> int:
     return _rows(db_path, sql)[0][0] or 0
+
+
+async def test_commands_queued_from_a_group_the_bot_left_are_dropped(
+    tmp_path: Path, server: OpsBotApi
+) -> None:
+    """Found by the fuzzer: the bot leaves a group it does not belong in, and a command from
+    that group, fetched with the same batch, failed with Forbidden when the bot answered it."""
+    config, _ = configure(tmp_path, server)
+    await set_up(config, {"ABH": OPEN}, datetime.now(UTC).date() + timedelta(days=30),
+                 datetime.now(UTC))
+    failures: list[Failure] = []
+    async with running(config, server, failures=failures):
+        stranger = server.user(7_000_001, "Eve").in_group(-4711, "Fremd", "supergroup")
+        since = len(server.requests)
+        stranger.message(new_chat_members=[server.bot_user])
+        queued = stranger.send("/bericht ABH")
+        await server.wait_for(lambda r: r.method == "leaveChat", start=since)
+        await stranger.wait_answered(queued, since=since, expect_reply=False)
+        server.add_chat(stranger.chat)  # added once more: the bot is in the group again
+        again = stranger.message(new_chat_members=[server.bot_user])
+        await stranger.wait_answered(again, since=since)
+    assert failures == []
+    sends = [r.status for r in server.requests[since:]
+             if r.method == "sendMessage" and r.params.get("chat_id") == -4711]
+    assert sends == [200, 200], "told to use the private chat, twice; the command dropped"

@@ -21,13 +21,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     ready = SERVICES in context.application.bot_data
     failure = database_failure(context.error, services(context).db.path if ready else "")
+    what = f"update {update_id}" if update_id is not None else "a background job"
     if failure is not None:
         # Every write of a handler precedes its reply, so a failed write means nothing of this
         # update was stored: the operator learns why and what to do, the user to send it again.
-        log.error("update %s was not stored, the database failed: %s", update_id, failure)
+        log.error("%s was not stored, the database failed: %s", what, failure)
         log.debug("the database failure in detail", exc_info=context.error)
     else:
-        log.error("update %s failed", update_id, exc_info=context.error)
+        log.error("%s failed", what, exc_info=context.error)
     if not isinstance(update, Update) or not ready:
         return
     s = services(context)

@@ -13,7 +13,6 @@ import random
 import re
 import sqlite3
 import time
-from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,23 +21,15 @@ from zoneinfo import ZoneInfo
 
 from fakebot import FakeBotApi, FakeUser, Request, parse_html
 
+from bot.presenter import Context, Presenter
 from bot.templates import Templates
 from dialogues.catalogue import QUESTION_KEYS, Catalogue
-from dialogues.engine import is_complete
-from dialogues.model import Answer
+from dialogues.engine import Dialogue, is_complete
+from dialogues.model import Answer, Position
 
 TEMPLATES = Templates(ZoneInfo("Europe/Berlin"))
 CALLBACK = re.compile(r"^(?P<code>[a-z])(?::(?P<req>[A-Za-z0-9_]+)\.(?P<q>\d))?(?::(?P<value>\w+))?$")
 Key = tuple[str, str]
-
-
-def _visible(name: str, language: str = "de") -> str:
-    return parse_html(TEMPLATES.render(language, name)).text
-
-
-# Replies that do not acknowledge an input: the two error messages.
-NOT_ACKS = {_visible("error"), _visible("not_saved"), _visible("error", "en"),
-            _visible("not_saved", "en")}
 
 
 class Life:
@@ -282,24 +273,31 @@ class Verdict:
     wrong_resumes: list[str] = field(default_factory=list)
 
 
-def judge(server: FakeBotApi, members: list[Member], is_ack: Callable[[Request], bool]) -> Verdict:
-    """Compare every member's inputs with the replies and the stored revisions."""
+def judge(server: FakeBotApi, members: list[Member]) -> Verdict:
+    """Compare every member's inputs with the bot's acknowledgements and the stored revisions.
+
+    The bot acknowledges an answer with its transcript: the question's message edited to show
+    the answer given ("… ➜ 🟢 vollständig erfüllt"), sent only after the answer is committed.
+    Other replies cannot be told apart reliably under faults: a refused press is followed by
+    the current question, and a reply delayed by a rate limit arrives after the next input.
+    """
     verdict = Verdict()
     for member in members:
         stored = member.revisions()
         sent = {(i.key, i.value, i.text) for i in member.inputs if i.key is not None}
         for index, item in enumerate(member.inputs):
-            if item.key is None:
+            if item.key is None or item.value is None:
                 continue
             verdict.answers += 1
-            end = member.inputs[index + 1].since if index + 1 < len(member.inputs) else None
-            replies = [r for r in server.requests[item.since:end]
-                       if member._in_chat(r) and is_ack(r)]
-            if not replies:
+            expected = transcript(member.catalogue, item.key, item.value, item.text)
+            if not any(r.method == "editMessageText" and r.status == 200 and member._in_chat(r)
+                       and parse_html(r.params.get("text", "")).text == expected
+                       for r in server.requests[item.since:]):
                 continue
             verdict.acknowledged += 1
             if (item.key, item.value, item.text) not in stored:
-                verdict.lost.append(f"{member.user.id} {item}")
+                verdict.lost.append(f"{member.user.id} {item}, acknowledged:\n"
+                                    f"{_story(server, member, index, stored)}")
         for revision in stored:
             if revision not in sent:
                 verdict.phantom.append(f"{member.user.id} {revision}")
@@ -309,13 +307,25 @@ def judge(server: FakeBotApi, members: list[Member], is_ack: Callable[[Request],
     return verdict
 
 
-def acknowledges(request: Request) -> bool:
-    """Tell whether a request shows the member the outcome of an input: not an error message,
-    and not a reminder or notice, which come unasked (their only button is "Weiter")."""
-    if request.status != 200 or request.method not in ("sendMessage", "editMessageText"):
-        return False
-    if parse_html(request.params.get("text", "")).text in NOT_ACKS:
-        return False
-    markup = request.params.get("reply_markup") or {}
-    data = [b.get("callback_data") for row in markup.get("inline_keyboard", []) for b in row]
-    return data != ["r"]
+def transcript(catalogue: Catalogue, key: Key, value: str, text: str | None) -> str:
+    """Return the transcript of an answer as the member reads it."""
+    presenter = Presenter(Dialogue(catalogue), TEMPLATES)
+    html = presenter.answered(Position(*key), Answer(value, text), Context("de"))
+    return parse_html(html).text
+
+
+def _story(server: FakeBotApi, member: Member, index: int,
+           stored: list[tuple[Key, str, str | None]]) -> str:
+    """Tell what happened around an input, for a failure message."""
+    lines = []
+    for number in range(max(0, index - 4), min(len(member.inputs), index + 3)):
+        item = member.inputs[number]
+        end = member.inputs[number + 1].since if number + 1 < len(member.inputs) else None
+        calls = [f"{r.method}:{r.status}:{parse_html(r.params.get('text', '')).text[:40]!r}"
+                 for r in server.requests[item.since:end]
+                 if member._in_chat(r) or r.method in ("getUpdates", "answerCallbackQuery")]
+        mark = ">>" if number == index else "  "
+        lines.append(f"{mark} {item.label} {item.key} {item.value} -> {calls}")
+    key = member.inputs[index].key
+    lines.append(f"stored for {key}: {[s for s in stored if s[0] == key]}")
+    return "\n".join(lines)
