@@ -122,10 +122,10 @@ def monkeypatch_sequential() -> None:
     bot.app.PerChatUpdates = lambda: SimpleUpdateProcessor(1)  # type: ignore[assignment,misc]
 
 
-def limiter(rate_limited: bool) -> AIORateLimiter:
-    """Return the bot's limiter; unless rate_limited, without its 30-per-second overall limit."""
+def limiter(rate_limited: bool) -> AIORateLimiter | None:
+    """Return the limiter: the bot's own (None), or the same without its overall limits."""
     if rate_limited:
-        return AIORateLimiter(max_retries=2)
+        return None
     return AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=2)
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import storage
 from bench.common import FIRST_USER, emit, machine, peak_rss_mb, write_config
 from bench.httpapi import BenchBotApi, Limits
+from bot import reminders_delivery
 from bot.app import build_application
 from bot.reminders import sweep
 from bot.services import SERVICES, Services
@@ -60,6 +61,8 @@ async def set_up(config: Any, recipients: int) -> list[int]:
 
 
 async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    if args.in_flight:  # e.g. 1: one message after another, as the sweep sent before
+        reminders_delivery.IN_FLIGHT = args.in_flight
     server = await BenchBotApi(limits=Limits(args.overall, args.per_chat),
                                latency=args.latency / 1000).start()
     try:
@@ -97,6 +100,7 @@ def _figures(args: argparse.Namespace, server: BenchBotApi, users: list[int], st
     allowed = args.overall + args.overall * took
     return {
         "recipients": args.recipients, "latency_ms": args.latency,
+        "in_flight": reminders_delivery.IN_FLIGHT,
         "delivered": len(sent),
         "seconds": round(took, 2),
         "rate_per_s": round(len(sent) / took, 1) if took else None,
@@ -120,6 +124,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="milliseconds the fake server takes per call (a round trip)")
     parser.add_argument("--overall", type=float, default=30.0, help="messages/s, all chats")
     parser.add_argument("--per-chat", type=float, default=1.0, help="messages/s per chat")
+    parser.add_argument("--in-flight", type=int, default=0,
+                        help="messages on their way at once (default: the bot's IN_FLIGHT)")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (fresh processes)")
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")
     parser.add_argument("--json", action="store_true", help="print one JSON line")

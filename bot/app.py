@@ -35,6 +35,11 @@ from bot.unreadable import SkippingUpdatesRequest
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news
+# Messages a second to all chats: one under Telegram's 30. At exactly 30, a message that reaches
+# Telegram a little sooner than the one before it is refused with 429, and the limiter then halts
+# every send for a second: the reminder fan-out reached 83 % of the allowed rate, at 29 it
+# reaches 96 % without any 429 (BENCHMARKS.md).
+OVERALL_RATE = 29
 
 
 def build_application(config: Config, clock: Callable[[], datetime] = utc_now, *,
@@ -73,7 +78,8 @@ def build_application(config: Config, clock: Callable[[], datetime] = utc_now, *
         .base_file_url(config.telegram.base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.checks.tz))
         # A few retries on 429 inside the limiter: replies then wait instead of failing.
-        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=2))
+        .rate_limiter(rate_limiter or AIORateLimiter(overall_max_rate=OVERALL_RATE,
+                                                     max_retries=2))
         # Members' updates at once, each chat's in order: round trips to Telegram overlap.
         .concurrent_updates(PerChatUpdates())
         .post_init(post_init)

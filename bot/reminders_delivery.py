@@ -71,10 +71,10 @@ class Sender:
     """
 
     def __init__(self, services: Services, bot: Bot, sleep: Sleep, report: SweepReport,
-                 in_flight: int = IN_FLIGHT) -> None:
+                 in_flight: int | None = None) -> None:
         self.services, self.bot, self.sleep, self.report = services, bot, sleep, report
         self.stopped = False  # Telegram unreachable or flooding: hand over nothing more
-        self._slots = asyncio.Semaphore(in_flight)
+        self._slots = asyncio.Semaphore(in_flight or IN_FLIGHT)
         self._tasks: set[asyncio.Task[None]] = set()
         self._broken: BaseException | None = None  # what broke a send off, raised by finish()
 
