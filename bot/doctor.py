@@ -161,30 +161,47 @@ async def check_telegram(config: Config, stored_chat: int | None) -> list[Findin
             findings.append(Finding(WARN, "token", f"[telegram] bot_username is "
                                     f"{config.telegram.bot_username}, the token's bot is "
                                     f"@{bot.username}", "correct bot_username, or remove it"))
-        chat_id = stored_chat if stored_chat is not None else config.telegram.coordination_chat_id
-        findings.append(await check_coordination_chat(bot, chat_id))
+        if stored_chat is not None:
+            findings.append(await check_coordination_chat(bot, stored_chat, stored=True))
+        else:
+            findings.append(await check_coordination_chat(bot, config.telegram.coordination_chat_id))
         findings.append(await check_updates(bot, config))
         return findings
     finally:
         await bot.shutdown()
 
 
-async def check_coordination_chat(bot: Bot, chat_id: int | None) -> Finding:
-    """Check that the bot can post digests (text, chart, files) to the coordination chat."""
+async def check_coordination_chat(bot: Bot, chat_id: int | None, stored: bool = False) -> Finding:
+    """Check that the bot can post digests (text, chart, files) to the coordination chat.
+
+    stored: the chat was chosen in Telegram (/koordinationsgruppe, or followed to its new id after
+    a migration), which outranks the config; the fix then is to choose it there again.
+    """
     topic = "coordination chat"
     if chat_id is None:
-        return Finding(WARN, topic, "none configured: digests of submitted checks are not sent",
-                       "add the bot to the group, then set [telegram] coordination_chat_id")
+        return Finding(WARN, topic, "none chosen: digests of submitted checks are not sent",
+                       "add the bot to the group and send /koordinationsgruppe there as a "
+                       "coordinator (or set [telegram] coordination_chat_id)")
+    finding = await _reach(bot, chat_id, stored)
+    source = ("chosen with /koordinationsgruppe" if stored
+              else "from [telegram] coordination_chat_id")
+    return Finding(finding.level, topic, f"{finding.text}; {source}", finding.fix)
+
+
+async def _reach(bot: Bot, chat_id: int, stored: bool) -> Finding:
+    topic = "coordination chat"
+    choose_again = "add the bot to the coordination group and send /koordinationsgruppe there"
     try:
         chat = await bot.get_chat(chat_id)
         member = await bot.get_chat_member(chat_id, bot.id)
     except ChatMigrated as exc:
         return Finding(FAIL, topic, f"the group {chat_id} became a supergroup with the id "
-                       f"{exc.new_chat_id}", f"set coordination_chat_id = {exc.new_chat_id}")
+                       f"{exc.new_chat_id}", choose_again if stored
+                       else f"set coordination_chat_id = {exc.new_chat_id}")
     except (BadRequest, Forbidden) as exc:
         return Finding(FAIL, topic, f"the bot cannot see chat {chat_id} ({exc.message})",
-                       "add the bot to the coordination group and check the id: groups have "
-                       "negative ids, supergroups start with -100")
+                       choose_again if stored else "add the bot to the coordination group and "
+                       "check the id: groups have negative ids, supergroups start with -100")
     except NetworkError as exc:
         return Finding(FAIL, topic, f"could not ask Telegram about chat {chat_id}: {exc.message}")
     return _membership(chat, member)

@@ -14,7 +14,9 @@ from fakebot import assert_requests_valid, require_api_spec
 from reliability.fakes import OpsBotApi, restricted
 from reliability.world import GROUP, configure, set_up
 
+import storage
 from bot.cli import main
+from bot.config import load_config
 
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 
@@ -61,6 +63,7 @@ async def test_all_in_order(ready: Path, server: OpsBotApi,
     assert line(out, "database").startswith("ok") and "none pending" in out
     assert "belongs to @chancencheck_test_bot" in line(out, "token")
     assert "can post to Koordinierungsgruppe" in out and "as administrator" in out
+    assert line(out, "coordination").endswith("from [telegram] coordination_chat_id")
     reminders = line(out, "reminders")
     assert reminders.startswith("ok") and "days before" in reminders
     assert out.rstrip().endswith("everything the bot needs is in order")
@@ -89,6 +92,20 @@ async def test_a_removed_bot_and_an_unknown_group_are_problems(
     code, out = await doctor(ready, capsys)
     assert code == 1 and f"the bot cannot see chat {GROUP}" in out
     assert "→ add the bot to the coordination group" in out
+
+
+async def test_a_group_chosen_in_the_chat_outranks_the_config_and_is_fixed_there(
+    ready: Path, server: OpsBotApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chosen = -1009876543210  # stored by /koordinationsgruppe; the bot has left it since
+    async with await storage.open_database(load_config(ready).storage.path) as db, \
+            db.transaction():
+        await storage.set_setting(db, storage.COORDINATION_CHAT, str(chosen))
+    code, out = await doctor(ready, capsys)
+    assert code == 1
+    assert f"the bot cannot see chat {chosen}" in out, out
+    assert line(out, "coordination").endswith("chosen with /koordinationsgruppe")
+    assert "→ add the bot to the coordination group and send /koordinationsgruppe there" in out
 
 
 async def test_a_wrong_token_is_a_problem_and_is_not_printed(
