@@ -6,7 +6,10 @@ import logging
 import sqlite3
 import warnings
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.warnings import PTBUserWarning
 
@@ -16,6 +19,10 @@ from bot.views import View
 from dialogues.model import Position
 
 log = logging.getLogger(__name__)
+# PTB asks to prefer its own methods to do_api_request; for the calls below, not using them is the
+# point (see `call`). A filter set once: catch_warnings around an await is not task-safe.
+warnings.filterwarnings("ignore", r"Please use 'Bot\.(sendMessage|editMessageText|"
+                        r"editMessageReplyMarkup)'", PTBUserWarning)
 
 
 def markup(view: View) -> InlineKeyboardMarkup | None:
@@ -27,13 +34,25 @@ def markup(view: View) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send_views(bot: Bot, chat_id: int, views: list[View]) -> Message | None:
-    """Send views in order; return the last message that has buttons."""
+async def call(bot: Bot, method: str, **params: Any) -> Any:
+    """Call a Bot API method and return Telegram's raw result, unparsed.
+
+    For the calls of every turn: the bot needs only a sent message's id, and PTB turning each
+    returned Message (its entities, the echoed keyboard) into objects was a fifth of the CPU an
+    answer costs (BENCHMARKS.md). PTB's Defaults do not apply here, so texts name parse_mode.
+    The rate limiter, retries and errors are PTB's as for any call.
+    """
+    return await bot.do_api_request(method, api_kwargs=params)
+
+
+async def send_views(bot: Bot, chat_id: int, views: list[View]) -> int | None:
+    """Send views in order; return the id of the last message that has buttons."""
     with_buttons = None
     for view in views:
-        message = await bot.send_message(chat_id, view.text, reply_markup=markup(view))
+        message = await call(bot, "sendMessage", chat_id=chat_id, text=view.text,
+                             parse_mode=ParseMode.HTML, reply_markup=markup(view))
         if view.keyboard:
-            with_buttons = message
+            with_buttons = message["message_id"]
     return with_buttons
 
 
@@ -43,26 +62,17 @@ async def retire(bot: Bot, chat_id: int, active: storage.ActiveMessage | None,
     if active is None:
         return
     try:
-        if transcript is not None:
-            await bot.edit_message_text(transcript, chat_id, active.message_id, reply_markup=None)
+        if transcript is not None:  # without reply_markup, the edit takes the buttons off
+            await call(bot, "editMessageText", chat_id=chat_id, message_id=active.message_id,
+                       text=transcript, parse_mode=ParseMode.HTML)
         else:
-            await _remove_keyboard(bot, chat_id, active.message_id)
+            # Not bot.edit_message_reply_markup: with Defaults(parse_mode=…) PTB 22 also sends
+            # a parse_mode field, which editMessageReplyMarkup does not have.
+            await call(bot, "editMessageReplyMarkup", chat_id=chat_id,
+                       message_id=active.message_id)
     except BadRequest as exc:
         # Deleted by the user, too old to edit, or unchanged: the buttons are gone either way.
         log.info("could not retire message %s: %s", active.message_id, exc.message)
-
-
-async def _remove_keyboard(bot: Bot, chat_id: int, message_id: int) -> None:
-    """Remove a message's inline keyboard.
-
-    Not bot.edit_message_reply_markup: with Defaults(parse_mode=…) PTB 22 also sends a
-    parse_mode field, which editMessageReplyMarkup does not have.
-    """
-    with warnings.catch_warnings():  # PTB asks to prefer its method, which is the problem here
-        warnings.simplefilter("ignore", PTBUserWarning)
-        await bot.do_api_request(
-            "editMessageReplyMarkup", api_kwargs={"chat_id": chat_id, "message_id": message_id}
-        )
 
 
 async def show(bot: Bot, db: storage.Database, member: storage.Member, views: list[View],
@@ -74,7 +84,7 @@ async def show(bot: Bot, db: storage.Database, member: storage.Member, views: li
     await retire(bot, chat_id, active, transcript if active and active.asks else None)
     shown = await send_views(bot, chat_id, views)
     asks = next((v.asks for v in reversed(views) if v.keyboard), None)
-    saved = storage.ActiveMessage(shown.message_id, position_key(asks)) if shown else None
+    saved = storage.ActiveMessage(shown, position_key(asks)) if shown is not None else None
     try:
         async with db.transaction():
             await storage.save_active_message(db, member.id, saved)
