@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import warnings
-
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
