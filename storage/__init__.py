@@ -91,8 +91,6 @@ from storage.settings import COORDINATION_CHAT, get_setting, set_setting
 from storage.submissions import Snapshot, Submission, last_submission, record_submission
 
 __all__ = [
-    "claim_coordinator_invite",
-    "create_coordinator_invite",
     "COORDINATION_CHAT",
     "DEADLINE_MOVED",
     "REMINDER",
@@ -117,9 +115,11 @@ __all__ = [
     "check_by_id",
     "check_for",
     "checks_in_cycle",
+    "claim_coordinator_invite",
     "claim_pending",
     "claim_reminder",
     "close_cycle",
+    "create_coordinator_invite",
     "current_answers",
     "current_cycle",
     "cycle_by_id",
