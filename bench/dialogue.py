@@ -47,6 +47,7 @@ from bench.common import (
     write_config,
 )
 from bench.fakeapi import InProcessBotApi
+from bench.locks import LockTimes
 from bench.members import Member, Tracker, complete_check, make_member
 from bot.app import build_application, serve
 from bot.concurrency import CONCURRENT_UPDATES
@@ -169,6 +170,7 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         await app.start()
     for member in members:
         transport.join(member)
+    locks = LockTimes().install() if args.lock_times else None
     cpu_before, api_before = cpu_seconds(), sum(api.calls.values())
     try:
         await asyncio.wait_for(
@@ -176,6 +178,8 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             args.timeout)
         dialogue = _dialogue_figures(tracker, members, cpu_seconds() - cpu_before, api,
                                      api_before, server)
+        if locks is not None:
+            dialogue.update(locks.figures(dialogue["seconds"], tracker.updates))
         extra = await _coordinator(transport, tracker) if args.coordinator else {}
     finally:
         if server is not None:
@@ -259,6 +263,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="configure a coordination chat: each submission queues a digest")
     parser.add_argument("--coordinator", action="store_true",
                         help="afterwards, a coordinator asks for /status, /export, /heatmap")
+    parser.add_argument("--lock-times", action="store_true",
+                        help="also time how long turns wait for and hold the write transaction")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (fresh processes)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per repetition")
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")

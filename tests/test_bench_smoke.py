@@ -11,7 +11,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = {
-    "dialogue": ["bench.dialogue", "--members", "2"],
+    "dialogue": ["bench.dialogue", "--members", "2", "--lock-times"],
     "dialogue over HTTP": ["bench.dialogue", "--members", "1", "--http"],
     "fanout": ["bench.fanout", "--recipients", "3"],
     "reports": ["bench.reports", "--institutions", "2", "--members", "4", "--runs", "1"],
@@ -35,6 +35,8 @@ def test_every_benchmark_runs_to_the_end(tmp_path: Path) -> None:
         # Joining, starting, 45 answers with their follow-ups, submitting: 57 updates each.
         assert results[name]["updates"] == 57 * members, name
         assert results[name]["errors_logged"] == 0, name
+    # Every turn commits its answer, then remembers the message with buttons.
+    assert results["dialogue"]["transactions_per_update"] >= 1.5
     fanout = results["fanout"]
     assert (fanout["delivered"], fanout["lost"], fanout["duplicates"]) == (3, 0, 0)
     assert results["reports"]["heatmap_png_kib"] > 0
