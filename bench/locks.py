@@ -1,7 +1,7 @@
 """How long members' turns wait for the database's write transaction, and how long they hold it.
 
 All writes go through the process's one connection, one transaction at a time
-(`storage.Database.transaction`), so the share of the run during which it is held says how close
+(`storage.Database.transaction`, and `write_alone` for single statements), so the share of the run during which it is held says how close
 the bot is to being limited by its writes rather than by its CPU.
 """
 
@@ -24,7 +24,7 @@ class LockTimes:
         self.holds: list[float] = []
 
     def install(self) -> LockTimes:
-        original = Database.transaction
+        original, alone = Database.transaction, Database.write_alone
         times = self
 
         @asynccontextmanager
@@ -40,7 +40,19 @@ class LockTimes:
             times.waits.append(began - asked)
             times.holds.append(time.perf_counter() - began)
 
+        async def timed_alone(db: Database, sql: str, params: Any = ()) -> None:
+            if db.in_transaction():
+                await alone(db, sql, params)
+                return
+            asked = time.perf_counter()
+            async with db._lock:  # as write_alone waits, to tell waiting from holding
+                began = time.perf_counter()
+                await db.conn.execute(sql, params)
+            times.waits.append(began - asked)
+            times.holds.append(time.perf_counter() - began)
+
         Database.transaction = timed  # type: ignore[assignment,method-assign]
+        Database.write_alone = timed_alone  # type: ignore[method-assign]
         return self
 
     def figures(self, wall: float, updates: int) -> dict[str, Any]:

@@ -85,8 +85,7 @@ async def show(bot: Bot, db: storage.Database, member: storage.Member, views: li
     asks = next((v.asks for v in reversed(views) if v.keyboard), None)
     saved = storage.ActiveMessage(shown, position_key(asks)) if shown is not None else None
     try:
-        async with db.transaction():
-            await storage.save_active_message(db, member.id, saved)
+        await storage.save_active_message(db, member.id, saved)
     except (storage.StorageError, sqlite3.OperationalError) as exc:
         # Shown already, so the user must not hear "not saved": what the views confirm was
         # stored before. Forgetting which message has buttons only leaves them on screen.

@@ -12,7 +12,7 @@ import aiosqlite
 
 from storage.errors import StorageError
 from storage.migrations import migrate
-from storage.sql import fetch_value
+from storage.sql import Params, fetch_value
 
 MEMORY = ":memory:"
 # STRICT tables need 3.37; RETURNING needs 3.35.
@@ -86,6 +86,22 @@ class Database:
                 raise
             finally:
                 self._owner = None
+
+    async def write_alone(self, sql: str, params: Params = ()) -> None:
+        """Run one write statement as its own transaction, which SQLite commits at its end.
+
+        One round trip to the database thread instead of three (BEGIN, the write, COMMIT), for
+        the small write after every turn; the lock keeps it out of another task's transaction.
+        Inside the current task's transaction it is part of that one.
+        """
+        if self.in_transaction():
+            await self.conn.execute(sql, params)
+            return
+        async with self._lock:
+            try:
+                await self.conn.execute(sql, params)
+            except sqlite3.OperationalError as exc:
+                raise explain(self.path, exc) from exc
 
     @asynccontextmanager
     async def _savepoint(self) -> AsyncIterator[None]:

@@ -58,12 +58,16 @@ async def load_active_message(db: Database, member_id: int) -> ActiveMessage | N
 
 
 async def save_active_message(db: Database, member_id: int, message: ActiveMessage | None) -> None:
-    """Remember the member's message with buttons; None when no message has any."""
+    """Remember the member's message with buttons; None when no message has any.
+
+    One statement without BEGIN and COMMIT around it (`Database.write_alone`): it runs after
+    every turn, and SQLite commits a single statement as atomically and durably.
+    """
     if message is None:
-        await db.writer.execute("DELETE FROM active_messages WHERE member_id = ?", (member_id,))
+        await db.write_alone("DELETE FROM active_messages WHERE member_id = ?", (member_id,))
         return
     sql = """
         INSERT INTO active_messages (member_id, message_id, asks) VALUES (?, ?, ?)
         ON CONFLICT (member_id) DO UPDATE SET message_id = excluded.message_id, asks = excluded.asks
     """
-    await db.writer.execute(sql, (member_id, message.message_id, message.asks))
+    await db.write_alone(sql, (member_id, message.message_id, message.asks))

@@ -351,3 +351,48 @@ async def test_active_message_round_trip(tmp_path) -> None:
         async with db.transaction():
             await save_active_message(db, member.id, None)
         assert await load_active_message(db, member.id) is None
+
+
+async def test_a_write_alone_is_durable_and_never_joins_another_tasks_transaction(
+    tmp_path,
+) -> None:
+    """The write after a turn commits by itself, and waits for a colleague's open transaction
+    instead of becoming part of it: that one's rollback must not take it along."""
+    import asyncio
+    import sqlite3
+
+    from storage import ActiveMessage, load_active_message, save_active_message
+    from storage.db import open_database
+    from storage.institutions import add_institution
+    from storage.members import join_institution
+
+    path = tmp_path / "a.sqlite3"
+    async with await open_database(path) as db:
+        async with db.transaction():
+            inst = await add_institution(db, "ABH", "Ausländerbehörde", "code-1")
+            anna = await join_institution(db, 7, inst.id, "Anna", "de")
+            ben = await join_institution(db, 8, inst.id, "Ben", "de")
+        opened = asyncio.Event()
+
+        async def failing_turn() -> None:
+            async with db.transaction():
+                await save_active_message(db, ben.id, ActiveMessage(20, None))
+                opened.set()
+                await asyncio.sleep(0.05)  # the other task's write comes now
+                raise RuntimeError("this turn fails")
+
+        turn = asyncio.create_task(failing_turn())
+        await opened.wait()
+        await save_active_message(db, anna.id, ActiveMessage(10, "K1.fulfilment"))
+        try:
+            await turn
+        except RuntimeError:
+            pass
+        assert await load_active_message(db, ben.id) is None
+        assert await load_active_message(db, anna.id) == ActiveMessage(10, "K1.fulfilment")
+        other = sqlite3.connect(path)  # committed: another process sees it at once
+        try:
+            rows = other.execute("SELECT member_id, message_id FROM active_messages").fetchall()
+        finally:
+            other.close()
+        assert rows == [(anna.id, 10)]
