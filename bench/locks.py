@@ -1,8 +1,9 @@
 """How long members' turns wait for the database's write transaction, and how long they hold it.
 
 All writes go through the process's one connection, one transaction at a time
-(`storage.Database.transaction`, and `write_alone` for single statements), so the share of the run during which it is held says how close
-the bot is to being limited by its writes rather than by its CPU.
+(`storage.Database.transaction`, and `write_alone` for single statements), so the share of the
+run during which it is held says how close the bot is to being limited by its writes rather than
+by its CPU.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from storage.db import Database
 
 
 class LockTimes:
-    """Wrap Database.transaction to time the outermost transactions of this process."""
+    """Wrap Database.transaction and write_alone to time this process's outermost writes."""
 
     def __init__(self) -> None:
         self.waits: list[float] = []
