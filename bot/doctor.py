@@ -161,10 +161,9 @@ async def check_telegram(config: Config, stored_chat: int | None) -> list[Findin
             findings.append(Finding(WARN, "token", f"[telegram] bot_username is "
                                     f"{config.telegram.bot_username}, the token's bot is "
                                     f"@{bot.username}", "correct bot_username, or remove it"))
-        if stored_chat is not None:
-            findings.append(await check_coordination_chat(bot, stored_chat, stored=True))
-        else:
-            findings.append(await check_coordination_chat(bot, config.telegram.coordination_chat_id))
+        stored = stored_chat is not None
+        chat_id = stored_chat if stored else config.telegram.coordination_chat_id
+        findings.append(await check_coordination_chat(bot, chat_id, stored))
         findings.append(await check_updates(bot, config))
         return findings
     finally:
@@ -189,7 +188,7 @@ async def check_coordination_chat(bot: Bot, chat_id: int | None, stored: bool = 
 
 
 async def _reach(bot: Bot, chat_id: int, stored: bool) -> Finding:
-    topic = "coordination chat"
+    topic = "coordination chat"  # the caller adds where the chat came from
     choose_again = "add the bot to the coordination group and send /koordinationsgruppe there"
     try:
         chat = await bot.get_chat(chat_id)
