@@ -20,8 +20,8 @@ from typing import Any
 import telegram
 
 import storage
-from bot import admin
 from bot.config import Config, load_config
+from bot.core import admin
 from bot.logs import setup_logging
 from dialogues.catalogue import load_catalogue
 

@@ -49,8 +49,8 @@ from bench.common import (
 from bench.fakeapi import InProcessBotApi
 from bench.locks import LockTimes
 from bench.members import Member, Tracker, complete_check, make_member
-from bot.app import build_application, serve
-from bot.concurrency import CONCURRENT_UPDATES
+from bot.telegram.app import build_application, serve
+from bot.telegram.concurrency import CONCURRENT_UPDATES
 from dialogues.catalogue import load_catalogue
 
 COORDINATOR_COMMANDS = ("/status", "/export", "/heatmap")
@@ -118,9 +118,9 @@ class OverHttp:
 
 def monkeypatch_sequential() -> None:
     """Make build_application handle updates one after another, for comparison."""
-    import bot.app
+    import bot.telegram.app
 
-    bot.app.PerChatUpdates = lambda: SimpleUpdateProcessor(1)  # type: ignore[assignment,misc]
+    bot.telegram.app.PerChatUpdates = lambda: SimpleUpdateProcessor(1)  # type: ignore[assignment,misc]
 
 
 def limiter(rate_limited: bool) -> AIORateLimiter | None:
@@ -148,7 +148,7 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     members = [make_member(FIRST_USER + n, codes[n % institutions]) for n in range(args.members)]
     tracker = Tracker()
     api = InProcessBotApi(latency=args.latency / 1000)
-    if args.sequential:  # PTB's default: one update after another, as before bot/concurrency.py
+    if args.sequential:  # PTB's default: one update after another, as before bot/telegram/concurrency.py
         monkeypatch_sequential()
     app = build_application(config, request=None if server else api,
                             rate_limiter=limiter(args.rate_limited))

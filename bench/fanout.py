@@ -27,13 +27,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import bot.reminders.delivery as reminders_delivery
 import storage
 from bench.common import FIRST_USER, emit, machine, peak_rss_mb, write_config
 from bench.httpapi import BenchBotApi, Limits
-from bot import reminders_delivery
-from bot.app import build_application
-from bot.reminders import sweep
+from bot.reminders.sweep import sweep
 from bot.services import SERVICES, Services
+from bot.telegram.app import build_application
 from dialogues.catalogue import load_catalogue
 
 OPENED = datetime(2027, 3, 1, 10, tzinfo=UTC)

@@ -32,7 +32,7 @@ from typing import Any
 import storage
 from bench.common import FIRST_USER, database_size, emit, machine, peak_rss_mb, write_config
 from bot import reports
-from bot.digest import Digests
+from bot.core.digest import Digests
 from bot.services import Services, open_services
 from dialogues.catalogue import Catalogue
 

@@ -1,5 +1,5 @@
 """`python -m bot …` runs the `chancencheck` command line, e.g. where no script is installed."""
 
-from bot.cli import main
+from bot.cli.entry import main
 
 raise SystemExit(main())

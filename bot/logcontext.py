@@ -1,6 +1,6 @@
 """Log lines that name their context (update, chat, institution) and stay on one line.
 
-The context lives in a context variable, set by `bot.handlers.tracing` in handler group -1
+The context lives in a context variable, set by `bot.telegram.handlers.tracing` in handler group -1
 before any other handler runs, so every line logged while an update is handled names it, and
 tasks started from a handler inherit it.
 """

@@ -10,11 +10,11 @@ from telegram import User
 from telegram.ext import ContextTypes
 
 import storage
-from bot.checks import Checks, utc_now
 from bot.config import Config
-from bot.digest import Digests
-from bot.presenter import Presenter
-from bot.templates import LANGUAGES, Templates
+from bot.core.checks import Checks, utc_now
+from bot.core.digest import Digests
+from bot.render.presenter import Presenter
+from bot.render.templates import LANGUAGES, Templates
 from dialogues.catalogue import load_catalogue
 from dialogues.engine import Dialogue
 

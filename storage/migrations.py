@@ -147,7 +147,7 @@ async def m002_reminders(conn: aiosqlite.Connection) -> None:
     """Record deadline changes and every message a member gets about a deadline."""
     # Reminders are computed from the database by a periodic sweep; this table is their memory.
     # A row is written before the message is sent, so a reminder is never sent twice, even
-    # across a crash (see bot/reminders.py for the crash window).
+    # across a crash (see bot/reminders/sweep.py for the crash window).
     await run_script(conn, dedent(M002_SQL))
 
 

@@ -13,7 +13,7 @@ from fakebot import FakeBotApi, parse_html
 
 import storage
 from bot.config import Config
-from bot.templates import Templates
+from bot.render.templates import Templates
 from dialogues.catalogue import load_catalogue
 
 CATALOGUE = load_catalogue()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import storage
-from bot.cli import main
+from bot.cli.entry import main
 from storage import migrations
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

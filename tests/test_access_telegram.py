@@ -19,9 +19,9 @@ from accessharness import (
 from botharness import Clock, running_bot, set_up_institution
 from fakebot import FakeBotApi
 
-from bot.cli import main
+from bot.cli.entry import main
 from bot.config import Config
-from bot.invites import GUESSES
+from bot.core.invites import GUESSES
 
 SECRET = "GEHEIM-VHS Formulare nur auf Amtsdeutsch"
 LINK = re.compile(r"https://t\.me/chancencheck_test_bot\?start=(\S+)")

@@ -11,7 +11,7 @@ from accessharness import COORDINATOR, coordination_config, rows
 from botharness import DEADLINE, running_bot, set_up_institution
 from fakebot import FakeBotApi
 
-from bot.cli import main
+from bot.cli.entry import main
 from bot.config import Config
 
 MEASURE = "Sprechstunde in leichter Sprache, Team B, bis 06/2027"

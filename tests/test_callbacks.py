@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.callbacks import decode, encode
+from bot.render.callbacks import decode, encode
 from dialogues import events as ev
 from dialogues.model import Position
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.entry import main
 from dialogues.catalogue import DEFAULT_CATALOGUE
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("chancencheck")

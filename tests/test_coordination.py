@@ -12,7 +12,7 @@ from botharness import make_config, running_bot, set_up_institution
 from fakebot import FakeBotApi
 from test_digest import COORDINATOR, GROUP, prefill
 
-from bot.cli import main
+from bot.cli.entry import main
 from bot.config import Config
 
 COMMANDS = ["/status", "/bericht ABH", "/export", "/heatmap", "/wiedereroeffnen ABH"]

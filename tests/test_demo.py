@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.cli.demo import demo_database, run_demo
 from bot.config import load_config
-from bot.demo import demo_database, run_demo
-from bot.templates import Templates
-from bot.terminal import to_text
+from bot.render.templates import Templates
+from bot.render.terminal import to_text
 from dialogues.catalogue import DEFAULT_CATALOGUE, load_catalogue
 
 CATALOGUE = load_catalogue(DEFAULT_CATALOGUE)

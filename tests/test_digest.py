@@ -12,8 +12,8 @@ from fakebot import FakeBotApi, FakeUser
 
 import storage
 from bot.config import Config
-from bot.courier import COURIER
 from bot.services import open_services
+from bot.telegram.courier import COURIER
 from dialogues import events as ev
 from dialogues.catalogue import load_catalogue
 

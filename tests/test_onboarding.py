@@ -11,7 +11,7 @@ from botharness import Clock, make_config, query, running_bot, set_up_institutio
 from fakebot import FakeBotApi
 from test_digest import prefill, submit
 
-from bot.cli import main
+from bot.cli.entry import main
 from bot.config import Config
 
 GROUP = -1004444444444

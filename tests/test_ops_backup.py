@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot.backup import BackupError, backup_database
-from bot.cli import main
+from bot.cli.backup import BackupError, backup_database
+from bot.cli.entry import main
 from dialogues.catalogue import load_catalogue
 
 CATALOGUE = load_catalogue()

@@ -15,7 +15,7 @@ from reliability.fakes import OpsBotApi, restricted
 from reliability.world import GROUP, configure, set_up
 
 import storage
-from bot.cli import main
+from bot.cli.entry import main
 from bot.config import load_config
 
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"

@@ -77,7 +77,7 @@ async def test_each_update_is_logged_with_its_context_and_no_answer_text(
         root.removeHandler(handler)
         root.setLevel(level)
     lines = out.getvalue().splitlines()
-    update_lines = [line for line in lines if "bot.handlers.tracing" in line]
+    update_lines = [line for line in lines if "bot.telegram.handlers.tracing" in line]
     assert len(update_lines) == 5, lines
     assert any("[update=" in line and "chat=1001 institution=ABH]" in line
                and "private message: text" in line for line in update_lines)

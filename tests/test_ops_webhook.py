@@ -14,9 +14,9 @@ from botharness import make_config
 from fakebot import assert_requests_valid, require_api_spec
 from reliability.fakes import OpsBotApi
 
-from bot.app import build_application, serve
 from bot.config import Config, ConfigError, load_config
-from bot.webhook import receive_webhook
+from bot.telegram.app import build_application, serve
+from bot.telegram.webhook import receive_webhook
 
 SECRET = "s3cret-Token_0123456789"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"

@@ -14,7 +14,7 @@ from fakebot import FakeBotApi
 from test_digest import digest_delivered
 
 import storage
-from bot.cli import main
+from bot.cli.entry import main
 from bot.config import Config
 
 ZOLTANNA = 7000000123  # ten digits: no timestamp or message id holds them by chance

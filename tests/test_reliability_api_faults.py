@@ -42,9 +42,9 @@ from reliability.world import (
     set_up,
 )
 
-from bot import app as bot_app
-from bot import reminders
-from bot.courier import COURIER
+import bot.reminders.sweep as reminders
+from bot.telegram import app as bot_app
+from bot.telegram.courier import COURIER
 
 RATE = float(os.environ.get("CHANCENCHECK_FAULT_RATE", "0.12"))
 SEED = int(os.environ.get("CHANCENCHECK_FAULT_SEED", "2026"))  # fixed in CI; vary it by hand

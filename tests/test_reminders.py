@@ -17,10 +17,10 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 import storage
 from bot.config import load_config
-from bot.reminders import sweep
-from bot.reminders_deadline import move_deadline
-from bot.reminders_delivery import Outcome
-from bot.reminders_schedule import summary_key
+from bot.reminders.deadline import move_deadline
+from bot.reminders.delivery import Outcome
+from bot.reminders.schedule import summary_key
+from bot.reminders.sweep import sweep
 from bot.services import Services, open_services
 
 DEADLINE = date(2027, 3, 30)  # a Tuesday, two days after the switch to summer time

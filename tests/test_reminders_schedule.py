@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.reminders_deadline import deadline_problem, parse_deadline
-from bot.reminders_schedule import (
+from bot.reminders.deadline import deadline_problem, parse_deadline
+from bot.reminders.schedule import (
     days_left,
     deadline_end,
     due_reminder,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.entry import main
 from storage.cycles import current_cycle, open_cycle
 from storage.db import Database, open_database
 from storage.errors import NotFoundError

@@ -16,12 +16,12 @@ from botharness import make_config, query
 from fakebot import FakeBotApi
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+import bot.reminders.sweep as reminders
 import storage
-from bot import reminders
-from bot.app import build_application, serve
 from bot.config import Config
-from bot.reminders_delivery import Outcome, deliver
+from bot.reminders.delivery import Outcome, deliver
 from bot.services import SERVICES
+from bot.telegram.app import build_application, serve
 from dialogues.catalogue import load_catalogue
 
 CATALOGUE = load_catalogue()

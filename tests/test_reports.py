@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from PIL import Image
 
 import storage
+from bot.render.templates import Templates
 from bot.reports import (
     CheckReport,
     area_scores,
@@ -31,7 +32,6 @@ from bot.reports import (
     traffic_light,
 )
 from bot.reports.export import COLUMNS, csv_safe
-from bot.templates import Templates
 from dialogues.catalogue import load_catalogue
 
 CATALOGUE = load_catalogue()

@@ -9,8 +9,8 @@ from botharness import make_config, query
 from fakebot import FakeBotApi
 from test_reminders_telegram import Clock, running_at, set_up_round, wait_until
 
+import bot.reminders.sweep as reminders
 import storage
-from bot import reminders
 from bot.config import Config
 
 COORDINATOR = 900

@@ -22,10 +22,10 @@ import pytest
 from botharness import current_answers, make_config, query, running_bot, set_up_institution
 from fakebot import BotMessage, FakeBotApi, FakeUser, parse_html
 
-from bot.commands import MENU
 from bot.config import Config, TelegramSection
-from bot.invites import GUESSES
-from bot.templates import Templates
+from bot.core.invites import GUESSES
+from bot.render.commands import MENU
+from bot.render.templates import Templates
 from dialogues.catalogue import Catalogue, load_catalogue
 
 TEMPLATES = Templates(ZoneInfo("Europe/Berlin"))

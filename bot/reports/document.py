@@ -9,10 +9,10 @@ from typing import Any
 
 from markupsafe import Markup
 
+from bot.render.templates import Templates
 from bot.reports.data import CheckReport, area_missing, area_scores, traffic_light
 from bot.reports.labels import author_label, format_score, value_label
 from bot.reports.style import HEX
-from bot.templates import Templates
 from dialogues.catalogue import AnswerKind, Area, Catalogue, Question, Requirement
 from dialogues.model import NONE_PLANNED, YES
 

@@ -14,11 +14,11 @@ import signal
 import sys
 from datetime import datetime, timedelta
 
-from bot import app as bot_app
-from bot import reminders
-from bot.checks import utc_now
+import bot.reminders.sweep as reminders
 from bot.config import load_config
+from bot.core.checks import utc_now
 from bot.logs import setup_logging
+from bot.telegram import app as bot_app
 
 POLL_TIMEOUT = 2  # seconds; a killed process's poll must not hold updates for long
 

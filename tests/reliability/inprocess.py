@@ -13,8 +13,8 @@ from fakebot import FakeBotApi
 from telegram.ext import ContextTypes
 from telegram.request import HTTPXRequest
 
-from bot.app import build_application, serve
-from bot.checks import utc_now
+from bot.core.checks import utc_now
+from bot.telegram.app import build_application, serve
 
 
 @dataclass(frozen=True)

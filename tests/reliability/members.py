@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 from fakebot import FakeBotApi, FakeUser, Request, parse_html
 
-from bot.presenter import Context, Presenter
-from bot.templates import Templates
+from bot.render.presenter import Context, Presenter
+from bot.render.templates import Templates
 from dialogues.catalogue import QUESTION_KEYS, Catalogue
 from dialogues.engine import Dialogue, is_complete
 from dialogues.model import Answer, Position

@@ -11,7 +11,7 @@ from fakebot import FakeBotApi, Request
 
 import storage
 from bot.config import Config
-from bot.reminders_schedule import reminder_times
+from bot.reminders.schedule import reminder_times
 from dialogues.catalogue import load_catalogue
 
 CATALOGUE = load_catalogue()

@@ -9,9 +9,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import bot.cli.access as cli_access
 import storage
-from bot import admin, cli_access
 from bot.config import Config, ConfigError, load_config
+from bot.core import admin
 from bot.logs import setup_logging
 from dialogues.catalogue import CatalogueError, load_catalogue
 
@@ -133,14 +134,14 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
     if not config.has_token:
         print("No Telegram token configured: starting the offline demo.\n", file=sys.stderr)
         return await _demo(args, config)
-    from bot.app import run_bot  # imported late: the demo needs no Telegram machinery
+    from bot.telegram.app import run_bot  # imported late: the demo needs no Telegram machinery
 
     await run_bot(config)
     return 0
 
 
 async def _demo(args: argparse.Namespace, config: Config) -> int:
-    from bot.demo import run_demo
+    from bot.cli.demo import run_demo
 
     async def read_line(prompt: str) -> str | None:
         try:
@@ -153,7 +154,7 @@ async def _demo(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _doctor(args: argparse.Namespace, config: Config) -> int:
-    from bot.doctor import FAIL, diagnose, render
+    from bot.cli.doctor import FAIL, diagnose, render
 
     findings = await diagnose(config, datetime.now(UTC))
     token = config.telegram.token.get_secret_value() if config.telegram.token else None
@@ -162,7 +163,7 @@ async def _doctor(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _backup(args: argparse.Namespace, config: Config) -> int:
-    from bot.backup import backup_database
+    from bot.cli.backup import backup_database
 
     done = await asyncio.to_thread(backup_database, config.storage.path, args.file)
     print(f"wrote {done.path}: {done.size / 1024:.0f} KiB, {done.answers} answer revisions, "
@@ -245,7 +246,7 @@ async def _cycle_close(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _cycle_deadline(args: argparse.Namespace, config: Config) -> int:
-    from bot.reminders_deadline import deadline_problem, move_deadline
+    from bot.reminders.deadline import deadline_problem, move_deadline
 
     now = datetime.now(UTC)
     async with await storage.open_database(config.storage.path) as db:
@@ -266,8 +267,8 @@ async def _cycle_deadline(args: argparse.Namespace, config: Config) -> int:
 
 async def _report(args: argparse.Namespace, config: Config) -> int:
     from bot import reports
-    from bot.courier import file_stem
-    from bot.templates import Templates
+    from bot.render.templates import Templates
+    from bot.telegram.courier import file_stem
 
     catalogue = load_catalogue(config.checks.catalogue_path)
     async with await storage.open_database(config.storage.path) as db:
@@ -313,6 +314,6 @@ async def _bot_username(config: Config) -> str | None:
         return config.telegram.bot_username
     if not config.has_token:
         return None
-    from bot.app import fetch_username
+    from bot.telegram.app import fetch_username
 
     return await fetch_username(config)

@@ -11,10 +11,10 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 import storage
-from bot import admin, audit, institutions
-from bot.access import load_coordinators
-from bot.handlers.coordination import allowed
+from bot.core import admin, audit, institutions
+from bot.core.access import load_coordinators
 from bot.services import Services, services
+from bot.telegram.handlers.coordination import allowed
 
 log = logging.getLogger(__name__)
 NEW = {"neu", "new"}

@@ -1,6 +1,6 @@
 """Sending reminders through the bot, several at once, and recording what became of each.
 
-How each Telegram error is judged (see bot/reminders.py for why at most once):
+How each Telegram error is judged (see bot/reminders/sweep.py for why at most once):
 - RetryAfter: nothing was sent; wait as asked and send the same message again.
 - Forbidden, or "chat not found": the member blocked the bot; they are marked unreachable.
 - BadRequest and other refusals: failed for good.
@@ -24,7 +24,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 import storage
-from bot.callbacks import encode
+from bot.render.callbacks import encode
 from bot.services import Services
 from dialogues import events as ev
 

@@ -19,7 +19,7 @@ from telegram.ext import CallbackContext
 
 import storage
 from bot import reports
-from bot.access import coordination_chat
+from bot.core.access import coordination_chat
 from bot.services import Services
 
 log = logging.getLogger(__name__)

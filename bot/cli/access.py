@@ -1,6 +1,6 @@
 """Command line for access and data protection: institutions, coordinators, retention, audit.
 
-Registered by bot/cli.py; errors are raised as AdminError, which it turns into exit code 2.
+Registered by bot/cli/entry.py; errors are raised as AdminError, which it turns into exit code 2.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from typing import TypeAlias
 
 import storage
-from bot import admin, audit, institutions, invites, privacy
 from bot.config import Config
+from bot.core import admin, audit, institutions, invites, privacy
 
 Command = Callable[[argparse.Namespace, Config], Awaitable[int]]
-AddCommand = Callable[..., argparse.ArgumentParser]  # bot.cli._command
+AddCommand = Callable[..., argparse.ArgumentParser]  # bot.cli.entry._command
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
@@ -73,7 +73,7 @@ async def print_invitation(invitation: admin.Invitation, username: str | None) -
 
 
 async def _username(config: Config) -> str | None:
-    from bot.cli import _bot_username  # imported late: bot.cli imports this module
+    from bot.cli.entry import _bot_username  # imported late: bot.cli.entry imports this module
 
     return await _bot_username(config)
 

@@ -8,13 +8,13 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 import storage
-from bot.callbacks import decode
-from bot.checks import CatalogueMismatch, NoOpenRound, Turn
-from bot.commands import dialogue_event
-from bot.courier import COURIER, Courier
-from bot.presenter import Context
+from bot.core.checks import CatalogueMismatch, NoOpenRound, Turn
+from bot.render.callbacks import decode
+from bot.render.commands import dialogue_event
+from bot.render.presenter import Context
 from bot.services import Services, services
-from bot.telegram_out import position_key, retire, show
+from bot.telegram.courier import COURIER, Courier
+from bot.telegram.send import position_key, retire, show
 from dialogues import effects as fx
 from dialogues import events as ev
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import storage
-from bot.admin import new_invite_code
+from bot.core.admin import new_invite_code
 
 GUESSES = 5  # wrong codes a user may try …
 WINDOW = timedelta(hours=1)  # … within this time

@@ -8,14 +8,14 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+import bot.reminders.sweep as reminders
 import storage
-from bot import reminders
-from bot.access import coordination_chat, is_coordinator
-from bot.handlers import general
-from bot.reminders_deadline import deadline_problem, move_deadline, parse_deadline
-from bot.reminders_progress import institution_progress, round_progress
-from bot.reminders_schedule import days_left, next_reminder, reminder_times
+from bot.core.access import coordination_chat, is_coordinator
+from bot.reminders.deadline import deadline_problem, move_deadline, parse_deadline
+from bot.reminders.progress import institution_progress, round_progress
+from bot.reminders.schedule import days_left, next_reminder, reminder_times
 from bot.services import Services, services
+from bot.telegram.handlers import general
 
 SWITCH = {"aus": False, "off": False, "an": True, "ein": True, "on": True}
 

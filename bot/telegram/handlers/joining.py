@@ -6,11 +6,11 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 import storage
-from bot import invites
-from bot.access import load_coordinators
+from bot.core import invites
+from bot.core.access import load_coordinators
+from bot.render.views import Button, View
 from bot.services import services
-from bot.telegram_out import show
-from bot.views import Button, View
+from bot.telegram.send import show
 from dialogues import events as ev
 
 

@@ -22,16 +22,17 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.checks import utc_now
-from bot.commands import MENU
-from bot.concurrency import PerChatUpdates
 from bot.config import Config
-from bot.courier import COURIER, FLUSH_INTERVAL, Courier, deliver_outbox
-from bot.handlers import register, tracing
-from bot.reminders import schedule as schedule_reminders
+from bot.core.checks import utc_now
+from bot.reminders.sweep import schedule as schedule_reminders
+from bot.render.commands import MENU
+from bot.render.templates import LANGUAGES
 from bot.services import SERVICES, Services, open_services
-from bot.templates import LANGUAGES
-from bot.unreadable import SkippingUpdatesRequest
+from bot.telegram.concurrency import PerChatUpdates
+from bot.telegram.courier import COURIER, FLUSH_INTERVAL, Courier, deliver_outbox
+from bot.telegram.handlers import tracing
+from bot.telegram.routes import register
+from bot.telegram.unreadable import SkippingUpdatesRequest
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news
@@ -87,7 +88,7 @@ def build_application(config: Config, clock: Callable[[], datetime] = utc_now, *
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    else:  # one update PTB cannot read must not stop all others (bot/unreadable.py)
+    else:  # one update PTB cannot read must not stop all others (bot/telegram/unreadable.py)
         builder = builder.get_updates_request(SkippingUpdatesRequest(connection_pool_size=1))
     app = builder.build()
     register(app)
@@ -114,7 +115,7 @@ async def serve(app: Application, stop: asyncio.Event,  # type: ignore[type-arg]
 
     The steps and hooks are those of PTB's run_polling, which we cannot use: it owns the event
     loop, and the CLI and the tests run their own. `receive` starts another way of receiving
-    updates instead of polling (the webhook, see bot/webhook.py).
+    updates instead of polling (the webhook, see bot/telegram/webhook.py).
     """
     async with app:  # initialize … shutdown
         assert app.updater is not None
@@ -137,7 +138,7 @@ async def serve(app: Application, stop: asyncio.Event,  # type: ignore[type-arg]
 
 async def run_bot(config: Config) -> None:
     """Run the bot until Ctrl-C or SIGTERM, with long polling or, if configured, a webhook."""
-    from bot.webhook import receive_webhook
+    from bot.telegram.webhook import receive_webhook
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -13,8 +13,8 @@ from telegram.error import BadRequest
 from telegram.warnings import PTBUserWarning
 
 import storage
-from bot.callbacks import encode
-from bot.views import View
+from bot.render.callbacks import encode
+from bot.render.views import View
 from dialogues.model import Position
 
 log = logging.getLogger(__name__)

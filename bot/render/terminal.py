@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from bot.views import Button, View
+from bot.render.views import Button, View
 
 _BOLD = re.compile(r"</?(b|strong)>")
 _TAG = re.compile(r"<[^>]+>")

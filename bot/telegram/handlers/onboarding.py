@@ -7,7 +7,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 import storage
-from bot.access import is_coordinator
+from bot.core.access import is_coordinator
 from bot.services import services
 
 

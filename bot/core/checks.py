@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import storage
-from bot.presenter import Authorship
+from bot.render.presenter import Authorship
 from dialogues import effects as fx
 from dialogues.engine import Dialogue, Step
 from dialogues.events import Event

@@ -10,13 +10,14 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 import storage
-from bot import audit, reports
-from bot.access import coordination_chat, is_coordinator
-from bot.callbacks import encode
-from bot.courier import file_stem
-from bot.handlers import general
-from bot.handlers.dialogue import deliver_soon, on_command
+from bot import reports
+from bot.core import audit
+from bot.core.access import coordination_chat, is_coordinator
+from bot.render.callbacks import encode
 from bot.services import Services, services
+from bot.telegram.courier import file_stem
+from bot.telegram.handlers import general
+from bot.telegram.handlers.dialogue import deliver_soon, on_command
 from dialogues import events as ev
 from dialogues.model import Answer
 

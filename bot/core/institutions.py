@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import storage
-from bot.admin import AdminError, Invitation, check_name, new_invite_code
+from bot.core.admin import AdminError, Invitation, check_name, new_invite_code
 
 
 async def find(db: storage.Database, short: str) -> storage.Institution:

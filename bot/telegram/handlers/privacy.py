@@ -16,10 +16,10 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 import storage
-from bot import privacy
-from bot.handlers.dialogue import on_button as dialogue_button
+from bot.core import privacy
 from bot.services import Services, services
-from bot.telegram_out import retire
+from bot.telegram.handlers.dialogue import on_button as dialogue_button
+from bot.telegram.send import retire
 
 CALLBACK_PATTERN = r"^privacy:(erase|leave|cancel)$"
 FILENAME = "ChancenCheckLU_meine_Daten.json"

@@ -9,10 +9,10 @@ from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
 import storage
-from bot.access import is_coordinator, may_stay_in_group
-from bot.handlers import tracing
-from bot.handlers.dialogue import converse
+from bot.core.access import is_coordinator, may_stay_in_group
 from bot.services import services
+from bot.telegram.handlers import tracing
+from bot.telegram.handlers.dialogue import converse
 from dialogues import events as ev
 
 log = logging.getLogger(__name__)

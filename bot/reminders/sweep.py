@@ -9,7 +9,7 @@ handed to Telegram and set to "sent" after. A key that has a row is never claime
 "pending" rows are), so neither a second sweep nor a restart sends it twice. Telegram offers no
 idempotency key, so one window stays: a crash between Telegram accepting the message and our
 "sent". We choose AT MOST ONCE there: the next sweep marks such a row "uncertain" and does not
-send it again. Up to `IN_FLIGHT` messages are on their way at once (bot/reminders_delivery.py),
+send it again. Up to `IN_FLIGHT` messages are on their way at once (bot/reminders/delivery.py),
 so a crash leaves at most that many uncertain. A doubled reminder makes the bot look broken; a
 lost one costs little, as the next reminder of the schedule (and the one on the deadline day)
 follows. Network errors get the
@@ -32,10 +32,10 @@ from telegram import Bot
 from telegram.ext import Application, ContextTypes
 
 import storage
-from bot.access import coordination_chat
-from bot.reminders_delivery import Sender, Sleep, SweepReport
-from bot.reminders_progress import InstitutionProgress, round_progress
-from bot.reminders_schedule import (
+from bot.core.access import coordination_chat
+from bot.reminders.delivery import Sender, Sleep, SweepReport
+from bot.reminders.progress import InstitutionProgress, round_progress
+from bot.reminders.schedule import (
     Schedule,
     days_left,
     deadline_end,

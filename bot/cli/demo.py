@@ -7,14 +7,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import storage
-from bot import admin
-from bot.checks import Checks
-from bot.commands import dialogue_event
 from bot.config import Config
-from bot.presenter import Context, Presenter
-from bot.templates import Templates
-from bot.terminal import numbered, render, to_text
-from bot.views import Button, View
+from bot.core import admin
+from bot.core.checks import Checks
+from bot.render.commands import dialogue_event
+from bot.render.presenter import Context, Presenter
+from bot.render.templates import Templates
+from bot.render.terminal import numbered, render, to_text
+from bot.render.views import Button, View
 from dialogues import events as ev
 from dialogues.catalogue import load_catalogue
 from dialogues.engine import Dialogue

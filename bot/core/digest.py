@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import storage
-from bot.access import coordination_chat
 from bot.config import Config
-from bot.presenter import COLOUR_MARK, Presenter
+from bot.core.access import coordination_chat
+from bot.render.presenter import COLOUR_MARK, Presenter
+from bot.render.views import split_blocks
 from bot.reports.data import CheckReport, area_scores, load_check_report, traffic_light
-from bot.views import split_blocks
 from dialogues.model import YES, Answer, Key, Position
 
 log = logging.getLogger(__name__)

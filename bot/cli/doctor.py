@@ -17,7 +17,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, Ne
 
 import storage
 from bot.config import Config
-from bot.reminders_schedule import deadline_end, reminder_times
+from bot.reminders.schedule import deadline_end, reminder_times
 from dialogues.catalogue import CatalogueError, load_catalogue
 from storage.db import explain
 from storage.health import integrity_problems, migration_state, open_read_only, outbox_state

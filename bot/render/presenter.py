@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.templates import Templates
-from bot.views import Button, View, rows, split_blocks
+from bot.render.templates import Templates
+from bot.render.views import Button, View, rows, split_blocks
 from dialogues import effects as fx
 from dialogues import events as ev
 from dialogues.catalogue import AnswerKind, Catalogue

@@ -12,8 +12,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import DIALOGUE_COMMANDS, all_names
-from bot.handlers import (
+from bot.render.commands import DIALOGUE_COMMANDS, all_names
+from bot.telegram.handlers import (
     coordination,
     dialogue,
     errors,

@@ -1,0 +1,1 @@
+"""The `chancencheck` command line: entry (parser and dispatch), one module per command group."""

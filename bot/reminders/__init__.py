@@ -1,0 +1,1 @@
+"""Reminders before a round's deadline: schedule (pure), sweep, delivery, deadline, progress."""

@@ -1,0 +1,1 @@
+"""Every module that imports telegram: the Application, handler registration, sending, handlers."""

@@ -1,0 +1,1 @@
+"""One module per kind of update; registered in bot.telegram.routes."""
