@@ -20,10 +20,10 @@ from typing import Any
 import telegram
 
 import storage
+from bot.catalogue import load_catalogue
 from bot.config import Config, load_config
 from bot.core import admin
 from bot.logs import setup_logging
-from dialogues.catalogue import load_catalogue
 
 TOKEN = "123456:BENCH-token-abcdefghijklmnopqrstuvwxyz"
 BOT_USERNAME = "chancencheck_bench_bot"

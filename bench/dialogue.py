@@ -49,9 +49,9 @@ from bench.common import (
 from bench.fakeapi import InProcessBotApi
 from bench.locks import LockTimes
 from bench.members import Member, Tracker, complete_check, make_member
+from bot.catalogue import load_catalogue
 from bot.telegram.app import build_application, serve
 from bot.telegram.concurrency import CONCURRENT_UPDATES
-from dialogues.catalogue import load_catalogue
 
 COORDINATOR_COMMANDS = ("/status", "/export", "/heatmap")
 

@@ -31,10 +31,10 @@ import bot.reminders.delivery as reminders_delivery
 import storage
 from bench.common import FIRST_USER, emit, machine, peak_rss_mb, write_config
 from bench.httpapi import BenchBotApi, Limits
+from bot.catalogue import load_catalogue
 from bot.reminders.sweep import sweep
 from bot.services import SERVICES, Services
 from bot.telegram.app import build_application
-from dialogues.catalogue import load_catalogue
 
 OPENED = datetime(2027, 3, 1, 10, tzinfo=UTC)
 DEADLINE = date(2027, 3, 30)

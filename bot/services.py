@@ -10,12 +10,12 @@ from telegram import User
 from telegram.ext import ContextTypes
 
 import storage
+from bot.catalogue import load_catalogue
 from bot.config import Config
 from bot.core.checks import Checks, utc_now
 from bot.core.digest import Digests
 from bot.render.presenter import Presenter
 from bot.render.templates import LANGUAGES, Templates
-from dialogues.catalogue import load_catalogue
 from dialogues.engine import Dialogue
 
 SERVICES = "services"

@@ -184,22 +184,18 @@ def _unique(what: str, values: list[str]) -> None:
         seen.add(value)
 
 
-def load_catalogue(path: Path | str = DEFAULT_CATALOGUE) -> Catalogue:
-    """Read and validate a catalogue file, or raise CatalogueError naming every problem."""
-    path = Path(path)
+def parse_catalogue(text: str, source: Path | str = "<catalogue>") -> Catalogue:
+    """Validate a catalogue's TOML text, or raise CatalogueError naming every problem."""
+    # Pure on purpose: the file is read by bot.catalogue.load_catalogue, at the edge.
     try:
-        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise CatalogueError(path, [f"cannot read the file: {exc.strerror}"]) from None
-    except UnicodeDecodeError as exc:
-        problem = f"not UTF-8 text (byte {exc.start}): save the file as UTF-8"
-        raise CatalogueError(path, [problem]) from None
+        data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(path, [f"not valid TOML: {exc}"]) from None
+        raise CatalogueError(Path(source), [f"not valid TOML: {exc}"]) from None
     try:
         return Catalogue.model_validate(data)
     except ValidationError as exc:
-        raise CatalogueError(path, [_describe(err, data) for err in exc.errors()]) from None
+        problems = [_describe(err, data) for err in exc.errors()]
+        raise CatalogueError(Path(source), problems) from None
 
 
 def _describe(error: Any, data: dict[str, Any]) -> str:

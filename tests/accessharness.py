@@ -12,9 +12,9 @@ from botharness import make_config
 from fakebot import FakeBotApi, parse_html
 
 import storage
+from bot.catalogue import load_catalogue
 from bot.config import Config
 from bot.render.templates import Templates
-from dialogues.catalogue import load_catalogue
 
 CATALOGUE = load_catalogue()
 GROUP = -1001234567890  # the coordination chat

@@ -14,11 +14,11 @@ from typing import Any
 from fakebot import FakeBotApi
 
 import storage
+from bot.catalogue import load_catalogue
 from bot.config import Config, load_config
 from bot.core import admin
 from bot.core.checks import utc_now
 from bot.telegram.app import build_application, serve
-from dialogues.catalogue import load_catalogue
 
 DEADLINE = date.today() + timedelta(days=30)
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.catalogue import load_catalogue
 from dialogues.catalogue import (
     DEFAULT_CATALOGUE,
     QUESTION_KEYS,
     AnswerKind,
     Catalogue,
     CatalogueError,
-    load_catalogue,
 )
 
 DATA = Path(__file__).with_name("data")
@@ -348,3 +348,13 @@ def test_file_with_byte_order_mark_loads(tmp_path: Path, default_text: str) -> N
     path = tmp_path / "bom.toml"
     path.write_text("\ufeff" + default_text, encoding="utf-8")
     assert load_catalogue(path).id == "cclu"
+
+
+def test_the_parser_needs_no_file() -> None:
+    """Protects the pure core: the catalogue is parsed from text, so dialogues/ does no I/O."""
+    from dialogues.catalogue import parse_catalogue
+
+    text = DEFAULT_CATALOGUE.read_text(encoding="utf-8")
+    assert parse_catalogue(text) == load_catalogue()
+    with pytest.raises(CatalogueError, match="not valid TOML"):
+        parse_catalogue("areas = [", "typed.toml")

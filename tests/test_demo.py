@@ -23,11 +23,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.catalogue import load_catalogue
 from bot.cli.demo import demo_database, run_demo
 from bot.config import load_config
 from bot.render.templates import Templates
 from bot.render.terminal import to_text
-from dialogues.catalogue import DEFAULT_CATALOGUE, load_catalogue
+from dialogues.catalogue import DEFAULT_CATALOGUE
 
 CATALOGUE = load_catalogue(DEFAULT_CATALOGUE)
 FULFILMENT, POTENTIAL, MEASURES = CATALOGUE.questions

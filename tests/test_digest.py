@@ -11,11 +11,11 @@ from botharness import Clock, make_config, query, running_bot, set_up_institutio
 from fakebot import FakeBotApi, FakeUser
 
 import storage
+from bot.catalogue import load_catalogue
 from bot.config import Config
 from bot.services import open_services
 from bot.telegram.courier import COURIER
 from dialogues import events as ev
-from dialogues.catalogue import load_catalogue
 
 CATALOGUE = load_catalogue()
 GROUP = -1001234567890

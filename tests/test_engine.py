@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.catalogue import load_catalogue
 from dialogues import effects as fx
 from dialogues import events as ev
-from dialogues.catalogue import load_catalogue
 from dialogues.engine import Dialogue, Step
 from dialogues.model import Answer, Phase, Position, State
 

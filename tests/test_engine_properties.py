@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.catalogue import load_catalogue
 from dialogues import effects as fx
 from dialogues import events as ev
-from dialogues.catalogue import load_catalogue
 from dialogues.engine import Dialogue
 from dialogues.model import Answer
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 import storage
+from bot.catalogue import load_catalogue
 from bot.cli.backup import BackupError, backup_database
 from bot.cli.entry import main
-from dialogues.catalogue import load_catalogue
 
 CATALOGUE = load_catalogue()
 PER_TRANSACTION = 3  # answers written together: a copy must hold all three or none

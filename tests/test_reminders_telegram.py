@@ -18,11 +18,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 import bot.reminders.sweep as reminders
 import storage
+from bot.catalogue import load_catalogue
 from bot.config import Config
 from bot.reminders.delivery import Outcome, deliver
 from bot.services import SERVICES
 from bot.telegram.app import build_application, serve
-from dialogues.catalogue import load_catalogue
 
 CATALOGUE = load_catalogue()
 OPENED = datetime(2027, 3, 1, 10, tzinfo=UTC)

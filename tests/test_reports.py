@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from PIL import Image
 
 import storage
+from bot.catalogue import load_catalogue
 from bot.render.templates import Templates
 from bot.reports import (
     CheckReport,
@@ -32,7 +33,6 @@ from bot.reports import (
     traffic_light,
 )
 from bot.reports.export import COLUMNS, csv_safe
-from dialogues.catalogue import load_catalogue
 
 CATALOGUE = load_catalogue()
 TZ = ZoneInfo("Europe/Berlin")

@@ -22,11 +22,12 @@ import pytest
 from botharness import current_answers, make_config, query, running_bot, set_up_institution
 from fakebot import BotMessage, FakeBotApi, FakeUser, parse_html
 
+from bot.catalogue import load_catalogue
 from bot.config import Config, TelegramSection
 from bot.core.invites import GUESSES
 from bot.render.commands import MENU
 from bot.render.templates import Templates
-from dialogues.catalogue import Catalogue, load_catalogue
+from dialogues.catalogue import Catalogue
 
 TEMPLATES = Templates(ZoneInfo("Europe/Berlin"))
 GROUP_ID = -100123

@@ -8,8 +8,8 @@ import pytest
 from botharness import current_answers, make_config, query, running_bot, set_up_institution
 from fakebot import FakeBotApi, FakeUser
 
+from bot.catalogue import load_catalogue
 from bot.config import Config
-from dialogues.catalogue import load_catalogue
 
 CATALOGUE = load_catalogue()
 RATINGS = ["🟢 vollständig erfüllt", "🟡 überwiegend erfüllt", "🟠 teilweise erfüllt",

@@ -72,10 +72,15 @@ async def print_invitation(invitation: admin.Invitation, username: str | None) -
     print("the link is not stored and cannot be shown again; keep it until it is sent")
 
 
-async def _username(config: Config) -> str | None:
-    from bot.cli.entry import _bot_username  # imported late: bot.cli.entry imports this module
+async def bot_username(config: Config) -> str | None:
+    """Return the bot's username from config, or ask Telegram when a token is configured."""
+    if config.telegram.bot_username:
+        return config.telegram.bot_username
+    if not config.has_token:
+        return None
+    from bot.telegram.app import fetch_username
 
-    return await _bot_username(config)
+    return await fetch_username(config)
 
 
 async def _rename(args: argparse.Namespace, config: Config) -> int:
@@ -98,7 +103,7 @@ async def _invite(args: argparse.Namespace, config: Config) -> int:
     async with await storage.open_database(config.storage.path) as db:
         invitation = await institutions.replace_invite(db, args.short, storage.CLI)
     print(f"new invite for {invitation.institution.short}; the old link no longer works")
-    await print_invitation(invitation, await _username(config))
+    await print_invitation(invitation, await bot_username(config))
     return 0
 
 
@@ -129,7 +134,7 @@ async def _coordinator_invite(args: argparse.Namespace, config: Config) -> int:
         raise admin.AdminError(f"--hours {hours}: choose 1 to 720 hours")
     async with await storage.open_database(config.storage.path) as db:
         code = await invites.new_coordinator_invite(db, hours, datetime.now(UTC))
-    username = await _username(config)
+    username = await bot_username(config)
     if username:
         print(f"coordinator link: https://t.me/{username}?start={code}")
     else:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import storage
+from bot.catalogue import load_catalogue
 from bot.config import Config
 from bot.core import admin
 from bot.core.checks import Checks
@@ -16,7 +17,6 @@ from bot.render.templates import Templates
 from bot.render.terminal import numbered, render, to_text
 from bot.render.views import Button, View
 from dialogues import events as ev
-from dialogues.catalogue import load_catalogue
 from dialogues.engine import Dialogue
 from dialogues.model import Phase
 

@@ -16,9 +16,10 @@ from telegram import Bot, Chat, ChatFullInfo, ChatMember, ChatMemberRestricted
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError
 
 import storage
+from bot.catalogue import load_catalogue
 from bot.config import Config
 from bot.reminders.schedule import deadline_end, reminder_times
-from dialogues.catalogue import CatalogueError, load_catalogue
+from dialogues.catalogue import CatalogueError
 from storage.db import explain
 from storage.health import integrity_problems, migration_state, open_read_only, outbox_state
 

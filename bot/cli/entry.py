@@ -11,10 +11,11 @@ from pathlib import Path
 
 import bot.cli.access as cli_access
 import storage
+from bot.catalogue import load_catalogue
 from bot.config import Config, ConfigError, load_config
 from bot.core import admin
 from bot.logs import setup_logging
-from dialogues.catalogue import CatalogueError, load_catalogue
+from dialogues.catalogue import CatalogueError
 
 Command = Callable[[argparse.Namespace, Config], Awaitable[int]]
 
@@ -194,7 +195,7 @@ async def _institution_add(args: argparse.Namespace, config: Config) -> int:
     async with await storage.open_database(config.storage.path) as db:
         invitation = await admin.add_institution(db, args.short, args.name)
     print(f"added {invitation.institution.short}: {invitation.institution.name}")
-    await cli_access.print_invitation(invitation, await _bot_username(config))
+    await cli_access.print_invitation(invitation, await cli_access.bot_username(config))
     return 0
 
 
@@ -307,13 +308,3 @@ async def _round_and_institution(db: storage.Database,
         raise admin.AdminError(f"there is no institution {short!r}; see: chancencheck institution list")
     return cycle, institution
 
-
-async def _bot_username(config: Config) -> str | None:
-    """Return the bot's username from config, or ask Telegram when a token is configured."""
-    if config.telegram.bot_username:
-        return config.telegram.bot_username
-    if not config.has_token:
-        return None
-    from bot.telegram.app import fetch_username
-
-    return await fetch_username(config)

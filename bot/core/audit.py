@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import json
 
-from telegram import Update
-
 import storage
 from bot.services import Services
 
 
-def actor(update: Update) -> storage.Actor:
-    """Return the coordinator who sent the update as the actor of what follows."""
-    user = update.effective_user
-    assert user is not None  # coordinator commands come from users
-    return storage.Actor.coordinator(user.id)
-
-
-async def coordinator_action(s: Services, update: Update, action: str, *,
+async def coordinator_action(s: Services, actor: storage.Actor, action: str, *,
                              institution_id: int | None = None,
                              cycle_id: int | None = None) -> None:
     """Record that the coordinator did something (such as view a report) in its own commit."""
     async with s.db.transaction():
-        await storage.record_audit(s.db, actor(update), action, s.clock(),
+        await storage.record_audit(s.db, actor, action, s.clock(),
                                    institution_id=institution_id, cycle_id=cycle_id)
 
 

@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.reports import workbook
 from bot.reports.data import CheckReport, area_scores
 from bot.reports.formulas import looks_like_formula
 from bot.reports.labels import author_label, column_labels, label, value_label
+from bot.reports.workbook import Sheet, build
 from dialogues.catalogue import Catalogue, Question
 from storage import StoredAnswer
 
@@ -154,8 +154,8 @@ def export_xlsx(
     times = [COLUMNS.index("answered_at")]
     scores = mean_rows(reports, catalogue, language)
     first_score = len(scores[0]) - len(catalogue.areas)
-    return workbook.build([
-        workbook.Sheet(label(language, "answers_sheet"), answers, wrapped=wrapped, times=times),
-        workbook.Sheet(label(language, "scores_sheet"), scores,
+    return build([
+        Sheet(label(language, "answers_sheet"), answers, wrapped=wrapped, times=times),
+        Sheet(label(language, "scores_sheet"), scores,
                        scores=list(range(first_score, len(scores[0])))),
     ])

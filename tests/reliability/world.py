@@ -10,9 +10,9 @@ from botharness import make_config
 from fakebot import FakeBotApi, Request
 
 import storage
+from bot.catalogue import load_catalogue
 from bot.config import Config
 from bot.reminders.schedule import reminder_times
-from dialogues.catalogue import load_catalogue
 
 CATALOGUE = load_catalogue()
 GROUP = -1001234567890

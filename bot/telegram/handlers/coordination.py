@@ -12,54 +12,41 @@ from telegram.ext import ContextTypes
 import storage
 from bot import reports
 from bot.core import audit
-from bot.core.access import coordination_chat, is_coordinator
+from bot.core.access import is_coordinator
 from bot.render.callbacks import encode
 from bot.services import Services, services
 from bot.telegram.courier import file_stem
 from bot.telegram.handlers import general
 from bot.telegram.handlers.dialogue import deliver_soon, on_command
+from bot.telegram.handlers.guard import actor, coordinator_only, say
 from dialogues import events as ev
 from dialogues.model import Answer
 
 PHOTO_ROWS = 30  # institutions up to which the heat map stays readable as a photo
 
 
-async def allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Services | None:
-    """Return the services for a coordinator in a private or the coordination chat, else refuse."""
-    s = services(context)
-    user, chat = update.effective_user, update.effective_chat
-    assert chat is not None
-    in_place = chat.type == ChatType.PRIVATE or chat.id == await coordination_chat(s.db, s.config)
-    if user is not None and is_coordinator(s, user.id) and in_place:
-        return s
-    template = "coordinator_only" if chat.type == ChatType.PRIVATE else "coordinator_wrong_chat"
-    await context.bot.send_message(chat.id, s.templates.render(_language(s), template))
-    return None
-
-
-async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@coordinator_only
+async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                    s: Services) -> None:
     """List every institution of the current round with its progress."""
-    s = await allowed(update, context)
-    if s is None:
-        return
     cycle = await storage.current_cycle(s.db)
-    await audit.coordinator_action(s, update, "view_status", cycle_id=cycle.id if cycle else None)
+    await audit.coordinator_action(s, actor(update), "view_status",
+                                   cycle_id=cycle.id if cycle else None)
     rows = [await _status_row(s, r) for r in await _round_reports(s, cycle)] if cycle else []
     text = s.templates.render(_language(s), "status", cycle=cycle, rows=rows,
                               total=len(s.dialogue.positions))
     await context.bot.send_message(_chat_id(update), text)
 
 
-async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@coordinator_only
+async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                    s: Services) -> None:
     """Send the full report of one institution, with its profile chart."""
-    s = await allowed(update, context)
-    if s is None:
-        return
     report = await _named_report(update, context, s)
     if report is None:
         return
-    await audit.coordinator_action(s, update, "view_report", institution_id=report.institution.id,
-                                   cycle_id=report.cycle.id)
+    await audit.coordinator_action(s, actor(update), "view_report",
+                                   institution_id=report.institution.id, cycle_id=report.cycle.id)
     catalogue, language = s.dialogue.catalogue, _language(s)
     name = file_stem(report)
     html = await asyncio.to_thread(reports.report_html, report, catalogue, s.templates, language)
@@ -68,17 +55,16 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_document(_chat_id(update), InputFile(html, filename=f"{name}.html"))
 
 
-async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@coordinator_only
+async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                    s: Services) -> None:
     """Send all answers of the round as XLSX and CSV."""
-    s = await allowed(update, context)
-    if s is None:
-        return
     cycle = await storage.current_cycle(s.db)
     if cycle is None:
-        await _say(update, context, s, "no_round_coordinator")
+        await say(update, context, s, "no_round_coordinator")
         return
     round_reports = await _round_reports(s, cycle)
-    await audit.coordinator_action(s, update, "export", cycle_id=cycle.id)
+    await audit.coordinator_action(s, actor(update), "export", cycle_id=cycle.id)
     args = (round_reports, s.dialogue.catalogue, _language(s), s.config.checks.tz)
     xlsx = await asyncio.to_thread(reports.export_xlsx, *args)
     csv = await asyncio.to_thread(reports.export_csv, *args)
@@ -102,17 +88,16 @@ async def on_overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await on_heatmap(update, context)
 
 
-async def on_heatmap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@coordinator_only
+async def on_heatmap(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                     s: Services) -> None:
     """Send the heat map of institutions × requirements."""
-    s = await allowed(update, context)
-    if s is None:
-        return
     cycle = await storage.current_cycle(s.db)
     if cycle is None:
-        await _say(update, context, s, "no_round_coordinator")
+        await say(update, context, s, "no_round_coordinator")
         return
     round_reports = await _round_reports(s, cycle)
-    await audit.coordinator_action(s, update, "view_heatmap", cycle_id=cycle.id)
+    await audit.coordinator_action(s, actor(update), "view_heatmap", cycle_id=cycle.id)
     png = await asyncio.to_thread(reports.heatmap_png, round_reports, s.dialogue.catalogue,
                                   _language(s))
     name = f"ChancenCheck_{cycle.name}_Uebersicht".replace(" ", "_")
@@ -123,26 +108,25 @@ async def on_heatmap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await context.bot.send_photo(_chat_id(update), image)
 
 
-async def on_reopen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@coordinator_only
+async def on_reopen(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                    s: Services) -> None:
     """Reopen an institution's submitted check and tell its members."""
-    s = await allowed(update, context)
-    if s is None:
-        return
     report = await _named_report(update, context, s)
     if report is None:
         return
     if report.check.status != "submitted":
-        await _say(update, context, s, "reopen_not_submitted", institution=report.institution)
+        await say(update, context, s, "reopen_not_submitted", institution=report.institution)
         return
     now = s.clock()
     async with s.db.transaction():
         await storage.reopen_check(s.db, report.check.id, now)
-        await storage.record_audit(s.db, audit.actor(update), "reopen", now,
+        await storage.record_audit(s.db, actor(update), "reopen", now,
                                    institution_id=report.institution.id,
                                    cycle_id=report.cycle.id, check_id=report.check.id)
         for member in await storage.members_of(s.db, report.institution.id):
             await _queue_reopened_note(s, member, report, now)
-    await _say(update, context, s, "reopened_coordinator", institution=report.institution)
+    await say(update, context, s, "reopened_coordinator", institution=report.institution)
     deliver_soon(context)
 
 
@@ -167,7 +151,7 @@ async def _named_report(update: Update, context: ContextTypes.DEFAULT_TYPE,
     cycle = await storage.current_cycle(s.db)
     if institution is None or cycle is None:
         known = ", ".join(i.short for i in await storage.list_institutions(s.db))
-        await _say(update, context, s, "unknown_institution", short=short, known=known,
+        await say(update, context, s, "unknown_institution", short=short, known=known,
                    cycle=cycle)
         return None
     return await reports.load_check_report(s.db, institution.id, cycle.id)
@@ -198,9 +182,3 @@ def _language(s: Services) -> str:
 def _chat_id(update: Update) -> int:
     assert update.effective_chat is not None
     return update.effective_chat.id
-
-
-async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, s: Services, template: str,
-               **values: object) -> None:
-    await context.bot.send_message(_chat_id(update), s.templates.render(_language(s), template,
-                                                                         **values))

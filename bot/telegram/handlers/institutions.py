@@ -14,7 +14,7 @@ import storage
 from bot.core import admin, audit, institutions
 from bot.core.access import load_coordinators
 from bot.services import Services, services
-from bot.telegram.handlers.coordination import allowed
+from bot.telegram.handlers.guard import actor, coordinator_only, say
 
 log = logging.getLogger(__name__)
 NEW = {"neu", "new"}
@@ -26,100 +26,94 @@ async def on_any_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     await load_coordinators(services(context))
 
 
-async def on_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@coordinator_only
+async def on_add(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                 s: Services) -> None:
     """Add an institution (/institution_neu SHORT Name) and reply with its invite link."""
-    s = await allowed(update, context)
-    if s is None:
-        return
     short, name = _two_arguments(update)
     if not name:
-        await _say(update, context, s, "institution_usage", command="institution_neu")
+        await say(update, context, s, "institution_usage", command="institution_neu")
         return
     invitation = await _carry_out(update, context, s, admin.add_institution(
-        s.db, short, name, audit.actor(update)))
+        s.db, short, name, actor(update)))
     if invitation is not None:
-        await _say(update, context, s, "institution_created", institution=invitation.institution,
+        await say(update, context, s, "institution_created", institution=invitation.institution,
                    link=invitation.link(context.bot.username))
 
 
-async def on_rename(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@coordinator_only
+async def on_rename(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                    s: Services) -> None:
     """Give an institution a new name (/institution_umbenennen SHORT New name)."""
-    s = await allowed(update, context)
-    if s is None:
-        return
     short, name = _two_arguments(update)
     if not name:
-        await _say(update, context, s, "institution_usage", command="institution_umbenennen")
+        await say(update, context, s, "institution_usage", command="institution_umbenennen")
         return
     renamed = await _carry_out(update, context, s, institutions.rename(
-        s.db, short, name, audit.actor(update)))
+        s.db, short, name, actor(update)))
     if renamed is not None:
-        await _say(update, context, s, "institution_renamed", institution=renamed)
+        await say(update, context, s, "institution_renamed", institution=renamed)
 
 
-async def on_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@coordinator_only
+async def on_remove(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                    s: Services) -> None:
     """Remove an institution that has no answers (/institution_entfernen SHORT)."""
-    s = await allowed(update, context)
-    if s is None:
-        return
     if not context.args:
-        await _say(update, context, s, "institution_usage", command="institution_entfernen")
+        await say(update, context, s, "institution_usage", command="institution_entfernen")
         return
     # Never forced from the chat: deleting answers takes the command line and --force.
     removed = await _carry_out(update, context, s, institutions.remove(
-        s.db, context.args[0], False, audit.actor(update)))
+        s.db, context.args[0], False, actor(update)))
     if removed is not None:
-        await _say(update, context, s, "institution_removed", institution=removed.institution,
+        await say(update, context, s, "institution_removed", institution=removed.institution,
                    members=removed.members)
 
 
-async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@coordinator_only
+async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                    s: Services) -> None:
     """Replace an institution's invite link (/einladung SHORT neu); the old one stops working."""
-    s = await allowed(update, context)
-    if s is None:
-        return
     args = context.args or []
     if len(args) != 2 or args[1].lower() not in NEW:
         # Only a fingerprint of the code is stored, so the current link cannot be shown again.
-        await _say(update, context, s, "institution_usage", command="einladung")
+        await say(update, context, s, "institution_usage", command="einladung")
         return
     invitation = await _carry_out(update, context, s, institutions.replace_invite(
-        s.db, args[0], audit.actor(update)))
+        s.db, args[0], actor(update)))
     if invitation is not None:
-        await _say(update, context, s, "invite_replaced", institution=invitation.institution,
+        await say(update, context, s, "invite_replaced", institution=invitation.institution,
                    link=invitation.link(context.bot.username))
 
 
-async def on_members(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@coordinator_only
+async def on_members(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                     s: Services) -> None:
     """List an institution's members with their numbers (/mitglieder SHORT)."""
-    s = await allowed(update, context)
-    if s is None:
-        return
     if not context.args:
-        await _say(update, context, s, "institution_usage", command="mitglieder")
+        await say(update, context, s, "institution_usage", command="mitglieder")
         return
     institution = await _carry_out(update, context, s, institutions.find(s.db, context.args[0]))
     if institution is not None:
-        await audit.coordinator_action(s, update, "view_members", institution_id=institution.id)
+        await audit.coordinator_action(s, actor(update), "view_members", institution_id=institution.id)
         members = await storage.members_of(s.db, institution.id)
-        await _say(update, context, s, "members", institution=institution, members=members)
+        await say(update, context, s, "members", institution=institution, members=members)
 
 
-async def on_remove_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@coordinator_only
+async def on_remove_member(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                           s: Services) -> None:
     """Remove a member (/mitglied_entfernen SHORT first name or #number) and tell them."""
-    s = await allowed(update, context)
-    if s is None:
-        return
     short, who = _two_arguments(update)
     if not who:
-        await _say(update, context, s, "institution_usage", command="mitglied_entfernen")
+        await say(update, context, s, "institution_usage", command="mitglied_entfernen")
         return
     member = await _carry_out(update, context, s, _find_member(s, short, who))
     if member is None:
         return
-    await institutions.remove_member(s.db, member, audit.actor(update))
+    await institutions.remove_member(s.db, member, actor(update))
     institution = await storage.institution_by_id(s.db, member.institution_id)
-    await _say(update, context, s, "member_removed", member=member, institution=institution)
+    await say(update, context, s, "member_removed", member=member, institution=institution)
     await _tell_removed(context, s, member, institution)
 
 
@@ -144,7 +138,7 @@ async def _carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, s: Serv
     try:
         return await action
     except admin.AdminError as exc:
-        await _say(update, context, s, "institution_refused", key=exc.key, **exc.values)
+        await say(update, context, s, "institution_refused", key=exc.key, **exc.values)
         return None
 
 
@@ -154,10 +148,3 @@ def _two_arguments(update: Update) -> tuple[str, str]:
     assert message is not None and message.text is not None
     parts = message.text.split(maxsplit=2)
     return (parts[1] if len(parts) > 1 else ""), (parts[2].strip() if len(parts) > 2 else "")
-
-
-async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, s: Services, template: str,
-               **values: object) -> None:
-    assert update.effective_chat is not None
-    text = s.templates.render(s.config.checks.language, template, **values)
-    await context.bot.send_message(update.effective_chat.id, text)
