@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from telegram import User
-from telegram.ext import ContextTypes
 
 import storage
 from bot.catalogue import load_catalogue
@@ -53,6 +52,3 @@ async def open_services(config: Config, clock: Callable[[], datetime] = utc_now)
     return Services(config, db, dialogue, templates, presenter, checks, clock,
                     await storage.coordinator_ids(db))
 
-
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.application.bot_data[SERVICES]  # type: ignore[no-any-return]

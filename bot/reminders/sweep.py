@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from telegram import Bot
-from telegram.ext import Application, ContextTypes
 
 import storage
 from bot.core.access import coordination_chat
@@ -46,7 +45,7 @@ from bot.reminders.schedule import (
     summary_key,
 )
 from bot.services import Services
-from bot.services import services as services_of
+from bot.telegram.context import BotApp, BotContext
 
 log = logging.getLogger(__name__)
 SWEEP_INTERVAL = 60  # seconds: a reminder goes out within a minute of its time
@@ -57,19 +56,19 @@ _locks: weakref.WeakKeyDictionary[storage.Database, asyncio.Lock] = weakref.Weak
 _summaries: weakref.WeakKeyDictionary[storage.Database, set[str]] = weakref.WeakKeyDictionary()
 
 
-def schedule(app: Application) -> None:  # type: ignore[type-arg]
+def schedule(app: BotApp) -> None:
     """Run the sweep every minute, the first time shortly after the start."""
     assert app.job_queue is not None
     app.job_queue.run_repeating(_sweep_job, SWEEP_INTERVAL, first=FIRST_SWEEP, name="reminders")
 
 
-def sweep_soon(context: ContextTypes.DEFAULT_TYPE) -> None:
+def sweep_soon(context: BotContext) -> None:
     """Run a sweep now, e.g. to tell members at once that the deadline moved."""
     context.application.create_task(_sweep_job(context), name="reminder sweep")
 
 
-async def _sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    s = services_of(context)
+async def _sweep_job(context: BotContext) -> None:
+    s = context.services
     report = await sweep(s, context.bot, s.clock())
     if report.outcomes:
         log.info("reminder sweep: %s", {o.value: n for o, n in report.outcomes.items()})

@@ -7,13 +7,13 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     BaseRateLimiter,
     Defaults,
@@ -29,6 +29,7 @@ from bot.render.commands import MENU
 from bot.render.templates import LANGUAGES
 from bot.services import SERVICES, Services, open_services
 from bot.telegram.concurrency import PerChatUpdates
+from bot.telegram.context import CONTEXT_TYPES, BotApp
 from bot.telegram.courier import COURIER, FLUSH_INTERVAL, Courier, deliver_outbox
 from bot.telegram.handlers import tracing
 from bot.telegram.routes import register
@@ -45,8 +46,7 @@ OVERALL_RATE = 29
 
 def build_application(config: Config, clock: Callable[[], datetime] = utc_now, *,
                       request: BaseRequest | None = None,
-                      rate_limiter: BaseRateLimiter | None = None  # type: ignore[type-arg]
-                      ) -> Application:  # type: ignore[type-arg]
+                      rate_limiter: BaseRateLimiter[Any] | None = None) -> BotApp:
     """Create the Application; the database and catalogue open in post_init.
 
     `request` replaces the HTTP transport to Telegram and `rate_limiter` the limiter to its
@@ -54,7 +54,7 @@ def build_application(config: Config, clock: Callable[[], datetime] = utc_now, *
     """
     assert config.telegram.token is not None, "build_application needs a token"
 
-    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+    async def post_init(app: BotApp) -> None:
         services = await open_services(config, clock)
         app.bot_data[SERVICES] = services
         app.bot_data[COURIER] = Courier(services)
@@ -67,13 +67,14 @@ def build_application(config: Config, clock: Callable[[], datetime] = utc_now, *
         app.job_queue.run_repeating(deliver_outbox, FLUSH_INTERVAL, first=0)
         schedule_reminders(app)  # the reminder sweep: every minute, from the database
 
-    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    async def post_shutdown(app: BotApp) -> None:
         services: Services | None = app.bot_data.pop(SERVICES, None)
         if services is not None:
             await services.db.close()
 
     builder = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
         .token(config.telegram.token.get_secret_value())
         .base_url(config.telegram.base_url)
         .base_file_url(config.telegram.base_file_url)
@@ -108,7 +109,7 @@ async def set_commands(bot: Bot, services: Services) -> None:
                                   language_code=language)
 
 
-async def serve(app: Application, stop: asyncio.Event,  # type: ignore[type-arg]
+async def serve(app: BotApp, stop: asyncio.Event,
                 poll_timeout: int = POLL_TIMEOUT,
                 receive: Callable[[Updater], Awaitable[object]] | None = None) -> None:
     """Poll until `stop` is set, then finish the updates in flight and shut down.

@@ -15,12 +15,12 @@ from enum import Enum
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
-from telegram.ext import CallbackContext
 
 import storage
 from bot import reports
 from bot.core.access import coordination_chat
 from bot.services import Services
+from bot.telegram.context import BotContext
 
 log = logging.getLogger(__name__)
 BACKOFF_BASE = 2.0  # seconds before the first retry; doubles with every failed attempt
@@ -138,7 +138,7 @@ def file_stem(report: reports.CheckReport) -> str:
     return f"ChancenCheck_{report.institution.short}_{report.cycle.name}".replace(" ", "_")
 
 
-async def deliver_outbox(context: CallbackContext) -> None:  # type: ignore[type-arg]
+async def deliver_outbox(context: BotContext) -> None:
     """Run the courier from the job queue."""
     courier: Courier = context.application.bot_data[COURIER]
     await courier.flush(context.bot, lambda: context.application.running)

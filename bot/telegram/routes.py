@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -13,6 +12,7 @@ from telegram.ext import (
 )
 
 from bot.render.commands import DIALOGUE_COMMANDS, all_names
+from bot.telegram.context import BotApp
 from bot.telegram.handlers import (
     coordination,
     dialogue,
@@ -43,7 +43,7 @@ PRIVACY_COMMANDS = (
 )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: BotApp) -> None:
     """Add every handler to the application."""
     # order matters: group -1 runs before every other handler, so each update sees the
     # coordinators the CLI stored up to now.

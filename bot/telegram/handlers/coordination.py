@@ -7,14 +7,14 @@ from datetime import datetime
 
 from telegram import InputFile, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 import storage
 from bot import reports
 from bot.core import audit
 from bot.core.access import is_coordinator
 from bot.render.callbacks import encode
-from bot.services import Services, services
+from bot.services import Services
+from bot.telegram.context import BotContext
 from bot.telegram.courier import file_stem
 from bot.telegram.handlers import general
 from bot.telegram.handlers.dialogue import deliver_soon, on_command
@@ -26,7 +26,7 @@ PHOTO_ROWS = 30  # institutions up to which the heat map stays readable as a pho
 
 
 @coordinator_only
-async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def on_status(update: Update, context: BotContext,
                     s: Services) -> None:
     """List every institution of the current round with its progress."""
     cycle = await storage.current_cycle(s.db)
@@ -39,7 +39,7 @@ async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 
 @coordinator_only
-async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def on_report(update: Update, context: BotContext,
                     s: Services) -> None:
     """Send the full report of one institution, with its profile chart."""
     report = await _named_report(update, context, s)
@@ -56,7 +56,7 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 
 @coordinator_only
-async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def on_export(update: Update, context: BotContext,
                     s: Services) -> None:
     """Send all answers of the round as XLSX and CSV."""
     cycle = await storage.current_cycle(s.db)
@@ -73,9 +73,9 @@ async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await context.bot.send_document(_chat_id(update), InputFile(csv, filename=f"{name}.csv"))
 
 
-async def on_overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_overview(update: Update, context: BotContext) -> None:
     """Show a member their dialogue overview; show coordinators the round's heat map."""
-    s = services(context)
+    s = context.services
     user, chat = update.effective_user, update.effective_chat
     if chat is not None and chat.type == ChatType.PRIVATE and user is not None:
         member = await storage.member_by_user(s.db, user.id)
@@ -89,7 +89,7 @@ async def on_overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 @coordinator_only
-async def on_heatmap(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def on_heatmap(update: Update, context: BotContext,
                      s: Services) -> None:
     """Send the heat map of institutions × requirements."""
     cycle = await storage.current_cycle(s.db)
@@ -109,7 +109,7 @@ async def on_heatmap(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 
 @coordinator_only
-async def on_reopen(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def on_reopen(update: Update, context: BotContext,
                     s: Services) -> None:
     """Reopen an institution's submitted check and tell its members."""
     report = await _named_report(update, context, s)
@@ -143,7 +143,7 @@ async def _queue_reopened_note(s: Services, member: storage.Member,
     await storage.enqueue(s.db, key, member.telegram_user_id, "message", payload, now)
 
 
-async def _named_report(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def _named_report(update: Update, context: BotContext,
                         s: Services) -> reports.CheckReport | None:
     """Load the report of the institution named in the command, or explain what is missing."""
     short = context.args[0] if context.args else None

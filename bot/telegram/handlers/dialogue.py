@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 import storage
 from bot.core.checks import CatalogueMismatch, NoOpenRound, Turn
 from bot.render.callbacks import decode
 from bot.render.commands import dialogue_event
 from bot.render.presenter import Context
-from bot.services import Services, services
+from bot.services import Services
+from bot.telegram.context import BotContext
 from bot.telegram.courier import COURIER, Courier
 from bot.telegram.send import position_key, retire, show
 from dialogues import effects as fx
@@ -21,11 +21,11 @@ from dialogues import events as ev
 log = logging.getLogger(__name__)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """Answer the button press, then run the event it carries."""
     query = update.callback_query
     assert query is not None
-    s = services(context)
+    s = context.services
     member = await storage.member_by_user(s.db, query.from_user.id)
     language = s.language_for(query.from_user, member)
     event = decode(query.data or "")
@@ -44,7 +44,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer(s.templates.render(language, "callback_stale") if stale else None)
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: BotContext) -> None:
     """Take typed text as an answer (or as an option written out)."""
     message = update.effective_message
     assert message is not None and message.text is not None
@@ -53,7 +53,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await converse(context, member, ev.Type(message.text))
 
 
-async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_command(update: Update, context: BotContext) -> None:
     """Run a dialogue command such as /weiter, /zurueck or /uebersicht."""
     message = update.effective_message
     assert message is not None and message.text is not None
@@ -64,9 +64,9 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await converse(context, member, event)
 
 
-async def member_or_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> storage.Member | None:
+async def member_or_hint(update: Update, context: BotContext) -> storage.Member | None:
     """Return the sender's membership, or tell them how to join and return None."""
-    s = services(context)
+    s = context.services
     user = update.effective_user
     assert user is not None and update.effective_chat is not None
     member = await storage.member_by_user(s.db, user.id)
@@ -76,10 +76,10 @@ async def member_or_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     return member
 
 
-async def converse(context: ContextTypes.DEFAULT_TYPE, member: storage.Member, event: ev.Event,
+async def converse(context: BotContext, member: storage.Member, event: ev.Event,
                    pressed: int | None = None) -> Turn | None:
     """Run one event, commit it, retire the old buttons and show what follows."""
-    s = services(context)
+    s = context.services
     chat_id = member.telegram_user_id
     assert chat_id is not None
     try:
@@ -126,7 +126,7 @@ def _rejected_as(turn: Turn, reason: fx.Reason) -> bool:
     return rejected is not None and rejected.reason is reason
 
 
-async def _explain_no_round(context: ContextTypes.DEFAULT_TYPE, s: Services,
+async def _explain_no_round(context: BotContext, s: Services,
                             member: storage.Member, exc: Exception) -> None:
     if isinstance(exc, CatalogueMismatch):
         log.error("cannot run the check: %s", exc)
@@ -136,7 +136,7 @@ async def _explain_no_round(context: ContextTypes.DEFAULT_TYPE, s: Services,
     )
 
 
-def deliver_soon(context: ContextTypes.DEFAULT_TYPE) -> None:
+def deliver_soon(context: BotContext) -> None:
     """Deliver the outbox now rather than at the next sweep (the digest was just queued)."""
     courier: Courier = context.application.bot_data[COURIER]
     app = context.application

@@ -7,20 +7,20 @@ import sqlite3
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 import storage
-from bot.services import SERVICES, services
+from bot.services import SERVICES
+from bot.telegram.context import BotContext
 from storage.db import explain
 
 log = logging.getLogger(__name__)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log the failure with its update id, and tell the user whether their input was saved."""
     update_id = update.update_id if isinstance(update, Update) else None
     ready = SERVICES in context.application.bot_data
-    failure = database_failure(context.error, services(context).db.path if ready else "")
+    failure = database_failure(context.error, context.services.db.path if ready else "")
     what = f"update {update_id}" if update_id is not None else "a background job"
     if failure is not None:
         # Every write of a handler precedes its reply, so a failed write means nothing of this
@@ -31,7 +31,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("%s failed", what, exc_info=context.error)
     if not isinstance(update, Update) or not ready:
         return
-    s = services(context)
+    s = context.services
     language = s.language_for(update.effective_user)
     if update.callback_query is not None:
         try:

@@ -6,11 +6,10 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden
-from telegram.ext import ContextTypes
 
 import storage
 from bot.core.access import is_coordinator, may_stay_in_group
-from bot.services import services
+from bot.telegram.context import BotContext
 from bot.telegram.handlers import tracing
 from bot.telegram.handlers.dialogue import converse
 from dialogues import events as ev
@@ -18,14 +17,14 @@ from dialogues import events as ev
 log = logging.getLogger(__name__)
 
 
-async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_help(update: Update, context: BotContext) -> None:
     """Explain what the bot does and list the commands."""
     await _reply(update, context, "help")
 
 
-async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_language(update: Update, context: BotContext) -> None:
     """Switch the member's language between German and English and show the question again."""
-    s = services(context)
+    s = context.services
     user = update.effective_user
     assert user is not None
     member = await storage.member_by_user(s.db, user.id)
@@ -38,33 +37,33 @@ async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await converse(context, member, ev.Show())
 
 
-async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unknown_command(update: Update, context: BotContext) -> None:
     """Say that the command is unknown and point to /hilfe."""
     await _reply(update, context, "unknown_command")
 
 
-async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_not_text(update: Update, context: BotContext) -> None:
     """Answer stickers, photos, voice notes and files with a hint; store nothing."""
     user = update.effective_user
-    member = await storage.member_by_user(services(context).db, user.id) if user else None
+    member = await storage.member_by_user(context.services.db, user.id) if user else None
     await _reply(update, context, "not_text" if member else "not_member")
 
 
-async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_edited(update: Update, context: BotContext) -> None:
     """Explain that edits are not applied, since the answer was already stored."""
     await _reply(update, context, "edited")
 
 
-async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_group(update: Update, context: BotContext) -> None:
     """Point to the private chat; nothing said in a group is stored."""
     await _reply(update, context, "private_only", bot=context.bot.username)
 
 
-async def on_added(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_added(update: Update, context: BotContext) -> None:
     """Greet the coordination chat; in any other group, point to the private chat and leave."""
     message = update.effective_message
     if message and any(m.id == context.bot.id for m in message.new_chat_members or ()):
-        s = services(context)
+        s = context.services
         if await may_stay_in_group(s.db, s.config, message.chat.id):
             await _reply(update, context, "coordination_welcome")
             return
@@ -77,9 +76,9 @@ async def on_added(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         tracing.left(context, message.chat.id)  # drops what is still queued from there
 
 
-async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, template: str,
+async def _reply(update: Update, context: BotContext, template: str,
                  **extra: object) -> None:
-    s = services(context)
+    s = context.services
     user = update.effective_user
     chat = update.effective_chat
     if chat is None:

@@ -7,22 +7,21 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 import storage
 from bot.core.access import coordination_chat, is_coordinator
-from bot.services import Services, services
+from bot.services import Services
+from bot.telegram.context import BotContext
 
-Context = ContextTypes.DEFAULT_TYPE
-Handler = Callable[[Update, Context], Awaitable[None]]
-CoordinatorHandler = Callable[[Update, Context, Services], Awaitable[None]]
+Handler = Callable[[Update, BotContext], Awaitable[None]]
+CoordinatorHandler = Callable[[Update, BotContext, Services], Awaitable[None]]
 
 
 def coordinator_only(handler: CoordinatorHandler) -> Handler:
     """Run the handler for a coordinator in a private or the coordination chat, else refuse."""
 
     @functools.wraps(handler)
-    async def guarded(update: Update, context: Context) -> None:
+    async def guarded(update: Update, context: BotContext) -> None:
         s = await allowed(update, context)
         if s is not None:
             await handler(update, context, s)
@@ -30,9 +29,9 @@ def coordinator_only(handler: CoordinatorHandler) -> Handler:
     return guarded
 
 
-async def allowed(update: Update, context: Context) -> Services | None:
+async def allowed(update: Update, context: BotContext) -> Services | None:
     """Return the services for a coordinator in a private or the coordination chat, else refuse."""
-    s = services(context)
+    s = context.services
     user, chat = update.effective_user, update.effective_chat
     assert chat is not None
     in_place = chat.type == ChatType.PRIVATE or chat.id == await coordination_chat(s.db, s.config)
@@ -50,7 +49,7 @@ def actor(update: Update) -> storage.Actor:
     return storage.Actor.coordinator(user.id)
 
 
-async def say(update: Update, context: Context, s: Services, template: str,
+async def say(update: Update, context: BotContext, s: Services, template: str,
               **values: object) -> None:
     """Answer in the chat of the update, in the coordinators' language (the configured one)."""
     assert update.effective_chat is not None

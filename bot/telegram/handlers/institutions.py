@@ -8,12 +8,12 @@ from typing import TypeVar
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 import storage
 from bot.core import admin, audit, institutions
 from bot.core.access import load_coordinators
-from bot.services import Services, services
+from bot.services import Services
+from bot.telegram.context import BotContext
 from bot.telegram.handlers.guard import actor, coordinator_only, say
 
 log = logging.getLogger(__name__)
@@ -21,13 +21,13 @@ NEW = {"neu", "new"}
 T = TypeVar("T")
 
 
-async def on_any_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_any_update(update: object, context: BotContext) -> None:
     """Load the stored coordinators, so that a change by the CLI applies to this update."""
-    await load_coordinators(services(context))
+    await load_coordinators(context.services)
 
 
 @coordinator_only
-async def on_add(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def on_add(update: Update, context: BotContext,
                  s: Services) -> None:
     """Add an institution (/institution_neu SHORT Name) and reply with its invite link."""
     short, name = _two_arguments(update)
@@ -42,7 +42,7 @@ async def on_add(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 
 @coordinator_only
-async def on_rename(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def on_rename(update: Update, context: BotContext,
                     s: Services) -> None:
     """Give an institution a new name (/institution_umbenennen SHORT New name)."""
     short, name = _two_arguments(update)
@@ -56,7 +56,7 @@ async def on_rename(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 
 @coordinator_only
-async def on_remove(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def on_remove(update: Update, context: BotContext,
                     s: Services) -> None:
     """Remove an institution that has no answers (/institution_entfernen SHORT)."""
     if not context.args:
@@ -71,7 +71,7 @@ async def on_remove(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 
 @coordinator_only
-async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def on_invite(update: Update, context: BotContext,
                     s: Services) -> None:
     """Replace an institution's invite link (/einladung SHORT neu); the old one stops working."""
     args = context.args or []
@@ -87,7 +87,7 @@ async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 
 @coordinator_only
-async def on_members(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def on_members(update: Update, context: BotContext,
                      s: Services) -> None:
     """List an institution's members with their numbers (/mitglieder SHORT)."""
     if not context.args:
@@ -101,7 +101,7 @@ async def on_members(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 
 @coordinator_only
-async def on_remove_member(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def on_remove_member(update: Update, context: BotContext,
                            s: Services) -> None:
     """Remove a member (/mitglied_entfernen SHORT first name or #number) and tell them."""
     short, who = _two_arguments(update)
@@ -121,7 +121,7 @@ async def _find_member(s: Services, short: str, who: str) -> storage.Member:
     return await institutions.find_member(s.db, await institutions.find(s.db, short), who)
 
 
-async def _tell_removed(context: ContextTypes.DEFAULT_TYPE, s: Services, member: storage.Member,
+async def _tell_removed(context: BotContext, s: Services, member: storage.Member,
                         institution: storage.Institution | None) -> None:
     """Tell the removed person, if Telegram lets us; their membership has ended either way."""
     assert member.telegram_user_id is not None
@@ -132,7 +132,7 @@ async def _tell_removed(context: ContextTypes.DEFAULT_TYPE, s: Services, member:
         log.info("could not tell member %s of their removal: %s", member.id, exc)
 
 
-async def _carry_out(update: Update, context: ContextTypes.DEFAULT_TYPE, s: Services,
+async def _carry_out(update: Update, context: BotContext, s: Services,
                      action: Awaitable[T]) -> T | None:
     """Await the action; if it is refused, explain why and return None."""
     try:

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 import storage
 from bot.core import invites
 from bot.core.access import load_coordinators
 from bot.render.views import Button, View
-from bot.services import services
+from bot.telegram.context import BotContext
 from bot.telegram.send import show
 from dialogues import events as ev
 
 
-async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_start(update: Update, context: BotContext) -> None:
     """Join with an invite code, or explain where the invite link comes from."""
-    s = services(context)
+    s = context.services
     user = update.effective_user
     assert user is not None
     member = await storage.member_by_user(s.db, user.id)
@@ -44,9 +43,9 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await welcome(context, member, joined=True)
 
 
-async def welcome(context: ContextTypes.DEFAULT_TYPE, member: storage.Member, joined: bool) -> None:
+async def welcome(context: BotContext, member: storage.Member, joined: bool) -> None:
     """Greet with the institution, the round and its deadline, and offer to begin."""
-    s = services(context)
+    s = context.services
     institution = await storage.institution_by_id(s.db, member.institution_id)
     cycle = await storage.current_cycle(s.db)
     text = s.templates.render(member.language, "welcome", joined=joined, institution=institution,

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 import storage
 from bot.core.access import is_coordinator
-from bot.services import services
+from bot.telegram.context import BotContext
 
 
-async def on_register_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_register_group(update: Update, context: BotContext) -> None:
     """Make this group the coordination chat, when a coordinator asks for it in the group."""
-    s = services(context)
+    s = context.services
     user, chat = update.effective_user, update.effective_chat
     assert chat is not None
     language = s.language_for(user)
@@ -31,9 +30,9 @@ async def on_register_group(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await context.bot.send_message(chat.id, s.templates.render(language, template))
 
 
-async def on_id(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_id(update: Update, context: BotContext) -> None:
     """Tell a user their own Telegram id, nothing more."""
-    s = services(context)
+    s = context.services
     user = update.effective_user
     assert user is not None
     text = s.templates.render(s.language_for(user), "your_id", user_id=user.id)

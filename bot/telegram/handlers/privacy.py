@@ -13,11 +13,11 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 import storage
 from bot.core import privacy
-from bot.services import Services, services
+from bot.services import Services
+from bot.telegram.context import BotContext
 from bot.telegram.handlers.dialogue import on_button as dialogue_button
 from bot.telegram.send import retire
 
@@ -25,7 +25,7 @@ CALLBACK_PATTERN = r"^privacy:(erase|leave|cancel)$"
 FILENAME = "ChancenCheckLU_meine_Daten.json"
 
 
-async def on_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_my_data(update: Update, context: BotContext) -> None:
     """Send everything stored about the user as a JSON document."""
     s, user_id, language = await _who(update, context)
     data = await privacy.personal_data_json(s.db, user_id, s.clock())
@@ -33,7 +33,7 @@ async def on_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await context.bot.send_document(user_id, InputFile(data, filename=FILENAME), caption=caption)
 
 
-async def on_erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_erase(update: Update, context: BotContext) -> None:
     """Explain what /loeschen deletes and what stays, and ask to confirm."""
     s, user_id, language = await _who(update, context)
     member = await storage.member_by_user(s.db, user_id)
@@ -41,7 +41,7 @@ async def on_erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _ask(context, s, user_id, language, text, "erase_yes", "privacy:erase")
 
 
-async def on_leave(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_leave(update: Update, context: BotContext) -> None:
     """Ask a member to confirm leaving their institution."""
     s, user_id, language = await _who(update, context)
     member = await storage.member_by_user(s.db, user_id)
@@ -53,7 +53,7 @@ async def on_leave(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _ask(context, s, user_id, language, text, "leave_yes", "privacy:leave")
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """Carry out a confirmed erasure or leave; the button's sender is the one it applies to."""
     query = update.callback_query
     assert query is not None
@@ -82,7 +82,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _replace(context, query, user_id, text)
 
 
-async def _replace(context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery, user_id: int,
+async def _replace(context: BotContext, query: CallbackQuery, user_id: int,
                    text: str) -> None:
     """Show the outcome in place of the question, or anew if that message cannot be edited."""
     if isinstance(query.message, Message):
@@ -94,15 +94,15 @@ async def _replace(context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery, use
     await context.bot.send_message(user_id, text)
 
 
-async def _who(update: Update, context: ContextTypes.DEFAULT_TYPE) -> tuple[Services, int, str]:
-    s = services(context)
+async def _who(update: Update, context: BotContext) -> tuple[Services, int, str]:
+    s = context.services
     user = update.effective_user
     assert user is not None
     member = await storage.member_by_user(s.db, user.id)
     return s, user.id, s.language_for(user, member)
 
 
-async def _ask(context: ContextTypes.DEFAULT_TYPE, s: Services, user_id: int, language: str,
+async def _ask(context: BotContext, s: Services, user_id: int, language: str,
                text: str, yes: str, data: str) -> None:
     keyboard = InlineKeyboardMarkup([[
         InlineKeyboardButton(s.templates.label(language, yes), callback_data=data),

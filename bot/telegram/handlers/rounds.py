@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 import bot.reminders.sweep as reminders
 import storage
@@ -14,15 +13,16 @@ from bot.core.access import coordination_chat, is_coordinator
 from bot.reminders.deadline import deadline_problem, move_deadline, parse_deadline
 from bot.reminders.progress import institution_progress, round_progress
 from bot.reminders.schedule import days_left, next_reminder, reminder_times
-from bot.services import Services, services
+from bot.services import Services
+from bot.telegram.context import BotContext
 from bot.telegram.handlers import general
 
 SWITCH = {"aus": False, "off": False, "an": True, "ein": True, "on": True}
 
 
-async def on_round(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_round(update: Update, context: BotContext) -> None:
     """Show the current round and its deadline: all institutions to coordinators, else one's own."""
-    s = services(context)
+    s = context.services
     place = await _place(s, update)
     if place is None:  # a group other than the coordination chat
         await general.on_group(update, context)
@@ -43,9 +43,9 @@ async def on_round(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply(update, context, text)
 
 
-async def on_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_deadline(update: Update, context: BotContext) -> None:
     """Move the round's deadline (coordinators only) and tell the members of open checks."""
-    s = services(context)
+    s = context.services
     place = await _place(s, update)
     if place is None:
         await general.on_group(update, context)
@@ -74,9 +74,9 @@ async def on_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     reminders.sweep_soon(context)  # tell the members now, not at the next minute
 
 
-async def on_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_reminders(update: Update, context: BotContext) -> None:
     """Switch the member's reminders off or on (/erinnerungen aus|an), or say which they are."""
-    s = services(context)
+    s = context.services
     user = update.effective_user
     assert user is not None
     member = await storage.member_by_user(s.db, user.id)
@@ -145,6 +145,6 @@ def _usage(s: Services, language: str, cycle: storage.Cycle | None) -> str:
     return s.templates.render(language, "deadline_usage", cycle=cycle, example=example)
 
 
-async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+async def _reply(update: Update, context: BotContext, text: str) -> None:
     assert update.effective_chat is not None
     await context.bot.send_message(update.effective_chat.id, text)

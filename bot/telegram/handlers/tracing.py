@@ -13,17 +13,18 @@ import logging
 import sqlite3
 
 from telegram import ChatMember, Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 import storage
 from bot.logcontext import CURRENT, LogContext
 from bot.services import SERVICES, Services
+from bot.telegram.context import BotContext
 
 log = logging.getLogger(__name__)
 LEFT_CHATS = "left_chats"  # bot_data: ids of the groups the bot left or was removed from
 
 
-async def on_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_update(update: object, context: BotContext) -> None:
     """Name the update in every following log line and log one line saying what arrived."""
     if not isinstance(update, Update):
         return
@@ -37,12 +38,12 @@ async def on_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise ApplicationHandlerStop  # no other handler sees it
 
 
-def left(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+def left(context: BotContext, chat_id: int) -> None:
     """Remember that the bot left a chat, so that updates still queued from it are dropped."""
     context.bot_data.setdefault(LEFT_CHATS, set()).add(chat_id)
 
 
-def gone_from(context: ContextTypes.DEFAULT_TYPE, update: Update, chat_id: int) -> bool:
+def gone_from(context: BotContext, update: Update, chat_id: int) -> bool:
     """Tell whether the bot is out of the group, learning from updates that add or remove it."""
     gone: set[int] = context.bot_data.setdefault(LEFT_CHATS, set())
     status = update.my_chat_member.new_chat_member.status if update.my_chat_member else None
