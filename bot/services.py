@@ -11,6 +11,7 @@ from telegram import User
 import storage
 from bot.catalogue import load_catalogue
 from bot.config import Config
+from bot.core.access import Coordinators, load_coordinators
 from bot.core.checks import Checks, utc_now
 from bot.core.digest import Digests
 from bot.render.presenter import Presenter
@@ -29,8 +30,8 @@ class Services:
     presenter: Presenter
     checks: Checks
     clock: Callable[[], datetime]
-    # Coordinators added with the CLI; refreshed before every update (access.load_coordinators).
-    stored_coordinators: frozenset[int] = frozenset()
+    # Refreshed before every update when the database changed (Coordinators.current).
+    coordinators: Coordinators
 
     def language_for(self, user: User | None, member: storage.Member | None = None) -> str:
         """Return the member's language, else the user's Telegram language if we speak it."""
@@ -50,5 +51,5 @@ async def open_services(config: Config, clock: Callable[[], datetime] = utc_now)
     digests = Digests(config, presenter)
     checks = Checks(db, dialogue, clock, on_submitted=digests.submitted)
     return Services(config, db, dialogue, templates, presenter, checks, clock,
-                    await storage.coordinator_ids(db))
+                    await load_coordinators(db, config))
 

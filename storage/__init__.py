@@ -13,6 +13,7 @@ from storage.coordinators import (
     claim_coordinator_invite,
     coordinator_ids,
     create_coordinator_invite,
+    data_version,
     list_coordinators,
     remove_coordinator,
 )
@@ -181,6 +182,7 @@ __all__ += [
     "answers_of_institution",
     "checkpoint",
     "coordinator_ids",
+    "data_version",
     "end_membership",
     "erase_person",
     "export_person",

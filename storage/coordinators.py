@@ -51,6 +51,12 @@ async def coordinator_ids(db: Database) -> frozenset[int]:
     return frozenset(int(row[0]) for row in rows)
 
 
+async def data_version(db: Database) -> int:
+    """Return SQLite's data_version: it changes when another connection (the CLI) commits."""
+    rows = await fetch_all(db.conn, "PRAGMA data_version")
+    return int(rows[0][0])
+
+
 async def create_coordinator_invite(
     db: Database, code_hash: str, expires_at: datetime, now: datetime | None = None
 ) -> None:

@@ -79,10 +79,10 @@ async def on_overview(update: Update, context: BotContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     if chat is not None and chat.type == ChatType.PRIVATE and user is not None:
         member = await storage.member_by_user(s.db, user.id)
-        if member is not None or not is_coordinator(s, user.id):
+        if member is not None or not is_coordinator(s.coordinators, user.id):
             await on_command(update, context)
             return
-    if user is None or not is_coordinator(s, user.id):  # a member's /uebersicht in a group
+    if user is None or not is_coordinator(s.coordinators, user.id):  # a member's /uebersicht in a group
         await general.on_group(update, context)
         return
     await on_heatmap(update, context)

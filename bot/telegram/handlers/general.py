@@ -68,7 +68,7 @@ async def on_added(update: Update, context: BotContext) -> None:
             await _reply(update, context, "coordination_welcome")
             return
         adder = message.from_user
-        if adder is not None and is_coordinator(s, adder.id):  # maybe the coordination group
+        if adder is not None and is_coordinator(s.coordinators, adder.id):  # maybe the coordination group
             await _reply(update, context, "coordination_group_hint")
             return
         await _reply(update, context, "private_only", bot=context.bot.username)

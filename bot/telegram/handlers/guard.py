@@ -35,7 +35,7 @@ async def allowed(update: Update, context: BotContext) -> Services | None:
     user, chat = update.effective_user, update.effective_chat
     assert chat is not None
     in_place = chat.type == ChatType.PRIVATE or chat.id == await coordination_chat(s.db, s.config)
-    if user is not None and is_coordinator(s, user.id) and in_place:
+    if user is not None and is_coordinator(s.coordinators, user.id) and in_place:
         return s
     template = "coordinator_only" if chat.type == ChatType.PRIVATE else "coordinator_wrong_chat"
     await context.bot.send_message(chat.id, s.templates.render(s.config.checks.language, template))

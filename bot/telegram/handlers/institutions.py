@@ -11,7 +11,6 @@ from telegram.error import TelegramError
 
 import storage
 from bot.core import admin, audit, institutions
-from bot.core.access import load_coordinators
 from bot.services import Services
 from bot.telegram.context import BotContext
 from bot.telegram.handlers.guard import actor, coordinator_only, say
@@ -22,8 +21,9 @@ T = TypeVar("T")
 
 
 async def on_any_update(update: object, context: BotContext) -> None:
-    """Load the stored coordinators, so that a change by the CLI applies to this update."""
-    await load_coordinators(context.services)
+    """Re-read the stored coordinators if the CLI changed the database, for this update."""
+    s = context.services
+    s.coordinators = await s.coordinators.current(s.db)
 
 
 @coordinator_only

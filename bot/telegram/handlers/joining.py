@@ -6,7 +6,6 @@ from telegram import Update
 
 import storage
 from bot.core import invites
-from bot.core.access import load_coordinators
 from bot.render.views import Button, View
 from bot.telegram.context import BotContext
 from bot.telegram.send import show
@@ -32,7 +31,7 @@ async def on_start(update: Update, context: BotContext) -> None:
         await context.bot.send_message(user.id, text)
         return
     if isinstance(institution, invites.BecameCoordinator):
-        await load_coordinators(s)
+        s.coordinators = await s.coordinators.reloaded(s.db)
         text = s.templates.render(language, "coordinator_joined", bot=context.bot.username)
         await context.bot.send_message(user.id, text)
         return

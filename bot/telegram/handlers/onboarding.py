@@ -18,7 +18,7 @@ async def on_register_group(update: Update, context: BotContext) -> None:
     language = s.language_for(user)
     if chat.type == ChatType.PRIVATE:
         template = "coordination_group_private"
-    elif user is None or not is_coordinator(s, user.id):
+    elif user is None or not is_coordinator(s.coordinators, user.id):
         template = "coordination_group_refused"
     else:
         async with s.db.transaction():
