@@ -31,8 +31,22 @@ class Answer:
 
 @dataclass(frozen=True, order=True)
 class Position:
+    """A question of the catalogue: requirement and question, as in the answers' Key."""
+
     requirement_id: str
     question_key: str
+
+    @property
+    def key(self) -> str:
+        """Name the question in text, as stored and logged: "K1.fulfilment"."""
+        return f"{self.requirement_id}.{self.question_key}"
+
+    @classmethod
+    def parse(cls, text: str) -> Position | None:
+        """Read what `key` wrote, or return None if it is not a position."""
+        requirement_id, dot, question_key = text.partition(".")
+        return cls(requirement_id, question_key) if dot and requirement_id and question_key \
+            else None
 
 
 @dataclass(frozen=True)

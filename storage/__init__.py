@@ -63,7 +63,7 @@ from storage.migrations import migrate
 from storage.outbox import OutboxMessage, due, enqueue, mark_delivered, mark_failed, retarget
 from storage.positions import (
     ActiveMessage,
-    Position,
+    SavedPosition,
     load_active_message,
     load_position,
     save_active_message,
@@ -105,8 +105,8 @@ __all__ = [
     "Member",
     "NotFoundError",
     "OutboxMessage",
-    "Position",
     "Reminder",
+    "SavedPosition",
     "Snapshot",
     "StorageError",
     "StoredAnswer",

@@ -4,11 +4,10 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from dialogues.model import Key
 from storage.db import Database
 from storage.sql import fetch_all, fetch_value
 from storage.times import from_text, maybe_from_text, to_text, utc_now
-
-Key = tuple[str, str]  # (requirement id, question key)
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,15 @@ from storage.times import to_text, utc_now
 
 
 @dataclass(frozen=True)
-class Position:
+class SavedPosition:
+    """Where a member stands in a check's dialogue: the question and the engine's phase."""
+
     requirement_id: str
     question_key: str
     phase: str  # the dialogue engine's phase, stored by its value
 
 
-async def load_position(db: Database, member_id: int, check_id: int) -> Position | None:
+async def load_position(db: Database, member_id: int, check_id: int) -> SavedPosition | None:
     """Return the member's saved position in the check, or None."""
     sql = """
         SELECT requirement_id, question_key, phase FROM positions
@@ -24,11 +26,11 @@ async def load_position(db: Database, member_id: int, check_id: int) -> Position
     row = await fetch_one(db.conn, sql, (member_id, check_id))
     if row is None:
         return None
-    return Position(row["requirement_id"], row["question_key"], row["phase"])
+    return SavedPosition(row["requirement_id"], row["question_key"], row["phase"])
 
 
 async def save_position(
-    db: Database, member_id: int, check_id: int, position: Position, now: datetime | None = None
+    db: Database, member_id: int, check_id: int, position: SavedPosition, now: datetime | None = None
 ) -> None:
     """Save the member's position in the check, replacing the previous one."""
     sql = """

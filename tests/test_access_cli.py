@@ -110,7 +110,7 @@ async def _answer(tmp_path: Path, short: str, user_id: int) -> None:
         await storage.record_answer(db, check.id, "K1", "fulfilment", "full", None, member.id,
                                     "cclu", "1")
         await storage.save_position(db, member.id, check.id,
-                                    storage.Position("K1", "potential", "asking"))
+                                    storage.SavedPosition("K1", "potential", "asking"))
 
 
 def test_list_says_how_to_get_a_new_link(config: str, capsys: pytest.CaptureFixture[str]) -> None:

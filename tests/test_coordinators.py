@@ -17,9 +17,9 @@ async def test_a_coordinator_added_elsewhere_counts_from_the_next_look(tmp_path:
         assert is_coordinator(known, 1) and not is_coordinator(known, 2)
         assert await known.current(bot_db) is known  # nothing changed: nothing re-read
 
-        async with await storage.open_database(path) as cli_db:  # the CLI, another connection
-            async with cli_db.transaction():
-                await storage.add_coordinator(cli_db, 2, datetime.now(UTC))
+        cli_db = await storage.open_database(path)  # the CLI: another connection
+        async with cli_db, cli_db.transaction():
+            await storage.add_coordinator(cli_db, 2, datetime.now(UTC))
 
         now = await known.current(bot_db)
         assert is_coordinator(now, 2) and is_coordinator(now, 1)

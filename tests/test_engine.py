@@ -281,3 +281,14 @@ def test_stale_navigation_button_is_rejected(dialogue: Dialogue) -> None:
     state = run(dialogue, dialogue.initial(), ev.Resume(), ev.Choose("full")).state
     step = dialogue.advance(state, ev.Skip(at=dialogue.positions[0]))
     assert step.rejected.reason is fx.Reason.STALE and step.state == state
+
+
+def test_a_position_reads_back_what_it_wrote() -> None:
+    """Protects the transcript of an answered question: the message with buttons stores the
+    position it asks as text, and the answer must find it again."""
+    from dialogues.model import Position
+
+    at = Position("K1", "fulfilment")
+    assert at.key == "K1.fulfilment"
+    assert Position.parse(at.key) == at
+    assert Position.parse("K1") is None and Position.parse(".x") is None

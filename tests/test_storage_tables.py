@@ -38,7 +38,8 @@ from storage.members import (
     touch_member,
 )
 from storage.outbox import due, enqueue, mark_delivered, mark_failed
-from storage.positions import Position, load_position, save_position
+from storage.positions import SavedPosition as Position
+from storage.positions import load_position, save_position
 from storage.sql import fetch_value
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

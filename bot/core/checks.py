@@ -110,7 +110,7 @@ class Checks:
         position = step.state.position
         await storage.save_position(
             self.db, member.id, check.id,
-            storage.Position(position.requirement_id, position.question_key, step.state.phase.value),
+            storage.SavedPosition(position.requirement_id, position.question_key, step.state.phase.value),
             now,
         )
         await storage.touch_member(self.db, member.id, now)

@@ -1,6 +1,7 @@
 """Sending reminders through the bot, several at once, and recording what became of each.
 
-How each Telegram error is judged (see bot/reminders/sweep.py for why at most once):
+How each Telegram error is judged (bot/telegram/failures.py, shared with the outbox; see
+bot/reminders/sweep.py for why at most once):
 - RetryAfter: nothing was sent; wait as asked and send the same message again.
 - Forbidden, or "chat not found": the member blocked the bot; they are marked unreachable.
 - BadRequest and other refusals: failed for good.
@@ -16,16 +17,15 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import Enum
 
-import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import TelegramError
 
 import storage
 from bot.render.callbacks import encode
 from bot.services import Services
+from bot.telegram.failures import Verdict, classify
 from dialogues import events as ev
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,6 @@ MAX_ATTEMPTS = 5  # sweeps that try a message failing with errors that sent noth
 # Messages waiting for Telegram's answer at once: a second's worth at Telegram's overall limit,
 # enough to hide round trips of up to a second. The rate limiter, not this, keeps the pace.
 IN_FLIGHT = 30
-# Errors that prove the request never reached Telegram, so sending again cannot double it.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 Sleep = Callable[[float], Awaitable[object]]
 
@@ -142,31 +140,19 @@ async def deliver(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarku
     for attempt in range(FLOOD_RETRIES + 1):
         try:
             message = await bot.send_message(chat_id, text, reply_markup=markup)
-        except RetryAfter as exc:
-            wait = _seconds(exc.retry_after)
+        except TelegramError as exc:
+            failure = classify(exc)
+            wait = failure.retry_after.total_seconds()
+            if failure.verdict is not Verdict.FLOODED:
+                return _OUTCOME[failure.verdict], failure.message
             if attempt == FLOOD_RETRIES or wait > LONGEST_WAIT:
-                return Outcome.FLOODED, exc.message
+                return Outcome.FLOODED, failure.message
             await sleep(wait)
             continue
-        except Forbidden as exc:
-            return Outcome.BLOCKED, exc.message
-        except BadRequest as exc:  # before NetworkError, its base class
-            gone = "chat not found" in exc.message.lower()
-            return (Outcome.BLOCKED if gone else Outcome.FAILED), exc.message
-        except NetworkError as exc:  # timeouts too
-            return (Outcome.RETRY if surely_not_sent(exc) else Outcome.UNCERTAIN), exc.message
-        except TelegramError as exc:
-            return Outcome.FAILED, exc.message
         return Outcome.SENT, message.message_id
     raise AssertionError("unreachable: the last attempt returns")
 
 
-def surely_not_sent(exc: NetworkError) -> bool:
-    """Tell whether a network error proves the message never reached Telegram."""
-    cause = exc.__cause__
-    # No transport error behind it: Telegram answered, with an error status (5xx).
-    return cause is None or isinstance(cause, (TelegramError, *NOT_SENT))
-
-
-def _seconds(retry_after: int | timedelta) -> float:
-    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else retry_after
+_OUTCOME = {Verdict.BLOCKED: Outcome.BLOCKED, Verdict.REFUSED: Outcome.FAILED,
+            Verdict.NOT_SENT: Outcome.RETRY, Verdict.UNCERTAIN: Outcome.UNCERTAIN,
+            Verdict.MIGRATED: Outcome.FAILED, Verdict.OTHER: Outcome.FAILED}

@@ -7,9 +7,8 @@ from statistics import fmean
 
 import storage
 from dialogues.catalogue import AnswerKind, Catalogue, ScaleStep
+from dialogues.model import Key
 from storage.sql import fetch_all
-
-Key = tuple[str, str]  # (requirement id, question key)
 
 # A mean is coloured like the nearest step of the four-step scale (3 full, 2 mostly, 1 partly,
 # 0 not met): each threshold lies halfway between two neighbouring scores.

@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import TelegramError
 
 import storage
 from bot import reports
 from bot.core.access import coordination_chat
 from bot.services import Services
 from bot.telegram.context import BotContext
+from bot.telegram.failures import Verdict, classify
 
 log = logging.getLogger(__name__)
 BACKOFF_BASE = 2.0  # seconds before the first retry; doubles with every failed attempt
@@ -69,23 +70,33 @@ class Courier:
         db, now = self.services.db, self.services.clock()
         try:
             sent = await self._send(bot, message)
-        except RetryAfter as exc:
-            return await self._retry(message, "rate limited", now + _seconds(exc.retry_after))
-        except ChatMigrated as exc:
-            await self._migrate(message.chat_id, exc.new_chat_id)
-            return Outcome.MIGRATED
-        except (Forbidden, BadRequest) as exc:
-            log.error("outbox %s (%s) refused by Telegram, given up: %s",
-                      message.key, message.kind, exc.message)
-            async with db.transaction():
-                await storage.mark_failed(db, message.id, exc.message, retry_at=None)
-            return Outcome.GIVEN_UP
-        except NetworkError as exc:  # also timeouts and 5xx answers
-            delay = min(self.backoff_base * 2 ** message.attempts, BACKOFF_MAX)
-            return await self._retry(message, exc.message, now + timedelta(seconds=delay))
+        except TelegramError as exc:
+            return await self._failed(message, exc, now)
         async with db.transaction():
             await storage.mark_delivered(db, message.id, sent.message_id, self.services.clock())
         return Outcome.DELIVERED
+
+    async def _failed(self, message: storage.OutboxMessage, exc: TelegramError,
+                      now: datetime) -> Outcome:
+        """Record what Telegram's refusal means for the message: later, migrated or never."""
+        failure = classify(exc)
+        if failure.verdict is Verdict.FLOODED:
+            return await self._retry(message, "rate limited", now + failure.retry_after)
+        if failure.verdict is Verdict.MIGRATED:
+            assert failure.new_chat_id is not None
+            await self._migrate(message.chat_id, failure.new_chat_id)
+            return Outcome.MIGRATED
+        if failure.verdict in (Verdict.BLOCKED, Verdict.REFUSED):
+            log.error("outbox %s (%s) refused by Telegram, given up: %s",
+                      message.key, message.kind, failure.message)
+            async with self.services.db.transaction():
+                await storage.mark_failed(self.services.db, message.id, failure.message,
+                                          retry_at=None)
+            return Outcome.GIVEN_UP
+        if failure.verdict is Verdict.OTHER:
+            raise exc
+        delay = min(self.backoff_base * 2 ** message.attempts, BACKOFF_MAX)  # network trouble
+        return await self._retry(message, failure.message, now + timedelta(seconds=delay))
 
     async def _retry(self, message: storage.OutboxMessage, error: str, at: datetime) -> Outcome:
         log.warning("outbox %s not delivered (%s); retrying at %s", message.key, error, at)
@@ -143,6 +154,3 @@ async def deliver_outbox(context: BotContext) -> None:
     courier: Courier = context.application.bot_data[COURIER]
     await courier.flush(context.bot, lambda: context.application.running)
 
-
-def _seconds(retry_after: int | timedelta) -> timedelta:
-    return retry_after if isinstance(retry_after, timedelta) else timedelta(seconds=retry_after)

@@ -15,7 +15,6 @@ from telegram.warnings import PTBUserWarning
 import storage
 from bot.render.callbacks import encode
 from bot.render.views import View
-from dialogues.model import Position
 
 log = logging.getLogger(__name__)
 # PTB asks to prefer its own methods to do_api_request; for the calls below, not using them is the
@@ -83,7 +82,7 @@ async def show(bot: Bot, db: storage.Database, member: storage.Member, views: li
     await retire(bot, chat_id, active, transcript if active and active.asks else None)
     shown = await send_views(bot, chat_id, views)
     asks = next((v.asks for v in reversed(views) if v.keyboard), None)
-    saved = storage.ActiveMessage(shown, position_key(asks)) if shown is not None else None
+    saved = storage.ActiveMessage(shown, asks.key if asks else None) if shown is not None else None
     try:
         await storage.save_active_message(db, member.id, saved)
     except (storage.StorageError, sqlite3.OperationalError) as exc:
@@ -92,7 +91,3 @@ async def show(bot: Bot, db: storage.Database, member: storage.Member, views: li
         log.error("could not remember message %s as the one with buttons: %s",
                   saved.message_id if saved else None, exc)
 
-
-def position_key(position: Position | None) -> str | None:
-    """Name a question as stored with the active message: "K1.fulfilment"."""
-    return f"{position.requirement_id}.{position.question_key}" if position else None

@@ -14,9 +14,10 @@ from bot.render.presenter import Context
 from bot.services import Services
 from bot.telegram.context import BotContext
 from bot.telegram.courier import COURIER, Courier
-from bot.telegram.send import position_key, retire, show
+from bot.telegram.send import retire, show
 from dialogues import effects as fx
 from dialogues import events as ev
+from dialogues.model import Position
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,9 @@ def _transcript(s: Services, turn: Turn, active: storage.ActiveMessage | None,
     """Return the answered question's text for the message that asked it, if it did."""
     if active is None or active.asks is None:
         return None
+    asked = Position.parse(active.asks)
     for record in reversed(turn.step.records):
-        if position_key(record.position) == active.asks:
+        if record.position == asked:
             return s.presenter.answered(record.position, record.answer, ctx)
     return None
 
