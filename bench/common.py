@@ -131,7 +131,10 @@ def write_config(folder: Path, *, base_url: str | None = None, coordination_chat
     """Write the bot's config for a database in folder and load it as the bot does."""
     telegram_section = [f'bot_username = "{BOT_USERNAME}"', f"coordinators = [{COORDINATOR}]"]
     if base_url is not None:
-        telegram_section += [f'base_url = "{base_url}/bot"', f'base_file_url = "{base_url}/file/bot"']
+        telegram_section += [
+            f'base_url = "{base_url}/bot"',
+            f'base_file_url = "{base_url}/file/bot"',
+        ]
     if coordination_chat:
         telegram_section.append(f"coordination_chat_id = {COORDINATION_CHAT}")
     path = folder / "config.toml"

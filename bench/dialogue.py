@@ -148,7 +148,8 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     members = [make_member(FIRST_USER + n, codes[n % institutions]) for n in range(args.members)]
     tracker = Tracker()
     api = InProcessBotApi(latency=args.latency / 1000)
-    if args.sequential:  # PTB's default: one update after another, as before bot/telegram/concurrency.py
+    # PTB's default: one update after another, as before bot/telegram/concurrency.py
+    if args.sequential:
         monkeypatch_sequential()
     app = build_application(config, request=None if server else api,
                             rate_limiter=limiter(args.rate_limited))
@@ -192,10 +193,15 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             await app.post_shutdown(app)  # type: ignore[misc]
     size_after = database_size(config.storage.path)
     return {
-        "members": args.members, "institutions": institutions,
-        "extra_members": args.extra_members, "transport": "http" if server else "in-process",
-        "processing": "sequential" if args.sequential else f"per chat, {CONCURRENT_UPDATES} at once",
-        "api_latency_ms": args.latency, "rate_limited": args.rate_limited,
+        "members": args.members,
+        "institutions": institutions,
+        "extra_members": args.extra_members,
+        "transport": "http" if server else "in-process",
+        "processing": "sequential"
+        if args.sequential
+        else f"per chat, {CONCURRENT_UPDATES} at once",
+        "api_latency_ms": args.latency,
+        "rate_limited": args.rate_limited,
         **dialogue,
         "db_bytes": size_after,
         "db_kib_per_check": round((size_after - size_before) / 1024 / args.members, 1),

@@ -143,7 +143,10 @@ def _next(data: list[str], order: list[str]) -> tuple[str, str]:
         if question == "1":  # room for improvement: yes (then describe it) or no
             return "press", next(c for c in choices if c.endswith(":yes" if number % 2 else ":no"))
         if number % 3:  # measures: typed, or "keine geplant"
-            return "text", f"Maßnahme {number}: Schulung für Team B, Formulare <kürzer>, bis 06/2027"
+            return (
+                "text",
+                f"Maßnahme {number}: Schulung für Team B, Formulare <kürzer>, bis 06/2027",
+            )
         return "press", choices[0]
     if any(d.startswith("b:") for d in data):  # a follow-up asks for text
         return "text", "Potenzial: Formulare in einfacher Sprache & mehr Termine am Abend 📄"

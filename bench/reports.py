@@ -75,8 +75,14 @@ async def _answer_all(db: storage.Database, catalogue: Catalogue, check_id: int,
             ("measures", "none", None),
         )
         for key, value, text in answers:
-            await storage.record_answer(db, check_id, requirement.id, key, value, text, author,
-                                        catalogue.id, catalogue.version, NOW)
+            await storage.record_answer(
+                db,
+                check_id,
+                storage.NewAnswer(
+                    requirement.id, key, value, text, author, catalogue.id, catalogue.version
+                ),
+                NOW,
+            )
 
 
 async def digest(services: Services, check_id: int) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""Events: what a member can do. Frozen value objects, produced by any shell (Telegram, terminal)."""
+"""Events: what a member can do. Frozen value objects, made by any shell (Telegram, terminal)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,14 @@ Reads take `db` and may run anywhere; writes must run inside `async with db.tran
 which commits once at its end, so the caller decides what is stored atomically.
 """
 
-from storage.answers import StoredAnswer, current_answers, last_activity, record_answer, revisions
+from storage.answers import (
+    NewAnswer,
+    StoredAnswer,
+    current_answers,
+    last_activity,
+    record_answer,
+    revisions,
+)
 from storage.audit import CLI, Actor, AuditEntry, recent_audit, record_audit
 from storage.checks import Check, check_by_id, check_for, reopen_check, submit_check
 from storage.coordinators import (
@@ -103,6 +110,7 @@ __all__ = [
     "DuplicateError",
     "Institution",
     "Member",
+    "NewAnswer",
     "NotFoundError",
     "OutboxMessage",
     "Reminder",

@@ -46,17 +46,21 @@ REVISIONS = """
 """
 
 
+@dataclass(frozen=True)
+class NewAnswer:
+    """An answer to store: to which question, what, by whom, under which catalogue."""
+
+    requirement_id: str
+    question_key: str
+    value: str
+    text: str | None
+    author_id: int | None  # the member; None for an answer without author (imports, tests)
+    catalogue_id: str
+    catalogue_version: str
+
+
 async def record_answer(
-    db: Database,
-    check_id: int,
-    requirement_id: str,
-    question_key: str,
-    value: str,
-    text: str | None,
-    author_id: int | None,
-    catalogue_id: str,
-    catalogue_version: str,
-    now: datetime | None = None,
+    db: Database, check_id: int, answer: NewAnswer, now: datetime | None = None
 ) -> StoredAnswer:
     """Store a new revision of the answer to one question and return it."""
     sql = """
@@ -64,10 +68,11 @@ async def record_answer(
             catalogue_id, catalogue_version, answered_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
     """
-    params = (check_id, requirement_id, question_key, value, text, author_id)
+    a = answer
+    params = (check_id, a.requirement_id, a.question_key, a.value, a.text, a.author_id)
     stamp = to_text(now or utc_now())
-    await db.writer.execute(sql, (*params, catalogue_id, catalogue_version, stamp))
-    return (await revisions(db, check_id, requirement_id, question_key))[-1]
+    await db.writer.execute(sql, (*params, a.catalogue_id, a.catalogue_version, stamp))
+    return (await revisions(db, check_id, a.requirement_id, a.question_key))[-1]
 
 
 async def current_answers(db: Database, check_id: int) -> dict[Key, StoredAnswer]:

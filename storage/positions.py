@@ -30,7 +30,11 @@ async def load_position(db: Database, member_id: int, check_id: int) -> SavedPos
 
 
 async def save_position(
-    db: Database, member_id: int, check_id: int, position: SavedPosition, now: datetime | None = None
+    db: Database,
+    member_id: int,
+    check_id: int,
+    position: SavedPosition,
+    now: datetime | None = None,
 ) -> None:
     """Save the member's position in the check, replacing the previous one."""
     sql = """

@@ -45,8 +45,19 @@ async def fill(config: Config, short: str, user_id: int, name: str, text: str,
             for requirement_id, key in positions[:len(positions) - leave_out]:
                 value, answer = {"fulfilment": ("partly", None), "potential": ("yes", text),
                                  "measures": ("planned", text)}[key]
-                await storage.record_answer(db, check.id, requirement_id, key, value, answer,
-                                            member.id, CATALOGUE.id, CATALOGUE.version)
+                await storage.record_answer(
+                    db,
+                    check.id,
+                    storage.NewAnswer(
+                        requirement_id,
+                        key,
+                        value,
+                        answer,
+                        member.id,
+                        CATALOGUE.id,
+                        CATALOGUE.version,
+                    ),
+                )
 
 
 def rows(config: Config, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

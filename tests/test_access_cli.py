@@ -107,8 +107,11 @@ async def _answer(tmp_path: Path, short: str, user_id: int) -> None:
         assert institution and cycle
         member = await storage.join_institution(db, user_id, institution.id, "Anna", "de")
         check = await storage.check_for(db, institution.id, cycle.id)
-        await storage.record_answer(db, check.id, "K1", "fulfilment", "full", None, member.id,
-                                    "cclu", "1")
+        await storage.record_answer(
+            db,
+            check.id,
+            storage.NewAnswer("K1", "fulfilment", "full", None, member.id, "cclu", "1"),
+        )
         await storage.save_position(db, member.id, check.id,
                                     storage.SavedPosition("K1", "potential", "asking"))
 
@@ -171,8 +174,12 @@ async def _two_rounds(tmp_path: Path) -> None:
         for name, year in (("2019", 2019), ("2027", 2099)):
             cycle = await storage.open_cycle(db, name, "cclu", "1", date(year, 3, 31), old)
             check = await storage.check_for(db, institution.id, cycle.id)
-            await storage.record_answer(db, check.id, "K1", "fulfilment", "full", None,
-                                        member.id, "cclu", "1", old)
+            await storage.record_answer(
+                db,
+                check.id,
+                storage.NewAnswer("K1", "fulfilment", "full", None, member.id, "cclu", "1"),
+                old,
+            )
             if name == "2019":
                 await storage.enqueue(db, "digest:1:chart", -100, "chart",  # never delivered
                                       {"institution_id": institution.id, "cycle_id": cycle.id})

@@ -1,4 +1,4 @@
-"""load_config: defaults, the example file, the environment, and errors that name key, value, fix."""
+"""load_config: defaults, the example file, the environment, errors that name key, value, fix."""
 
 from __future__ import annotations
 

@@ -87,7 +87,9 @@ async def test_report_export_and_heatmap_for_coordinators(
     sent = files(fake_bot_api, COORDINATOR)
     report = next(data for name, data in sent.items() if name.endswith(".html"))
     assert b"ABH" in report and b"K1" in report
-    book = openpyxl.load_workbook(io.BytesIO(next(d for n, d in sent.items() if n.endswith(".xlsx"))))
+    book = openpyxl.load_workbook(
+        io.BytesIO(next(d for n, d in sent.items() if n.endswith(".xlsx")))
+    )
     assert book.worksheets[0].max_row == 1 + 44
     table = next(d for n, d in sent.items() if n.endswith(".csv")).decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(table), delimiter=";"))) == 1 + 44

@@ -46,8 +46,19 @@ async def prefill(config: Config, user_id: int = 1001, name: str = "Anna") -> No
                         continue
                     value, text = {"fulfilment": ("partly", None), "potential": ("yes", SPECIAL),
                                    "measures": ("planned", SPECIAL)}[question.key]
-                    await storage.record_answer(db, check.id, requirement.id, question.key, value,
-                                                text, member.id, CATALOGUE.id, CATALOGUE.version)
+                    await storage.record_answer(
+                        db,
+                        check.id,
+                        storage.NewAnswer(
+                            requirement.id,
+                            question.key,
+                            value,
+                            text,
+                            member.id,
+                            CATALOGUE.id,
+                            CATALOGUE.version,
+                        ),
+                    )
 
 
 async def submit(user: FakeUser) -> None:
@@ -94,7 +105,9 @@ async def test_a_submission_sends_one_digest_with_chart_report_and_spreadsheet(
     assert all(len(t) <= 4096 for t in texts)
     assert "Formulare <b>nicht</b> verständlich" in "\n".join(texts), "answer text shown as typed"
     files = {m.file[0]: m.file[1] for m in sent if m.file}
-    assert any(name.endswith(".png") and data.startswith(b"\x89PNG") for name, data in files.items())
+    assert any(
+        name.endswith(".png") and data.startswith(b"\x89PNG") for name, data in files.items()
+    )
     report = next(data for name, data in files.items() if name.endswith(".html"))
     assert b"&lt;b&gt;nicht&lt;/b&gt;" in report and b"<b>nicht</b>" not in report
     book = openpyxl.load_workbook(io.BytesIO(
@@ -123,7 +136,9 @@ async def test_a_crash_after_submission_delivers_the_digest_once_after_restart(
         await digest_delivered(fake_bot_api)
     async with running_bot(config, fake_bot_api):  # and another restart sends nothing again
         pass
-    heads = [m for m in group_messages(fake_bot_api) if "hat den ChancenCheck" in (m.visible_text or "")]
+    heads = [
+        m for m in group_messages(fake_bot_api) if "hat den ChancenCheck" in (m.visible_text or "")
+    ]
     assert len(heads) == 1
     assert [m.kind for m in group_messages(fake_bot_api)].count("document") == 2
 

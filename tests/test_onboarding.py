@@ -94,7 +94,9 @@ async def test_only_a_coordinator_registers_the_group_and_digests_go_there(
         await submit(fake_bot_api.user(1001, "Anna"))
         await digest_delivered_to(fake_bot_api, GROUP)
     assert [m for m in fake_bot_api.sent_to(OTHER_GROUP)] == []
-    heads = [m for m in fake_bot_api.sent_to(GROUP) if "hat den ChancenCheck" in (m.visible_text or "")]
+    heads = [
+        m for m in fake_bot_api.sent_to(GROUP) if "hat den ChancenCheck" in (m.visible_text or "")
+    ]
     assert len(heads) == 1
 
 

@@ -50,9 +50,19 @@ class Writer:
                         requirement, key = keys[(self.committed * PER_TRANSACTION + n) % 45]
                         value = {"fulfilment": "partly", "potential": "no",
                                  "measures": "none"}[key]
-                        await storage.record_answer(db, self.check_id, requirement, key, value,
-                                                    None, self.member_id, CATALOGUE.id,
-                                                    CATALOGUE.version)
+                        await storage.record_answer(
+                            db,
+                            self.check_id,
+                            storage.NewAnswer(
+                                requirement,
+                                key,
+                                value,
+                                None,
+                                self.member_id,
+                                CATALOGUE.id,
+                                CATALOGUE.version,
+                            ),
+                        )
                 self.committed += 1
                 await asyncio.sleep(0)
 

@@ -3,7 +3,8 @@ answer, restarted each time. Nothing the bot acknowledged may be lost, no digest
 lost or doubled, and every member resumes at the first open question.
 
 CHANCENCHECK_CRASH_KILLS sets the number of kills while members answer (default 20; two more
-follow while the digests are sent), CHANCENCHECK_CRASH_SEED the random seed, CHANCENCHECK_CRASH_MEMBERS the number of members (default 3, one per institution).
+follow while the digests are sent), CHANCENCHECK_CRASH_SEED the random seed,
+CHANCENCHECK_CRASH_MEMBERS the number of members (default 3, one per institution).
 """
 
 from __future__ import annotations
@@ -159,13 +160,21 @@ async def test_sigkill_at_random_moments_loses_nothing_acknowledged(
     reminders = _reminder_figures(server, config.storage.path, staff)
     windows = _delivery_windows(server, config.storage.path, offset)
     figures = {
-        "seed": SEED, "kills": bot.kills,
+        "seed": SEED,
+        "kills": bot.kills,
         "kills_while_members_answered": while_answering,
-        "kills_after_they_submitted": while_delivering, "members": len(members), "submitted": sum(done),
-        "inputs": sum(len(m.inputs) for m in members), "answers_sent": verdict.answers,
-        "answers_acknowledged": verdict.acknowledged, "answers_lost": len(verdict.lost),
-        "answers_phantom": len(verdict.phantom), "resumes_checked": verdict.resumes,
-        "resumes_wrong": len(verdict.wrong_resumes), **digests, **reminders,
+        "kills_after_they_submitted": while_delivering,
+        "members": len(members),
+        "submitted": sum(done),
+        "inputs": sum(len(m.inputs) for m in members),
+        "answers_sent": verdict.answers,
+        "answers_acknowledged": verdict.acknowledged,
+        "answers_lost": len(verdict.lost),
+        "answers_phantom": len(verdict.phantom),
+        "resumes_checked": verdict.resumes,
+        "resumes_wrong": len(verdict.wrong_resumes),
+        **digests,
+        **reminders,
         "kills_in_delivery_window": bot.in_flight_hits,
         # From Telegram's answer to the bot's record of it, per digest part: only a kill in
         # this window doubles a part; the chance of a random kill hitting one is their sum

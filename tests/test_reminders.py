@@ -117,9 +117,14 @@ async def answer(world: World, short: str, requirement_ids: list[str]) -> None:
     async with db.transaction():
         for requirement_id in requirement_ids:
             for key, value in (("fulfilment", "full"), ("potential", "no"), ("measures", "none")):
-                await storage.record_answer(db, world.checks[short].id, requirement_id, key,
-                                            value, None, None, catalogue.id, catalogue.version,
-                                            OPENED)
+                await storage.record_answer(
+                    db,
+                    world.checks[short].id,
+                    storage.NewAnswer(
+                        requirement_id, key, value, None, None, catalogue.id, catalogue.version
+                    ),
+                    OPENED,
+                )
 
 
 async def submit(world: World, short: str) -> None:
@@ -294,7 +299,9 @@ async def test_a_moved_deadline_is_told_once_and_reminders_follow_it(world: Worl
     assert await world.sweep(moved_at) == {Outcome.SENT: 5}
     assert await world.sweep(moved_at + timedelta(minutes=1)) == {}
     notice = world.bot.to(201)[-1].text
-    assert "vom 30.03.2027 auf den <b>13.04.2027</b>" in notice and world.bot.to(201)[-1].callback_data
+    assert (
+        "vom 30.03.2027 auf den <b>13.04.2027</b>" in notice and world.bot.to(201)[-1].callback_data
+    )
     assert world.bot.to(301) == []
     # The schedule starts again from the new deadline; the old 1-day key does not block the new.
     await world.sweep(datetime(2027, 4, 12, 7, 1, tzinfo=UTC))

@@ -52,7 +52,8 @@ def test_deadline_on_a_sunday_is_reminded_on_the_friday_before() -> None:
 
 
 def test_deadline_just_after_the_switch_to_summer_time() -> None:
-    # Europe/Berlin switches to CEST on Sunday 28 March 2027: 09:00 is 08:00 UTC before, 07:00 after.
+    # Europe/Berlin switches to CEST on Sunday 28 March 2027: 09:00 is 08:00 UTC before, 07:00
+    # after.
     schedule = reminder_times(date(2027, 3, 30), (14, 7, 3, 1, 0), NINE, True, BERLIN)
     assert in_utc(schedule) == [
         (14, utc(2027, 3, 16, 8)), (7, utc(2027, 3, 23, 8)),

@@ -77,8 +77,14 @@ async def answer_first(config: Config, check_id: int, requirements: int) -> None
     async with await storage.open_database(config.storage.path) as db, db.transaction():
         for requirement in CATALOGUE.requirements[:requirements]:
             for key, value in (("fulfilment", "full"), ("potential", "no"), ("measures", "none")):
-                await storage.record_answer(db, check_id, requirement.id, key, value, None, None,
-                                            CATALOGUE.id, CATALOGUE.version, OPENED)
+                await storage.record_answer(
+                    db,
+                    check_id,
+                    storage.NewAnswer(
+                        requirement.id, key, value, None, None, CATALOGUE.id, CATALOGUE.version
+                    ),
+                    OPENED,
+                )
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:

@@ -84,8 +84,12 @@ async def record(
     db: storage.Database, check_id: int, key: tuple[str, str], value: str, text: str | None,
     author: int, at: datetime,
 ) -> None:
-    await storage.record_answer(db, check_id, *key, value, text, author, CATALOGUE.id,
-                                CATALOGUE.version, at)
+    await storage.record_answer(
+        db,
+        check_id,
+        storage.NewAnswer(*key, value, text, author, CATALOGUE.id, CATALOGUE.version),
+        at,
+    )
 
 
 @pytest.fixture

@@ -47,7 +47,9 @@ async def test_a_coordinator_moves_the_deadline_and_open_institutions_are_told(
     chief = fake_bot_api.user(COORDINATOR, "Chefin")
     async with running_at(config, fake_bot_api, Clock(NOW)):
         await chief.send_and_wait("/frist 2027-04-13")
-        assert "13.04.2027" in text_of(chief) and "3 Mitglieder aus 2 Einrichtungen" in text_of(chief)
+        assert "13.04.2027" in text_of(chief) and "3 Mitglieder aus 2 Einrichtungen" in text_of(
+            chief
+        )
         await wait_until(lambda: all(members[u].messages() for u in (101, 102, 201)))
         group = chief.in_group(COORDINATION_CHAT, "Koordinierungsgruppe", "supergroup")
         await group.send_and_wait("/frist@chancencheck_test_bot 20.04.2027")

@@ -11,7 +11,7 @@ import pytest
 
 # Imported from the modules, not the package: the editable install in /work/venv predates
 # storage/__init__.py and resolves `storage` as a namespace package when run by bin/pytest.
-from storage.answers import current_answers, record_answer
+from storage.answers import NewAnswer, current_answers, record_answer
 from storage.checks import check_for
 from storage.cycles import open_cycle
 from storage.db import Database, open_database
@@ -41,7 +41,7 @@ async def make_check(db: Database) -> int:
 
 
 async def answer(db: Database, check_id: int, value: str, key: str = "fulfilment") -> None:
-    await record_answer(db, check_id, "K1", key, value, None, None, "cclu", "v1", NOW)
+    await record_answer(db, check_id, NewAnswer("K1", key, value, None, None, "cclu", "v1"), NOW)
 
 
 async def schema(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
@@ -161,7 +161,9 @@ async def test_naive_times_are_refused(db: Database) -> None:
     async with db.transaction():
         with pytest.raises(ValueError, match="naive"):
             naive = datetime(2026, 3, 1, 9, 0)
-            await record_answer(db, check_id, "K1", "measures", "none", None, None, "c", "1", naive)
+            await record_answer(
+                db, check_id, NewAnswer("K1", "measures", "none", None, None, "c", "1"), naive
+            )
 
 
 async def test_an_unusable_path_is_explained(tmp_path: Path) -> None:
@@ -220,14 +222,16 @@ IMPOSSIBLE = {
         " VALUES (1, 'Ana', 't', 't')"
     ),
     "short with a dash": (
-        "INSERT INTO institutions (short, name, invite_hash, created_at) VALUES ('A-B', 'x', 'y', 't')"
+        "INSERT INTO institutions (short, name, invite_hash, created_at)"
+        " VALUES ('A-B', 'x', 'y', 't')"
     ),
     "short too long": (
         "INSERT INTO institutions (short, name, invite_hash, created_at)"
         " VALUES ('ABCDEFGHIJKLM', 'x', 'y', 't')"
     ),
     "duplicate short in other case": (
-        "INSERT INTO institutions (short, name, invite_hash, created_at) VALUES ('abh', 'x', 'y', 't')"
+        "INSERT INTO institutions (short, name, invite_hash, created_at)"
+        " VALUES ('abh', 'x', 'y', 't')"
     ),
     "deadline that is no date": (
         "INSERT INTO cycles (name, catalogue_id, catalogue_version, opened_at, deadline)"

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 # Imported from the modules, not the package: see the note in test_storage.py.
-from storage.answers import current_answers, last_activity, record_answer, revisions
+from storage.answers import NewAnswer, current_answers, last_activity, record_answer, revisions
 from storage.checks import Check, check_by_id, check_for, reopen_check, submit_check
 from storage.cycles import close_cycle, current_cycle, cycle_by_name, list_cycles, open_cycle
 from storage.db import Database, open_database
@@ -73,7 +73,9 @@ async def world(db: Database) -> World:
 async def answer(
     db: Database, w: World, key: str, value: str, at: datetime, text: str | None = None
 ) -> None:
-    await record_answer(db, w.check.id, "K1", key, value, text, w.member.id, "cclu", "v1", at)
+    await record_answer(
+        db, w.check.id, NewAnswer("K1", key, value, text, w.member.id, "cclu", "v1"), at
+    )
 
 
 # Institutions
@@ -253,10 +255,10 @@ async def test_record_answer_returns_the_stored_revision(db: Database) -> None:
     assert await last_activity(db, w.check.id) is None
     async with db.transaction():
         first = await record_answer(
-            db, w.check.id, "K2", "measures", "none", None, None, "cclu", "v1", NOW
+            db, w.check.id, NewAnswer("K2", "measures", "none", None, None, "cclu", "v1"), NOW
         )
         second = await record_answer(
-            db, w.check.id, "K2", "measures", "planned", "Flyer", None, "cclu", "v1", NOW
+            db, w.check.id, NewAnswer("K2", "measures", "planned", "Flyer", None, "cclu", "v1"), NOW
         )
     assert (first.revision, first.author_name) == (1, None)
     assert (second.revision, second.value, second.text) == (2, "planned", "Flyer")
@@ -276,7 +278,10 @@ async def test_current_answers_are_the_last_written(
             async with db.transaction():
                 for (requirement, key), value in writes:
                     await record_answer(
-                        db, w.check.id, requirement, key, value, None, None, "c", "1", NOW
+                        db,
+                        w.check.id,
+                        NewAnswer(requirement, key, value, None, None, "c", "1"),
+                        NOW,
                     )
             current = await current_answers(db, w.check.id)
     expected = dict(writes)

@@ -75,7 +75,9 @@ async def test_member_joins_and_completes_the_whole_check(config, fake_bot_api: 
     stored = current_answers(config)
     assert len(stored) == 45
     assert stored[("Z1", "potential")] == ("yes", 'Potenzial 1: Formulare <kürzer> & "klarer" 📄')
-    assert query(config, "SELECT status, submitted_by IS NOT NULL FROM checks") == [("submitted", 1)]
+    assert query(config, "SELECT status, submitted_by IS NOT NULL FROM checks") == [
+        ("submitted", 1)
+    ]
     with_buttons = [m for m in anna.messages() if m.buttons]
     assert with_buttons == [], "a submitted check leaves no buttons to press"
     transcript = [m.visible_text for m in anna.messages() if m.visible_text.startswith("Z1 ")]

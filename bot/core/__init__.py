@@ -1,1 +1,1 @@
-"""Use cases without Telegram: a member's turn, access, institutions, invites, privacy, digest, audit."""
+"""Use cases without Telegram: a member's turn, access, institutions, privacy, digest, audit."""

@@ -96,11 +96,12 @@ class Checks:
                      cycle: storage.Cycle) -> None:
         now = self.clock()
         for record in step.records:
-            await storage.record_answer(
-                self.db, check.id, record.position.requirement_id, record.position.question_key,
+            answer = storage.NewAnswer(
+                record.position.requirement_id, record.position.question_key,
                 record.answer.value, record.answer.text, member.id,
-                cycle.catalogue_id, cycle.catalogue_version, now,
+                cycle.catalogue_id, cycle.catalogue_version,
             )
+            await storage.record_answer(self.db, check.id, answer, now)
         if any(isinstance(e, fx.Submitted) for e in step.effects):
             submitted = await storage.submit_check(self.db, check.id, member.id, now)
             if self.on_submitted is not None:
@@ -110,7 +111,8 @@ class Checks:
         position = step.state.position
         await storage.save_position(
             self.db, member.id, check.id,
-            storage.SavedPosition(position.requirement_id, position.question_key, step.state.phase.value),
+            storage.SavedPosition(position.requirement_id, position.question_key,
+                                  step.state.phase.value),
             now,
         )
         await storage.touch_member(self.db, member.id, now)

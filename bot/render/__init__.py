@@ -1,1 +1,4 @@
-"""Effects -> views -> HTML through the jinja2 templates; codecs for buttons and commands. No Telegram, no storage."""
+"""Effects -> views -> HTML through the jinja2 templates; button and command codecs.
+
+No Telegram and no storage here.
+"""

@@ -117,7 +117,9 @@ class Courier:
         payload, chat_id = message.payload, message.chat_id
         if message.kind == "message":
             buttons = payload.get("buttons")
-            markup = InlineKeyboardMarkup.de_json({"inline_keyboard": buttons}, bot) if buttons else None
+            markup = (
+                InlineKeyboardMarkup.de_json({"inline_keyboard": buttons}, bot) if buttons else None
+            )
             return await bot.send_message(chat_id, payload["text"], reply_markup=markup)
         attachment = await self._attachment(message.kind, payload)
         if message.kind == "chart":

@@ -37,7 +37,8 @@ async def call(bot: Bot, method: str, **params: Any) -> Any:
 
     For the calls of every turn: the bot needs only a sent message's id, and PTB turning each
     returned Message (its entities, the echoed keyboard) into objects took a fifth of the main
-    thread's time per answer (BENCHMARKS.md). PTB's Defaults do not apply here, so texts name parse_mode.
+    thread's time per answer (BENCHMARKS.md). PTB's Defaults do not apply here, so texts name
+    parse_mode.
     The rate limiter, retries and errors are PTB's as for any call.
     """
     return await bot.do_api_request(method, api_kwargs=params)

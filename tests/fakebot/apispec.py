@@ -29,10 +29,12 @@ _AFTER_PARSING = re.compile(r"after entit(?:y|ies) parsing")
 _ONE_OF = re.compile(r"[Mm]ust be one of (.*?)(?:\.\s|\.$|$)")
 _CONST = re.compile(r", must be ([a-z_]+)$")
 _REQUIRED_IF = re.compile(
-    r"[Rr]equired if (\w+)(?: and (\w+))? (?:is|are) not specified|[Rr]equired if (\w+) isn't specified"
+    r"[Rr]equired if (\w+)(?: and (\w+))? (?:is|are) not specified"
+    r"|[Rr]equired if (\w+) isn't specified"
 )
 _ONE_OF_FIELDS = re.compile(
-    r"(Exactly|At most) one of the (?:fields other than (.+?)|fields (\w+) or (\w+)|optional fields)"
+    r"(Exactly|At most) one of the"
+    r" (?:fields other than (.+?)|fields (\w+) or (\w+)|optional fields)"
     r" (?:must be used|can be present)"
 )
 _LOWERCASE_COMMAND = "Can contain only lowercase English letters, digits and underscores"

@@ -28,7 +28,9 @@ from dialogues.engine import Dialogue, is_complete
 from dialogues.model import Answer, Position
 
 TEMPLATES = Templates(ZoneInfo("Europe/Berlin"))
-CALLBACK = re.compile(r"^(?P<code>[a-z])(?::(?P<req>[A-Za-z0-9_]+)\.(?P<q>\d))?(?::(?P<value>\w+))?$")
+CALLBACK = re.compile(
+    r"^(?P<code>[a-z])(?::(?P<req>[A-Za-z0-9_]+)\.(?P<q>\d))?(?::(?P<value>\w+))?$"
+)
 Key = tuple[str, str]
 
 

@@ -84,5 +84,16 @@ async def prefill(db_path: Path, user_id: int, count: int) -> None:
         assert member is not None and cycle is not None
         check = await storage.check_for(db, member.institution_id, cycle.id)
         for requirement_id, key in positions[:count]:
-            await storage.record_answer(db, check.id, requirement_id, key, values[key], None,
-                                        member.id, CATALOGUE.id, CATALOGUE.version)
+            await storage.record_answer(
+                db,
+                check.id,
+                storage.NewAnswer(
+                    requirement_id,
+                    key,
+                    values[key],
+                    None,
+                    member.id,
+                    CATALOGUE.id,
+                    CATALOGUE.version,
+                ),
+            )

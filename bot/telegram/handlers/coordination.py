@@ -82,7 +82,8 @@ async def on_overview(update: Update, context: BotContext) -> None:
         if member is not None or not is_coordinator(s.coordinators, user.id):
             await on_command(update, context)
             return
-    if user is None or not is_coordinator(s.coordinators, user.id):  # a member's /uebersicht in a group
+    # A member's /uebersicht in a group:
+    if user is None or not is_coordinator(s.coordinators, user.id):
         await general.on_group(update, context)
         return
     await on_heatmap(update, context)
@@ -137,7 +138,10 @@ async def _queue_reopened_note(s: Services, member: storage.Member,
         return
     text = s.templates.render(member.language, "reopened_member", institution=report.institution,
                               cycle=report.cycle)
-    button = {"text": s.templates.label(member.language, "resume"), "callback_data": encode(ev.Resume())}
+    button = {
+        "text": s.templates.label(member.language, "resume"),
+        "callback_data": encode(ev.Resume()),
+    }
     key = f"reopen:{report.check.id}:{now.isoformat()}:{member.id}"
     payload = {"text": text, "buttons": [[button]]}
     await storage.enqueue(s.db, key, member.telegram_user_id, "message", payload, now)

@@ -32,7 +32,9 @@ async def on_language(update: Update, context: BotContext) -> None:
         await _reply(update, context, "not_member")
         return
     async with s.db.transaction():
-        member = await storage.set_language(s.db, member.id, "en" if member.language == "de" else "de")
+        member = await storage.set_language(
+            s.db, member.id, "en" if member.language == "de" else "de"
+        )
     await context.bot.send_message(user.id, s.templates.render(member.language, "language_set"))
     await converse(context, member, ev.Show())
 
@@ -68,7 +70,8 @@ async def on_added(update: Update, context: BotContext) -> None:
             await _reply(update, context, "coordination_welcome")
             return
         adder = message.from_user
-        if adder is not None and is_coordinator(s.coordinators, adder.id):  # maybe the coordination group
+        # Maybe the coordination group:
+        if adder is not None and is_coordinator(s.coordinators, adder.id):
             await _reply(update, context, "coordination_group_hint")
             return
         await _reply(update, context, "private_only", bot=context.bot.username)

@@ -95,7 +95,9 @@ async def on_members(update: Update, context: BotContext,
         return
     institution = await _carry_out(update, context, s, institutions.find(s.db, context.args[0]))
     if institution is not None:
-        await audit.coordinator_action(s, actor(update), "view_members", institution_id=institution.id)
+        await audit.coordinator_action(
+            s, actor(update), "view_members", institution_id=institution.id
+        )
         members = await storage.members_of(s.db, institution.id)
         await say(update, context, s, "members", institution=institution, members=members)
 

@@ -29,7 +29,9 @@ async def on_round(update: Update, context: BotContext) -> None:
         return
     user = update.effective_user
     member = await storage.member_by_user(s.db, user.id) if user else None
-    coordinator = place == "coordination" or (user is not None and is_coordinator(s.coordinators, user.id))
+    coordinator = place == "coordination" or (
+        user is not None and is_coordinator(s.coordinators, user.id)
+    )
     language = _language(s, update, member)
     cycle = await storage.current_cycle(s.db)
     if cycle is None and (coordinator or member):
