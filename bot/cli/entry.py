@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         secret = config.webhook.secret_token
         setup_logging(args.log_level or config.logging.level, token,
                       secret.get_secret_value() if secret else None)
-        return asyncio.run(args.handler(args, config))
+        code: int = asyncio.run(args.handler(args, config))
+        return code
     except (ConfigError, CatalogueError, storage.StorageError, admin.AdminError) as exc:
         print(f"chancencheck: {exc}", file=sys.stderr)
         return 2

@@ -11,7 +11,7 @@ from bot.render.presenter import Authorship
 from dialogues import effects as fx
 from dialogues.engine import Dialogue, Step
 from dialogues.events import Event
-from dialogues.model import Answer, Key, Phase
+from dialogues.model import Answer, Key, Phase, State
 from dialogues.model import Position as DialoguePosition
 
 
@@ -85,7 +85,7 @@ class Checks:
         return cycle
 
     async def _state(self, member: storage.Member, check: storage.Check,
-                     stored: dict[Key, storage.StoredAnswer]):
+                     stored: dict[Key, storage.StoredAnswer]) -> State:
         saved = await storage.load_position(self.db, member.id, check.id)
         answers = {key: Answer(a.value, a.text) for key, a in stored.items()}
         position = DialoguePosition(saved.requirement_id, saved.question_key) if saved else None

@@ -96,7 +96,8 @@ class Digests:
 
     def changes(self, before: storage.Snapshot, after: dict[Key, Answer]) -> list[Change]:
         """List the questions whose answer differs from the previous submission."""
-        old = {tuple(key.split(".", 1)): Answer(v, t) for key, (v, t) in before.items()}
+        old = {tuple(key.split(".", 1)): Answer(v, t) for key, (v, t) in before.items()
+               if v is not None}  # never None: an answer's value is NOT NULL
         changed = []
         for position in self.presenter.dialogue.positions:
             key = (position.requirement_id, position.question_key)
@@ -117,7 +118,7 @@ class Digests:
     def _areas(self, report: CheckReport, answers: dict[Key, Answer]) -> list[dict[str, object]]:
         scores = area_scores(report, self.catalogue)
         first = self.catalogue.questions[0].key
-        areas = []
+        areas: list[dict[str, object]] = []
         for area in self.catalogue.areas:
             marks = ""
             for requirement in area.requirements:

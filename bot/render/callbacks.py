@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from dialogues import events as ev
 from dialogues.catalogue import QUESTION_KEYS
@@ -10,11 +11,11 @@ from dialogues.model import Position
 
 # Positions travel as "K1.0" (requirement id and question number) so that a button can tell
 # which question it was shown for; the engine rejects it when the member has moved on.
-_SIMPLE: dict[str, type] = {
+_SIMPLE: dict[str, Callable[[], ev.Event]] = {
     "r": ev.Resume, "w": ev.Show, "p": ev.Pause, "o": ev.Overview, "v": ev.Review,
     "s": ev.Submit, "y": ev.Confirm, "x": ev.Cancel,
 }
-_AT: dict[str, type] = {"k": ev.Keep, "b": ev.Back, "n": ev.Skip, "h": ev.Hint}
+_AT: dict[str, Callable[..., ev.Event]] = {"k": ev.Keep, "b": ev.Back, "n": ev.Skip, "h": ev.Hint}
 _CODES = {cls: code for code, cls in {**_SIMPLE, **_AT}.items()}
 _TOKEN = re.compile(r"^[A-Za-z0-9_]{1,20}$")
 

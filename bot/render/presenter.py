@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -172,7 +172,7 @@ class Presenter:
         step = self.catalogue.step(value) if question.kind is AnswerKind.RATING else None
         return f"{COLOUR_MARK[step.colour]} {text}" if step else text
 
-    def _labeller(self, language: str):
+    def _labeller(self, language: str) -> Callable[[str, ev.Event], Button]:
         return lambda key, event: Button(self.templates.label(language, key), event)
 
     # -- lists -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import textwrap
 from collections import defaultdict
+from typing import Literal
 
 from matplotlib.axes import Axes
 from matplotlib.collections import PatchCollection
@@ -108,15 +109,17 @@ def _draw_profile(ax: Axes, report: CheckReport, catalogue: Catalogue, language:
 
 def _scale_axis(ax: Axes, catalogue: Catalogue, language: str, top: int, count: int) -> None:
     """Label the x axis with the scale's steps and hide everything else."""
-    steps = sorted((s for s in catalogue.scale if s.score is not None), key=lambda s: s.score)
+    steps = sorted((s for s in catalogue.scale if s.score is not None), key=lambda s: s.score or 0)
     ax.set_xlim(0, top)
     ax.set_ylim(-0.45, count - 0.2)
-    ax.set_xticks([s.score for s in steps])
+    ax.set_xticks([s.score or 0 for s in steps])
     ax.set_xticklabels([textwrap.fill(s.label(language), 12) for s in steps], fontsize=16,
                        color=MUTED, family=FONT)
     # The outer labels align with the track's ends so that they are not cut off.
     for tick, step in zip(ax.get_xticklabels(), steps):
-        tick.set_ha("left" if step.score == 0 else "right" if step.score == top else "center")
+        edge: Literal["left", "center", "right"] = (
+            "left" if step.score == 0 else "right" if step.score == top else "center")
+        tick.set_horizontalalignment(edge)
     ax.set_yticks([])
     ax.tick_params(axis="x", length=0, pad=8)
     ax.grid(axis="x", color="white", linewidth=2)
@@ -193,8 +196,8 @@ def _heat_cells(ax: Axes, reports: list[CheckReport], catalogue: Catalogue) -> N
                                       hatch="///", linewidth=0))
     # One marker collection per mark instead of a text per cell: a hundred institutions
     # make 1500 cells, and drawing that many texts takes seconds.
-    for (mark, colour), cells in marks.items():
-        xs, ys = zip(*cells, strict=True)
+    for (mark, colour), places in marks.items():
+        xs, ys = zip(*places, strict=True)
         ax.scatter(xs, ys, marker=f"${mark}$", s=MARK_SIZE, c=colour, linewidths=0, zorder=3)
 
 

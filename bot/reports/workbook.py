@@ -99,7 +99,7 @@ def _style(sheet: Sheet, index: int) -> str:
     return WRAPPED if index in sheet.wrapped else PLAIN
 
 
-def set_value(cell: Cell, value: object) -> None:
+def set_value(cell: Cell, value: Any) -> None:
     """Store a value; text always as text, never as a formula."""
     if not isinstance(value, str):
         cell.value = value

@@ -7,7 +7,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ParseMode
@@ -91,7 +91,8 @@ def build_application(config: Config, clock: Callable[[], datetime] = utc_now, *
         builder = builder.request(request).get_updates_request(request)
     else:  # one update PTB cannot read must not stop all others (bot/telegram/unreadable.py)
         builder = builder.get_updates_request(SkippingUpdatesRequest(connection_pool_size=1))
-    app = builder.build()
+    # PTB's builder cannot type the job queue's context after context_types(); it is BotContext.
+    app = cast(BotApp, builder.build())
     register(app)
     # Runs first for every update (group -2, before bot/handlers' -1): names the update in
     # every log line logged while it is handled.

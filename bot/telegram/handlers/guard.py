@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -13,8 +14,8 @@ from bot.core.access import coordination_chat, is_coordinator
 from bot.services import Services
 from bot.telegram.context import BotContext
 
-Handler = Callable[[Update, BotContext], Awaitable[None]]
-CoordinatorHandler = Callable[[Update, BotContext, Services], Awaitable[None]]
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+CoordinatorHandler = Callable[[Update, BotContext, Services], Coroutine[Any, Any, None]]
 
 
 def coordinator_only(handler: CoordinatorHandler) -> Handler:
