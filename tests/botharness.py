@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fakebot import FakeBotApi
+from telegram.request import HTTPXRequest
 
 import storage
 from bot.catalogue import load_catalogue
@@ -19,6 +20,7 @@ from bot.config import Config, load_config
 from bot.core import admin
 from bot.core.checks import utc_now
 from bot.telegram.app import build_application, serve
+from bot.telegram.context import BotContext
 
 DEADLINE = date.today() + timedelta(days=30)
 
@@ -46,20 +48,45 @@ async def set_up_institution(config: Config, short: str = "ABH",
     return invitation.code
 
 
+@dataclass(frozen=True)
+class Failure:
+    """One call of the bot's error handler: the update it was handling and the error."""
+
+    update: object
+    error: BaseException | None
+
+
 @asynccontextmanager
 async def running_bot(config: Config, server: FakeBotApi,
-                      clock: Callable[[], datetime] = utc_now) -> AsyncIterator[Any]:
-    """Run the bot's Application with long polling for the block, then stop it cleanly."""
-    app = build_application(config, clock)
+                      clock: Callable[[], datetime] = utc_now,
+                      failures: list[Failure] | None = None,
+                      read_timeout: float | None = None) -> AsyncIterator[Any]:
+    """Run the bot's Application with long polling for the block, then stop it cleanly.
+
+    `failures` collects what the bot's error handler saw; `read_timeout` shortens PTB's
+    timeouts so that a fake timeout costs a second, not five. The one in-process runner of
+    the tests (the crash suite runs the bot as its own process instead).
+    """
+    request = None
+    if read_timeout is not None:
+        request = HTTPXRequest(connection_pool_size=16, read_timeout=read_timeout,
+                               write_timeout=read_timeout, connect_timeout=read_timeout)
+    app = build_application(config, clock, request=request)
+    if failures is not None:
+        async def record(update: object, context: BotContext) -> None:
+            failures.append(Failure(update, context.error))
+
+        app.add_error_handler(record)
     stop = asyncio.Event()
     polls = len(server.calls("getUpdates"))
     task = asyncio.create_task(serve(app, stop, poll_timeout=1))
-    await server.wait_for(lambda r: r.method == "getUpdates", start=_index_after(server, polls))
+    await server.wait_for(lambda r: r.method == "getUpdates", timeout=20,
+                          start=_index_after(server, polls))
     try:
         yield app
     finally:
         stop.set()
-        await asyncio.wait_for(task, timeout=10)
+        await asyncio.wait_for(task, timeout=30)
 
 
 def _index_after(server: FakeBotApi, polls: int) -> int:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from fakebot import FakeBotApi, assert_requests_valid, require_api_spec
+from reliability.fakes import OpsBotApi
 
 # ---------------------------------------------------------------------------------------------
 # Fake Telegram Bot API (tests/fakebot): a server a real PTB Application runs against, plus a
@@ -31,3 +32,20 @@ async def fake_bot_api() -> AsyncIterator[FakeBotApi]:
         httpx_logger.setLevel(level)
     assert not server.internal_errors, f"the fake Bot API itself failed: {server.internal_errors}"
     assert_requests_valid(server.requests)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[OpsBotApi]:
+    """Yield a started OpsBotApi (getChatMember, webhooks, chaos) for tests that run the bot
+    as an operator would; fail the test if the fake failed or a request broke the spec."""
+    require_api_spec()
+    httpx_logger = logging.getLogger("httpx")
+    level = httpx_logger.level
+    httpx_logger.setLevel(logging.WARNING)  # httpx logs request URLs, which contain the token
+    try:
+        async with OpsBotApi() as fake:
+            yield fake
+    finally:
+        httpx_logger.setLevel(level)
+    assert not fake.internal_errors, fake.internal_errors
+    assert_requests_valid(fake.requests)

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fakebot import assert_requests_valid, require_api_spec
 from reliability.fakes import OpsBotApi, restricted
 from reliability.world import GROUP, configure, set_up
 
@@ -20,13 +19,6 @@ from bot.config import load_config
 
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 
-
-@pytest.fixture
-async def server():
-    require_api_spec()
-    async with OpsBotApi(TOKEN) as fake:
-        yield fake
-    assert_requests_valid(fake.requests)
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-from fakebot import assert_requests_valid, require_api_spec
+from botharness import running_bot
 from reliability.fakes import OpsBotApi
-from reliability.inprocess import running
 from reliability.world import configure, set_up
 
 from bot.logcontext import CURRENT, LogContext, OneLineFormatter
@@ -19,14 +17,6 @@ from bot.logcontext import CURRENT, LogContext, OneLineFormatter
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 SECRET_ANSWER = "Formulare nur auf Deutsch, Geheimnis 4711"
 
-
-@pytest.fixture
-async def server():
-    require_api_spec()
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request URLs carry the token
-    async with OpsBotApi(TOKEN) as fake:
-        yield fake
-    assert_requests_valid(fake.requests)
 
 
 def test_a_record_is_one_line_with_its_context_and_without_secrets() -> None:
@@ -65,7 +55,7 @@ async def test_each_update_is_logged_with_its_context_and_no_answer_text(
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     try:
-        async with running(config, server):
+        async with running_bot(config, server):
             anna = server.user(1001, "Anna")
             await anna.send_and_wait("/weiter")
             await anna.press_button_and_wait("🟢 vollständig erfüllt")

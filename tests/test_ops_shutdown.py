@@ -13,21 +13,11 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-from fakebot import assert_requests_valid, require_api_spec
 from reliability.fakes import OpsBotApi
 from reliability.world import GROUP, configure, group_sends, prefill, set_up
 
 USER = 3131
 
-
-@pytest.fixture
-async def server():
-    require_api_spec()
-    async with OpsBotApi() as fake:
-        yield fake
-    assert not fake.internal_errors, fake.internal_errors
-    assert_requests_valid(fake.requests)
 
 
 class Cli:

@@ -11,7 +11,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 from botharness import make_config
-from fakebot import assert_requests_valid, require_api_spec
 from reliability.fakes import OpsBotApi
 
 from bot.config import Config, ConfigError, load_config
@@ -27,14 +26,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
-
-@pytest.fixture
-async def server():
-    require_api_spec()
-    async with OpsBotApi() as fake:
-        yield fake
-    assert not fake.internal_errors, fake.internal_errors
-    assert_requests_valid(fake.requests)
 
 
 @pytest.fixture

@@ -26,10 +26,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fakebot import assert_requests_valid, require_api_spec
+from botharness import Failure, running_bot
 from reliability.fakes import Chaos, OpsBotApi
 from reliability.figures import report
-from reliability.inprocess import Failure, ShiftedClock, running
+from reliability.inprocess import ShiftedClock
 from reliability.members import Life, Member, judge
 from reliability.world import (
     CATALOGUE,
@@ -56,14 +56,6 @@ BEFORE_EFFECT = {"drop-before", "timeout-before"}  # the same to the bot, but no
 SENDS = {"sendMessage", "sendPhoto", "sendDocument"}
 
 
-@pytest.fixture
-async def server():
-    require_api_spec()
-    async with OpsBotApi() as fake:
-        yield fake
-    assert not fake.internal_errors, fake.internal_errors
-    assert_requests_valid(fake.requests)
-
 
 async def test_telegram_failing_at_random_loses_nothing_and_doubles_only_what_it_must(
     tmp_path: Path, server: OpsBotApi, monkeypatch: pytest.MonkeyPatch
@@ -82,7 +74,7 @@ async def test_telegram_failing_at_random_loses_nothing_and_doubles_only_what_it
     chaos = Chaos(rate=RATE, seed=SEED, chat_rates={GROUP: min(3 * RATE, 0.5)})
     started = time.monotonic()
     clock = ShiftedClock(moment + timedelta(seconds=30))
-    async with running(config, server, clock, failures, read_timeout=1.0) as app:
+    async with running_bot(config, server, clock, failures, read_timeout=1.0) as app:
         app.bot_data[COURIER].backoff_base = 0.2  # retries within the test's patience
         server.chaos = chaos
         life = Life()

@@ -21,8 +21,6 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-from fakebot import assert_requests_valid, require_api_spec
 from reliability.fakes import OpsBotApi
 from reliability.figures import report
 from reliability.members import Life, Member, judge
@@ -99,14 +97,6 @@ class BotProcess:
         assert code == 0, self.log.read_text()[-3000:]
         return clock.monotonic() - started
 
-
-@pytest.fixture
-async def server():
-    require_api_spec()
-    async with OpsBotApi(TOKEN) as fake:
-        yield fake
-    assert not fake.internal_errors, fake.internal_errors
-    assert_requests_valid(fake.requests)
 
 
 async def test_sigkill_at_random_moments_loses_nothing_acknowledged(

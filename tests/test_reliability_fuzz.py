@@ -19,12 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-from fakebot import assert_requests_valid, require_api_spec
+from botharness import Failure, running_bot
 from reliability.fakes import OpsBotApi
 from reliability.figures import report
 from reliability.fuzz import Fuzzer, Planned
-from reliability.inprocess import Failure, running
 from reliability.world import GROUP, configure, prefill, set_up
 
 import storage
@@ -34,14 +32,6 @@ SEED = int(os.environ.get("CHANCENCHECK_FUZZ_SEED", "2026"))  # fixed in CI; var
 BATCH = 20  # updates at once, each from another chat, so that replies can be told apart
 OPEN, SUBMITTED = 8001, 8002  # members: one mid-way through the check, one done
 
-
-@pytest.fixture
-async def server():
-    require_api_spec()
-    async with OpsBotApi() as fake:
-        yield fake
-    assert not fake.internal_errors, fake.internal_errors
-    assert_requests_valid(fake.requests)
 
 
 def snapshot(db_path: Path) -> dict[str, Any]:
@@ -74,7 +64,7 @@ async def test_a_thousand_hostile_updates_break_nothing(tmp_path: Path, server: 
     sent_by_open: list[str] = []
     tried: dict[str, int] = {}
     started = time.monotonic()
-    async with running(config, server, failures=failures):
+    async with running_bot(config, server, failures=failures):
         fuzzer = Fuzzer(server, rng, [OPEN, SUBMITTED], [GROUP, -4001, -4002])
         for _ in range(max(1, INPUTS // BATCH)):
             since = len(server.requests)
@@ -181,7 +171,7 @@ async def test_commands_queued_from_a_group_the_bot_left_are_dropped(
     await set_up(config, {"ABH": OPEN}, datetime.now(UTC).date() + timedelta(days=30),
                  datetime.now(UTC))
     failures: list[Failure] = []
-    async with running(config, server, failures=failures):
+    async with running_bot(config, server, failures=failures):
         stranger = server.user(7_000_001, "Eve").in_group(-4711, "Fremd", "supergroup")
         since = len(server.requests)
         stranger.message(new_chat_members=[server.bot_user])

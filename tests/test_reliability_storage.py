@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakebot import FakeUser, assert_requests_valid, parse_html, require_api_spec
+from botharness import Failure, running_bot
+from fakebot import FakeUser, parse_html
 from reliability.fakes import OpsBotApi
 from reliability.figures import report
-from reliability.inprocess import Failure, running
 from reliability.members import TEMPLATES
 from reliability.world import configure, set_up
 
@@ -30,15 +30,6 @@ USER = 4242
 NOT_SAVED = parse_html(TEMPLATES.render("de", "not_saved")).text
 FIGURES: dict[str, Any] = {}
 
-
-@pytest.fixture
-async def server():
-    require_api_spec()
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request URLs carry the token
-    async with OpsBotApi() as fake:
-        yield fake
-    assert not fake.internal_errors, fake.internal_errors
-    assert_requests_valid(fake.requests)
 
 
 @pytest.fixture
@@ -83,7 +74,7 @@ async def _scenario(name: str, config: Any, server: OpsBotApi, caplog: pytest.Lo
     """Answer until the fault bites, and again; check what the member and operator are told."""
     caplog.set_level(logging.INFO)
     failures: list[Failure] = []
-    async with running(config, server, failures=failures) as app:
+    async with running_bot(config, server, failures=failures) as app:
         user = server.user(USER, "Anna")
         await user.send_and_wait("/weiter")
         lift = await fault(app.bot_data[SERVICES])
