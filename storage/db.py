@@ -18,9 +18,9 @@ MEMORY = ":memory:"
 # STRICT tables need 3.37; RETURNING needs 3.35.
 MINIMUM_SQLITE = (3, 37, 0)
 
+# Seconds to wait for another process's write lock (a backup, the CLI) instead of failing at once.
+BUSY_TIMEOUT = 5.0
 PRAGMAS = (
-    # Wait for another process's write lock instead of failing at once.
-    "PRAGMA busy_timeout = 5000",
     # Readers (reports, the CLI) and the bot's writer do not block each other.
     "PRAGMA journal_mode = WAL",
     # An answer the bot has acknowledged must survive a power cut.
@@ -53,6 +53,10 @@ class Database:
     async def close(self) -> None:
         """Close the connection."""
         await self.conn.close()
+
+    async def wait_for_locks(self, seconds: float) -> None:
+        """Set how long a statement waits for another process's lock before it fails."""
+        await self.conn.execute(_busy_timeout(seconds))
 
     def in_transaction(self) -> bool:
         """Return whether the current task holds this database's transaction."""
@@ -140,6 +144,7 @@ async def open_database(path: str | Path) -> Database:
         raise explain(where, exc) from None
     conn.row_factory = aiosqlite.Row
     try:
+        await conn.execute(_busy_timeout(BUSY_TIMEOUT))
         await _configure(conn, where)
         await migrate(conn)
     except BaseException as exc:
@@ -160,6 +165,10 @@ async def _configure(conn: aiosqlite.Connection, path: str) -> None:
             f"the database {path} cannot use a write-ahead log (journal mode {mode!r}): "
             "put it on a local disk, not a network share"
         )
+
+
+def _busy_timeout(seconds: float) -> str:
+    return f"PRAGMA busy_timeout = {round(seconds * 1000)}"
 
 
 def _require_sqlite() -> None:

@@ -46,6 +46,8 @@ import bot.reminders.sweep as reminders
 from bot.telegram import app as bot_app
 from bot.telegram.courier import COURIER
 
+pytestmark = pytest.mark.slow  # a reliability suite (RELIABILITY.md)
+
 RATE = float(os.environ.get("CHANCENCHECK_FAULT_RATE", "0.12"))
 SEED = int(os.environ.get("CHANCENCHECK_FAULT_SEED", "2026"))  # fixed in CI; vary it by hand
 MEMBERS = int(os.environ.get("CHANCENCHECK_FAULT_MEMBERS", "2"))

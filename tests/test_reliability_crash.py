@@ -21,6 +21,7 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from reliability.fakes import OpsBotApi
 from reliability.figures import report
 from reliability.members import Life, Member, judge
@@ -35,6 +36,8 @@ from reliability.world import (
     reminders_received,
     set_up,
 )
+
+pytestmark = pytest.mark.slow  # a reliability suite (RELIABILITY.md)
 
 RUNNER = Path(__file__).parent / "reliability" / "botprocess.py"
 KILLS = int(os.environ.get("CHANCENCHECK_CRASH_KILLS", "20"))

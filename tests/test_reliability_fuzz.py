@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from botharness import Failure, running_bot
 from reliability.fakes import OpsBotApi
 from reliability.figures import report
@@ -26,6 +27,8 @@ from reliability.fuzz import Fuzzer, Planned
 from reliability.world import GROUP, configure, prefill, set_up
 
 import storage
+
+pytestmark = pytest.mark.slow  # a reliability suite (RELIABILITY.md)
 
 INPUTS = int(os.environ.get("CHANCENCHECK_FUZZ_INPUTS", "1200"))
 SEED = int(os.environ.get("CHANCENCHECK_FUZZ_SEED", "2026"))  # fixed in CI; vary it by hand

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from itertools import pairwise
 from typing import Any
 
 import pytest
-from botharness import make_config, query
+from botharness import make_config, query, running_bot
 from fakebot import FakeBotApi
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -22,7 +21,7 @@ from bot.catalogue import load_catalogue
 from bot.config import Config
 from bot.reminders.delivery import Outcome, deliver
 from bot.services import SERVICES
-from bot.telegram.app import build_application, serve
+from bot.telegram.courier import COURIER
 
 CATALOGUE = load_catalogue()
 OPENED = datetime(2027, 3, 1, 10, tzinfo=UTC)
@@ -39,22 +38,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@asynccontextmanager
-async def running_at(config: Config, server: FakeBotApi, clock: Callable[[], datetime]
-                     ) -> AsyncIterator[Any]:
-    """Run the Application on the given clock for the block, then stop it cleanly."""
-    app = build_application(config, clock=clock)
-    stop = asyncio.Event()
-    start = len(server.requests)
-    task = asyncio.create_task(serve(app, stop, poll_timeout=1))
-    await server.wait_for(lambda r: r.method == "getUpdates", start=start)
-    try:
-        yield app
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, timeout=10)
 
 
 async def set_up_round(config: Config, staff: dict[str, list[int]], opened: datetime = OPENED,
@@ -119,7 +102,7 @@ async def test_fan_out_to_fifty_members_with_429s_delivers_each_reminder_once(
     clock = Clock(SEVEN_DAYS)
 
     started = time.monotonic()
-    async with running_at(config, fake_bot_api, clock) as app:
+    async with running_bot(config, fake_bot_api, clock) as app:
         await wait_until(lambda: len(delivered(fake_bot_api)) == len(recipients) - 1)
         took = time.monotonic() - started
         clock.now = SEVEN_DAYS.replace(minute=30)  # the next sweeps find nothing to send
@@ -128,9 +111,9 @@ async def test_fan_out_to_fifty_members_with_429s_delivers_each_reminder_once(
         await users[101].press_and_wait(users[101].last_message().message_id, "r")
         shown = PROGRESS.search(users[101].last_message().visible_text or "")
         assert shown and shown.groups() == ("5", "1")  # the first open question of E1
-    async with running_at(config, fake_bot_api, clock) as app:  # a restart sends nothing again
+    async with running_bot(config, fake_bot_api, clock) as app:  # a restart sends nothing again
         await reminders.sweep(app.bot_data[SERVICES], app.bot, clock.now)
-        await asyncio.sleep(0.2)
+        await app.bot_data[COURIER].flush(app.bot)  # and whatever the outbox holds is sent
 
     sends = [r for r in fake_bot_api.calls("sendMessage") if int(r.params["chat_id"]) != 101
              or "Erinnerung" in r.params["text"]]
