@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-
-from telegram import User
+from typing import TYPE_CHECKING
 
 import storage
 from bot.catalogue import load_catalogue
@@ -17,6 +16,9 @@ from bot.core.digest import Digests
 from bot.render.presenter import Presenter
 from bot.render.templates import LANGUAGES, Templates
 from dialogues.engine import Dialogue
+
+if TYPE_CHECKING:  # only a type here: the use cases that need Services stay free of telegram
+    from telegram import User
 
 SERVICES = "services"
 
