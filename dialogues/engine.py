@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -347,11 +348,20 @@ def _refusal(text: str, max_text: int) -> fx.Reason | None:
         return fx.Reason.EMPTY_TEXT
     if is_yes_no_word(text):
         return fx.Reason.YES_NO_WORD
-    if not _has_letters(text):
-        return fx.Reason.DIGITS_ONLY if any(ch.isdigit() for ch in text) else fx.Reason.NO_WORDS
+    marks = [ch for ch in text if not ch.isspace() and not _is_punctuation(ch)]
+    if not marks:
+        return fx.Reason.NO_WORDS
+    if all(ch.isdigit() for ch in marks):
+        return fx.Reason.DIGITS_ONLY
     if len(text.encode("utf-16-le")) // 2 > max_text:  # as Telegram counts length
         return fx.Reason.TOO_LONG
     return None
+
+
+def _is_punctuation(ch: str) -> bool:
+    """Punctuation and signs such as "+" or "€"; emoji (a symbol "So") can say something."""
+    category = unicodedata.category(ch)
+    return category.startswith("P") or category in {"Sm", "Sc", "Sk"}
 
 
 def _has_letters(text: str) -> bool:
