@@ -65,10 +65,8 @@ class LineReader:
         self.reading = True
         try:
             return input(prompt)
-        except EOFError:
-            return None
-        except KeyboardInterrupt:
-            print()  # end the line the "^C" was echoed on
+        except (EOFError, KeyboardInterrupt):
+            print()  # end the prompt's line (and the "^C" echoed on it)
             return None
         finally:
             self.reading = False
