@@ -127,8 +127,7 @@ class Presenter:
             "follow_up": question.follow_up(lang) if question.follow_up else None,
             "none_label": question.none(lang) if question.none else None,
             "asking_follow_up": effect.follow_up,
-            "chosen": option_label(self.catalogue, question, effect.existing.value)(lang)
-            if effect.follow_up and effect.existing else None,
+            "chosen": self._chosen(effect, lang),
             "others": [self._option_button(effect.position, v, lang)
                        for v in self._other_options(effect)] if effect.follow_up else [],
             "existing": self.answer_text(effect.position, effect.existing, lang)
@@ -174,6 +173,13 @@ class Presenter:
             (label("hint", ev.Hint(at)), label("overview", ev.Overview()), label("pause", ev.Pause())),
             *rows(keep, 1),
         )
+
+    def _chosen(self, effect: fx.Ask, language: str) -> str | None:
+        """Return the label of the option whose text a follow-up asks for ("Ja"), if it has one."""
+        if not (effect.follow_up and effect.existing and effect.existing.value in effect.options):
+            return None
+        return option_label(self.catalogue, self.dialogue.question(effect.position),
+                            effect.existing.value)(language)
 
     def _other_options(self, effect: fx.Ask) -> tuple[str, ...]:
         """Return the options to switch to from a follow-up ("Nein" instead of "Ja")."""
