@@ -133,6 +133,7 @@ class Presenter:
             "existing": self.answer_text(effect.position, effect.existing, lang)
             if effect.existing else None,
             "existing_text": effect.existing.text if effect.existing else None,
+            "complete": is_complete(question, effect.existing),
             "author": self._author(authorship, lang),
             "answered_at": authorship.at if authorship else None,
             "p": effect.progress,
