@@ -140,6 +140,9 @@ def _next(data: list[str], order: list[str]) -> tuple[str, str]:
         number = 3 * order.index(requirement) + int(question)
         if question == "0":  # the rating: vary it over the scale
             return "press", choices[number % len(choices)]
+        if question == "1" and not any(c.endswith(":yes") for c in choices):
+            # The description after "yes": its screen offers only "no" to change the answer.
+            return "text", "Potenzial: Formulare in einfacher Sprache & mehr Termine am Abend 📄"
         if question == "1":  # room for improvement: yes (then describe it) or no
             return "press", next(c for c in choices if c.endswith(":yes" if number % 2 else ":no"))
         if number % 3:  # measures: typed, or "keine geplant"

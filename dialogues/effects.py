@@ -97,6 +97,10 @@ class Reason(str, Enum):
     AT_START = "at_start"
     NOTHING_STORED = "nothing_stored"  # keep without a stored answer
     NOT_SUBMITTED = "not_submitted"
+    AMBIGUOUS = "ambiguous"  # typed text that fits several options; `options` lists them
+    YES_NO_WORD = "yes_no_word"  # "ja" or "ok" where a description is asked
+    DIGITS_ONLY = "digits_only"  # a number where a description is asked
+    NO_WORDS = "no_words"  # only punctuation or emoji where a description is asked
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,7 @@ class Rejected:
     event: object
     open_questions: tuple[Key, ...] = ()
     limit: int | None = None
+    options: tuple[str, ...] = ()  # the options an ambiguous text may mean
 
 
 Effect = (

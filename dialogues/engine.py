@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -10,7 +11,6 @@ from dialogues import effects as fx
 from dialogues import events as ev
 from dialogues.catalogue import AnswerKind, Catalogue, Question
 from dialogues.model import (
-    NONE_PLANNED,
     PLANNED,
     YES,
     Answer,
@@ -20,7 +20,7 @@ from dialogues.model import (
     Progress,
     State,
 )
-from dialogues.options import match_option, options_for
+from dialogues.options import is_yes_no_word, match_option, match_options, options_for
 
 DEFAULT_MAX_TEXT = 2000
 ALL_PHASES = frozenset(Phase)
@@ -43,15 +43,25 @@ class Step:
         return tuple(e for e in self.effects if isinstance(e, fx.Record))
 
 
+# The options whose answer has a second part: a text the member must still write.
+NEEDS_TEXT = {AnswerKind.YES_NO: frozenset({YES}), AnswerKind.MEASURES: frozenset({PLANNED})}
+
+
+def needs_text(question: Question, value: str) -> bool:
+    """Tell whether choosing this option asks for a text as well ("yes" needs its description)."""
+    return value in NEEDS_TEXT.get(question.kind, frozenset())
+
+
 def is_complete(question: Question, answer: Answer | None) -> bool:
-    """Tell whether an answer fully answers its question ("yes" needs its description)."""
+    """Tell whether an answer fully answers its question, second part included."""
     if answer is None:
         return False
-    if question.kind is AnswerKind.YES_NO and answer.value == YES:
-        return bool(answer.text)
-    if question.kind is AnswerKind.MEASURES and answer.value == PLANNED:
-        return bool(answer.text)
-    return True
+    return bool(answer.text) or not needs_text(question, answer.value)
+
+
+def lacks_text(question: Question, answer: Answer | None) -> bool:
+    """Tell whether an answer was begun but its text is missing (a "yes" left undescribed)."""
+    return answer is not None and not is_complete(question, answer)
 
 
 class Dialogue:
@@ -70,7 +80,7 @@ class Dialogue:
             # event: (allowed phases, allowed when submitted, handler)
             ev.Resume: (ALL_PHASES, False, self._resume),
             ev.Show: (ALL_PHASES, False, self._show),
-            ev.Choose: (frozenset({Phase.ASKING}), False, self._choose),
+            ev.Choose: (ANSWERING, False, self._choose),
             ev.Type: (ANSWERING, False, self._type),
             ev.Keep: (ANSWERING, False, self._keep),
             ev.Back: (ANSWERING | {Phase.AT_END}, False, self._back),
@@ -99,6 +109,11 @@ class Dialogue:
             return self.initial(answers, submitted)
         if phase is Phase.CONFIRMING and submitted:
             phase = Phase.AT_END
+        if phase is Phase.FOLLOW_UP:
+            # A colleague may have answered meanwhile: ask for a text only where one is wanted.
+            answer = answers.get(_key(position))
+            if answer is None or not needs_text(self._questions[position], answer.value):
+                phase = Phase.ASKING
         return State(position, phase, answers, submitted)
 
     def advance(self, state: State, event: ev.Event) -> Step:
@@ -139,7 +154,7 @@ class Dialogue:
         first_open = next((p for p in self.positions if not self._complete(state, p)), None)
         if first_open is None:
             return self._end(state)
-        return self._ask(replace(state, position=first_open, phase=Phase.ASKING))
+        return self._visit(state, first_open)
 
     def _show(self, state: State, event: ev.Show) -> Step:
         shown: dict[Phase, Callable[[State], Step]] = {
@@ -153,41 +168,53 @@ class Dialogue:
         question = self.question(state.position)
         if event.value not in options_for(self.catalogue, question):
             return _reject(state, fx.Reason.UNKNOWN_OPTION, event)
-        if question.kind is AnswerKind.YES_NO and event.value == YES:
-            return self._chose_yes(state)
+        existing = state.answers.get(_key(state.position))
+        if state.phase is Phase.FOLLOW_UP and existing and existing.value == event.value:
+            return _reject(state, fx.Reason.STALE, event)  # a second tap on the chosen option
+        if needs_text(question, event.value):
+            return self._chose_needing_text(state, event.value)
         return self._record_and_next(state, Answer(event.value))
 
-    def _chose_yes(self, state: State) -> Step:
+    def _chose_needing_text(self, state: State, value: str) -> Step:
         existing = state.answers.get(_key(state.position))
         asking = replace(state, phase=Phase.FOLLOW_UP)
-        if existing is not None and existing.value == YES:
+        if existing is not None and existing.value == value:
             return self._ask(asking)  # keep the stored description on offer
-        recorded = _with_answer(asking, state.position, Answer(YES))
+        recorded = _with_answer(asking, state.position, Answer(value))
         step = self._ask(recorded)
-        return Step(step.state, (fx.Record(state.position, Answer(YES)), *step.effects))
+        return Step(step.state, (fx.Record(state.position, Answer(value)), *step.effects))
 
     def _type(self, state: State, event: ev.Type) -> Step:
         text = event.text.strip()
         question = self.question(state.position)
-        if state.phase is Phase.ASKING and question.kind is not AnswerKind.MEASURES:
-            value = match_option(self.catalogue, question, text)
-            if value is None:
-                return _reject(state, fx.Reason.UNKNOWN_OPTION, event)
-            return self._choose(state, ev.Choose(value))
-        if question.kind is AnswerKind.MEASURES:
-            value = match_option(self.catalogue, question, text)
-            if value == NONE_PLANNED:
-                return self._record_and_next(state, Answer(NONE_PLANNED))
-        if not text:
-            return _reject(state, fx.Reason.EMPTY_TEXT, event)
-        if len(text.encode("utf-16-le")) // 2 > self.max_text:  # as Telegram counts length
-            return _reject(state, fx.Reason.TOO_LONG, event, limit=self.max_text)
-        value = YES if question.kind is AnswerKind.YES_NO else PLANNED
+        if question.kind is AnswerKind.MEASURES or state.phase is Phase.FOLLOW_UP:
+            return self._type_text(state, event, question, text)
+        values = match_options(self.catalogue, question, text)
+        if len(values) > 1:
+            return _reject(state, fx.Reason.AMBIGUOUS, event, options=values)
+        if not values:
+            return _reject(state, fx.Reason.UNKNOWN_OPTION, event)
+        return self._choose(state, ev.Choose(values[0]))
+
+    def _type_text(self, state: State, event: ev.Type, question: Question, text: str) -> Step:
+        """Take a description or measures; a bare "no" answers the question instead."""
+        # Digits name options only on buttons' numbers, never inside a description.
+        value = match_option(self.catalogue, question, text) if _has_letters(text) else None
+        if value is not None and not needs_text(question, value):
+            return self._record_and_next(state, Answer(value))
+        refused = _refusal(text, self.max_text)
+        if refused is fx.Reason.TOO_LONG:
+            return _reject(state, refused, event, limit=self.max_text)
+        if refused is not None:
+            return _reject(state, refused, event)
+        value = next(iter(NEEDS_TEXT[question.kind]))
         return self._record_and_next(state, Answer(value, text))
 
     def _keep(self, state: State, event: ev.Keep) -> Step:
         existing = state.answers.get(_key(state.position))
-        if existing is None or (state.phase is Phase.FOLLOW_UP and not existing.text):
+        if lacks_text(self.question(state.position), existing) and state.phase is Phase.ASKING:
+            return self._ask(replace(state, phase=Phase.FOLLOW_UP))  # ask for what is missing
+        if existing is None or not self._complete(state, state.position):
             return _reject(state, fx.Reason.NOTHING_STORED, event)
         return self._next(state)
 
@@ -212,7 +239,7 @@ class Dialogue:
         target = Position(event.requirement_id, self.catalogue.questions[0].key)
         if target not in self._index:
             return _reject(state, fx.Reason.UNKNOWN_REQUIREMENT, event)
-        return self._ask(replace(state, position=target, phase=Phase.ASKING))
+        return self._visit(state, target)
 
     def _hint(self, state: State, event: ev.Hint) -> Step:
         return self._ask(state, with_hint=True)
@@ -269,11 +296,19 @@ class Dialogue:
         return Step(step.state, (fx.Record(state.position, answer), *step.effects))
 
     def _next(self, state: State) -> Step:
+        """Go on to the next open question after this one, wrapping; the end when none is open."""
         index = self._index[state.position]
-        if index + 1 < len(self.positions):
-            following = self.positions[index + 1]
-            return self._ask(replace(state, position=following, phase=Phase.ASKING))
-        return self._end(state)
+        after = self.positions[index + 1:] + self.positions[:index]
+        following = next((p for p in after if not self._complete(state, p)), None)
+        if following is None:
+            return self._end(state)
+        return self._visit(state, following)
+
+    def _visit(self, state: State, position: Position) -> Step:
+        """Show a question; where its answer lacks the text, ask for exactly that."""
+        lacking = lacks_text(self._questions[position], state.answers.get(_key(position)))
+        phase = Phase.FOLLOW_UP if lacking else Phase.ASKING
+        return self._ask(replace(state, position=position, phase=phase))
 
     def _end(self, state: State) -> Step:
         at_end = replace(state, position=self.positions[-1], phase=Phase.AT_END)
@@ -305,6 +340,32 @@ def _at(event: ev.Event) -> Position | None:
 
 def _with_answer(state: State, position: Position, answer: Answer) -> State:
     return replace(state, answers={**state.answers, _key(position): answer})
+
+
+def _refusal(text: str, max_text: int) -> fx.Reason | None:
+    """Tell why a reply is no description: empty, only yes/no, digits or punctuation, too long."""
+    if not text:
+        return fx.Reason.EMPTY_TEXT
+    if is_yes_no_word(text):
+        return fx.Reason.YES_NO_WORD
+    marks = [ch for ch in text if not ch.isspace() and not _is_punctuation(ch)]
+    if not marks:
+        return fx.Reason.NO_WORDS
+    if all(ch.isdigit() for ch in marks):
+        return fx.Reason.DIGITS_ONLY
+    if len(text.encode("utf-16-le")) // 2 > max_text:  # as Telegram counts length
+        return fx.Reason.TOO_LONG
+    return None
+
+
+def _is_punctuation(ch: str) -> bool:
+    """Punctuation and signs such as "+" or "€"; emoji (a symbol "So") can say something."""
+    category = unicodedata.category(ch)
+    return category.startswith("P") or category in {"Sm", "Sc", "Sk"}
+
+
+def _has_letters(text: str) -> bool:
+    return any(ch.isalpha() for ch in text)
 
 
 def _reject(state: State, reason: fx.Reason, event: object, **details: Any) -> Step:

@@ -11,9 +11,20 @@ _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 # Short forms people type instead of the full label.
 _ALIASES = {
     YES: ("j", "y", "ja", "yes"),
-    NO: ("n", "nein", "no"),
-    NONE_PLANNED: ("keine", "none", "nein", "no"),
+    NO: ("n", "nein", "no", "nee", "nö", "noe", "nope"),
+    NONE_PLANNED: ("keine", "none", "nein", "no", "nee", "nö", "noe", "nope"),
 }
+# How people say "I cannot judge": they name the scale's escape step (the one without a score).
+_ESCAPE_ALIASES = (
+    "weiß nicht", "weiss nicht", "weiß ich nicht", "weiss ich nicht", "keine ahnung", "unklar",
+    "don t know", "dont know", "do not know", "not sure", "no idea",
+)
+# Replies that only say yes or no (or "ok"): an answer to a yes/no question, never a description.
+_YES_NO_WORDS = frozenset({
+    "ja", "jo", "jap", "jep", "jawohl", "j", "yes", "y", "yep", "yeah", "ok", "okay", "o k",
+    "klar", "genau", "stimmt", "sicher", "nein", "nee", "nö", "noe", "ne", "no", "n", "nope",
+})
+_SHORTEST_PREFIX = 4  # "voll" names "vollständig erfüllt"; "nic" names nothing
 
 
 def options_for(catalogue: Catalogue, question: Question) -> tuple[str, ...]:
@@ -39,20 +50,50 @@ def option_label(catalogue: Catalogue, question: Question, value: str) -> Text:
 
 
 def match_option(catalogue: Catalogue, question: Question, text: str) -> str | None:
-    """Return the option a typed text names: its number, its label, or a short form."""
+    """Return the one option a typed text names, or None when it names none or several."""
+    found = match_options(catalogue, question, text)
+    return found[0] if len(found) == 1 else None
+
+
+def match_options(catalogue: Catalogue, question: Question, text: str) -> tuple[str, ...]:
+    """Return the options a typed text may name: its number, its label, a short form, or words
+    of a label ("teilweise", "voll"). Several when the words fit several labels ("nicht")."""
     wanted = _normalise(text)
     if not wanted:
-        return None
+        return ()
     values = options_for(catalogue, question)
     if wanted.isascii() and wanted.isdigit() and question.kind is not AnswerKind.MEASURES:
         number = int(wanted)
-        return values[number - 1] if 1 <= number <= len(values) else None
-    for value in values:
-        label = option_label(catalogue, question, value)
-        names = {_normalise(label.de), _normalise(label.en), *_ALIASES.get(value, ())}
-        if wanted in names:
-            return value
-    return None
+        return (values[number - 1],) if 1 <= number <= len(values) else ()
+    names = {value: _names(catalogue, question, value) for value in values}
+    exact = tuple(value for value in values if wanted in names[value])
+    if exact or question.kind is not AnswerKind.RATING:
+        return exact
+    words = wanted.split()
+    return tuple(value for value in values
+                 if all(_names_word(word, names[value]) for word in words))
+
+
+def is_yes_no_word(text: str) -> bool:
+    """Tell whether a reply only says yes, no or ok ("Ja.", "ok", "nein danke" does not)."""
+    words = _normalise(text).split()
+    return bool(words) and (" ".join(words) in _YES_NO_WORDS or all(w in _YES_NO_WORDS for w in words))
+
+
+def _names(catalogue: Catalogue, question: Question, value: str) -> set[str]:
+    label = option_label(catalogue, question, value)
+    names = {_normalise(label.de), _normalise(label.en), *_ALIASES.get(value, ())}
+    if question.kind is AnswerKind.RATING:
+        step = catalogue.step(value)
+        if step is not None and step.score is None:
+            names.update(_ESCAPE_ALIASES)
+    return names
+
+
+def _names_word(word: str, names: set[str]) -> bool:
+    """Tell whether a typed word is a word of one of the names, or the start of a long one."""
+    return any(word == part or (len(word) >= _SHORTEST_PREFIX and part.startswith(word))
+               for name in names for part in name.split())
 
 
 def _normalise(text: str) -> str:

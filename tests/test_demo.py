@@ -11,10 +11,13 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import select
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -26,6 +29,7 @@ import pytest
 from bot.catalogue import load_catalogue
 from bot.cli.demo import demo_database, run_demo
 from bot.config import load_config
+from bot.render.commands import DIALOGUE_COMMANDS
 from bot.render.templates import Templates
 from bot.render.terminal import to_text
 from dialogues.catalogue import DEFAULT_CATALOGUE
@@ -56,6 +60,11 @@ def message(reason: str, language: str = "de", **context: object) -> str:
     """Render a rejection message as the demo shows it."""
     context = {"limit": None, "open_count": 0, **context}
     return to_text(TEMPLATES.render(language, "rejected", reason=reason, **context), False)
+
+
+def note(template: str, language: str = "de", **context: object) -> str:
+    """Render one of the demo's own lines as it prints them."""
+    return to_text(TEMPLATES.render(language, template, **context), False)
 
 
 # -- a scripted terminal ------------------------------------------------------------------------
@@ -348,7 +357,8 @@ def test_second_run_is_read_only(walked: tuple[Path, Terminal, Walker], tmp_path
     terminal = play(config, ["7", "/zurueck", "Ein neuer Text", "/uebersicht", "/pruefen"])
 
     assert read_only in terminal.screens[0].text  # at start, instead of a question
-    for screen in terminal.screens[1:4]:  # a number, a command, a text: all refused
+    assert note("demo_number", count=1) == terminal.screens[1].text  # only button 1 is shown
+    for screen in terminal.screens[2:4]:  # a command, a text: both refused
         assert read_only in screen.text
     assert f"{REQUIREMENTS[0].id} {REQUIREMENTS[0].title.de}" in terminal.screens[4].text
     assert description(REQUIREMENTS[0].id) in terminal.screens[5].text  # reading still works
@@ -476,11 +486,14 @@ def test_text_naming_an_option_is_accepted(config: Path) -> None:
 
 
 def test_nonsense_is_refused_politely_and_nothing_is_stored(config: Path) -> None:
-    terminal = play(config, ["vielleicht", "99", press(CATALOGUE.scale[0].label.de), "egal"])
+    """Text that names no option is refused with the question shown again; a number that no
+    button has names the valid range in one line, so nothing is taken for an answer."""
+    terminal = play(config, ["vielleicht", "99", "1", "egal"])
     refusal = message("unknown_option")
-    for screen in terminal.screens[1:3]:
-        assert refusal in screen.text
-        assert screen.requirement == REQUIREMENTS[0].id and screen.question_number == 1
+    assert refusal in terminal.screens[1].text
+    assert terminal.screens[1].requirement == REQUIREMENTS[0].id
+    assert terminal.screens[1].question_number == 1
+    assert terminal.screens[2].text == note("demo_number", count=len(terminal.screens[1].buttons))
     assert refusal in terminal.screens[4].text and terminal.screens[4].question_number == 2
     assert current_answers(config) == {(REQUIREMENTS[0].id, FULFILMENT.key): ("full", None)}
 
@@ -568,3 +581,103 @@ def test_console_script_demo_answers_and_resumes(config: Path) -> None:
     shown = Screen([second.stdout.split("› ")[0]])  # before the first prompt
     assert shown.requirement == z1 and shown.question_number == 3
     assert MEASURES.text.de in second.stdout
+
+
+# -- a terminal program: Ctrl-C, commands it lacks, starting over ---------------------------------
+
+
+def pause_line(answered: int, language: str = "de") -> str:
+    progress = {"answered": answered, "total": len(REQUIREMENTS) * len(CATALOGUE.questions)}
+    return note("demo_paused", language, p=progress)
+
+
+def read_until(process: subprocess.Popen[bytes], prompts: int, timeout: float = 30) -> str:
+    """Read the demo's output until it has shown `prompts` prompts ("› ")."""
+    assert process.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while seen.decode(errors="replace").count("› ") < prompts:
+        assert time.monotonic() < deadline, f"no prompt; output so far:\n{seen.decode()}"
+        ready, _, _ = select.select([process.stdout], [], [], 1)
+        if ready:
+            chunk = os.read(process.stdout.fileno(), 65536)
+            assert chunk, f"the demo ended early:\n{seen.decode()}"
+            seen += chunk
+    return seen.decode()
+
+
+def test_ctrl_c_quits_at_once_with_the_pause_line_and_exit_code_0(config: Path) -> None:
+    """Ctrl-C while the demo waits for input ends it at once (no Enter needed), stores what was
+    answered, says "Pause …" as q and Ctrl-D do, and exits 0 rather than 130."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHANCENCHECK_")}
+    process = subprocess.Popen(
+        [str(CONSOLE_SCRIPT), "--config", str(config), "demo"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=config.parent, env=env,
+    )
+    try:
+        assert process.stdin is not None
+        read_until(process, 1)
+        process.stdin.write(b"1\n")  # Z1: the first option; the pipe stays open, as a terminal
+        process.stdin.flush()
+        read_until(process, 1)  # the next question's prompt: waiting in the read
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)  # no Enter is ever typed
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err.decode()
+    assert out.decode().strip().splitlines()[-1] == pause_line(1)
+    assert b"Traceback" not in err and b"KeyboardInterrupt" not in err
+    assert current_answers(config) == {(REQUIREMENTS[0].id, FULFILMENT.key): ("full", None)}
+
+
+def test_q_and_end_of_input_end_with_the_same_pause_line(config: Path) -> None:
+    """q and Ctrl-D (end of input) pause with the one line Ctrl-C prints too."""
+    by_q = play(config, ["1", "q"])
+    assert by_q.output[-1] == pause_line(1)
+    by_eof = play(config, [])
+    assert by_eof.output[-1] == pause_line(1)
+    assert query(config, "SELECT phase FROM positions") == [("paused",)]
+
+
+def test_commands_the_demo_lacks_get_one_line_naming_its_commands(config: Path) -> None:
+    """A chat-only command (/hilfe, /runde, /sprache) or an unknown one is answered with one
+    line listing the demo's commands, instead of the question shown again; nothing changes."""
+    terminal = play(config, ["/hilfe", "/runde", "/sprache", "/gibtsnicht", "1"])
+    commands = [f"/{name}" for name in DIALOGUE_COMMANDS]
+    for screen, name in zip(terminal.screens[1:4], ("hilfe", "runde", "sprache"), strict=True):
+        assert screen.messages == [note("demo_command", name=name, chat_only=True,
+                                        commands=commands)]
+        assert "Telegram" in screen.text and "/weiter" in screen.text
+    assert terminal.screens[4].messages == [note("demo_command", name="gibtsnicht",
+                                                 chat_only=False, commands=commands)]
+    assert terminal.screens[5].question_number == 2  # "1" still answers the question shown
+    assert current_answers(config) == {(REQUIREMENTS[0].id, FULFILMENT.key): ("full", None)}
+
+
+def run_reset(config: Path, stdin: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHANCENCHECK_")}
+    return subprocess.run(
+        [str(CONSOLE_SCRIPT), "--config", str(config), "demo", "--reset"], input=stdin,
+        check=False, capture_output=True, text=True, cwd=config.parent, env=env, timeout=60,
+    )
+
+
+def test_demo_reset_asks_first_then_starts_over(config: Path) -> None:
+    """`chancencheck demo --reset` deletes the demo's answers only after a "j", so that a
+    newcomer can try twice; any other reply keeps them and exits."""
+    assert run_script(config, "1\n2\nq\n").returncode == 0
+    assert len(current_answers(config)) == 2
+
+    declined = run_reset(config, "n\n")
+    assert declined.returncode == 0, declined.stderr
+    assert note("demo_reset_kept") in declined.stdout and "Offline-Demo" not in declined.stdout
+    assert len(current_answers(config)) == 2
+
+    again = run_reset(config, "j\n")
+    assert again.returncode == 0, again.stderr
+    assert note("demo_reset_done") in again.stdout
+    shown = Screen([again.stdout.split("› ")[0]])
+    assert shown.requirement == REQUIREMENTS[0].id and shown.question_number == 1
+    assert current_answers(config) == {}
+    assert again.stdout.strip().splitlines()[-1] == pause_line(0)

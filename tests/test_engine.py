@@ -292,3 +292,105 @@ def test_a_position_reads_back_what_it_wrote() -> None:
     assert at.key == "K1.fulfilment"
     assert Position.parse(at.key) == at
     assert Position.parse("K1") is None and Position.parse(".x") is None
+
+
+# -- issue 13: forward moves, incomplete answers, typed input ----------------------------------
+
+
+def key(position: Position) -> tuple[str, str]:
+    return (position.requirement_id, position.question_key)
+
+
+def test_an_answer_goes_on_to_the_next_open_question_wrapping(dialogue: Dialogue) -> None:
+    """Protects §2: answered questions after the current one are passed over; past the last
+    question the walk wraps to the first open one; with none open it ends."""
+    positions = dialogue.positions
+    answers = {key(p): Answer("unknown") for p in positions[:3] + positions[4:6]}
+    answers = {k: (Answer("no") if k[1] == "potential" else Answer("none") if k[1] == "measures"
+                   else v) for k, v in answers.items()}
+    state = State(positions[3], Phase.ASKING, answers)
+    step = run(dialogue, state, ev.Choose("full", at=positions[3]))
+    assert step.state.position == positions[6]  # 4 and 5 were answered: passed over
+    last = State(positions[-1], Phase.ASKING, step.state.answers)
+    step = run(dialogue, last, ev.Choose("none", at=positions[-1]))
+    assert step.state.position == positions[6]  # wrapped round to the first open one
+
+
+def test_skipping_the_only_open_question_reaches_the_end(dialogue: Dialogue) -> None:
+    """Protects §2: a skip never shows the skipped question again at once; the end screen
+    names it instead."""
+    answers = {key(p): Answer("unknown") for p in dialogue.positions
+               if dialogue.question(p).kind.value == "rating"}
+    for p in dialogue.positions:
+        kind = dialogue.question(p).kind.value
+        if kind != "rating":
+            answers[key(p)] = Answer("no" if kind == "yes_no" else "none")
+    only = dialogue.positions[10]
+    del answers[key(only)]
+    step = run(dialogue, State(only, Phase.ASKING, answers), ev.Skip(at=only))
+    assert step.state.phase is Phase.AT_END
+    assert isinstance(step.effects[-1], fx.EndReached)
+    assert step.effects[-1].open_questions == (key(only),)
+
+
+def test_resume_and_keep_ask_for_a_missing_description(dialogue: Dialogue) -> None:
+    """Protects §1: a "yes" without its text is open; /weiter asks for the text, and "keep" on
+    the yes/no screen (an old keyboard) asks for it too instead of moving on."""
+    z1 = Position("Z1", "potential")
+    state = dialogue.initial({key(z1): Answer("yes")})
+    state = State(state.position, Phase.PAUSED, {**state.answers, ("Z1", "fulfilment"): Answer("full")})
+    step = run(dialogue, state, ev.Resume())
+    assert step.state.position == z1 and step.state.phase is Phase.FOLLOW_UP
+    ask = step.effects[-1]
+    assert isinstance(ask, fx.Ask) and ask.follow_up
+    asking = State(z1, Phase.ASKING, step.state.answers)
+    kept = run(dialogue, asking, ev.Keep(at=z1))
+    assert kept.state.position == z1 and kept.state.phase is Phase.FOLLOW_UP
+    assert dialogue.advance(kept.state, ev.Keep(at=z1)).rejected is not None
+    changed = run(dialogue, kept.state, ev.Choose("no", at=z1))  # the "Nein" button there
+    assert changed.state.answers[key(z1)] == Answer("no")
+
+
+def test_restore_asks_no_text_where_a_colleague_answered_no(dialogue: Dialogue) -> None:
+    """Protects §1: a follow-up stored for a member whose colleague meanwhile answered "no" is
+    restored as the question, not as a description asked for a "no"."""
+    z1 = Position("Z1", "potential")
+    state = dialogue.restore(z1, Phase.FOLLOW_UP, {key(z1): Answer("no")}, False)
+    assert state.phase is Phase.ASKING
+
+
+@pytest.mark.parametrize(("typed", "value"), [
+    ("teilweise", "partly"), ("Überwiegend", "mostly"), ("voll", "full"),
+    ("weiß nicht", "unknown"), ("Weiss nicht", "unknown"), ("nicht erfüllt", "not"), ("3", "partly"),
+])
+def test_typed_option_words_match_their_option(dialogue: Dialogue, typed: str, value: str) -> None:
+    """Protects §3: options typed the way people type them."""
+    state = run(dialogue, dialogue.initial(), ev.Resume()).state
+    step = run(dialogue, state, ev.Type(typed))
+    assert step.records[0].answer == Answer(value)
+
+
+def test_an_ambiguous_word_is_asked_back_with_both_options(dialogue: Dialogue) -> None:
+    """Protects §3: "nicht" may mean "nicht erfüllt" or "kann ich nicht beurteilen"."""
+    state = run(dialogue, dialogue.initial(), ev.Resume()).state
+    step = dialogue.advance(state, ev.Type("nicht"))
+    assert step.rejected is not None and step.rejected.reason is fx.Reason.AMBIGUOUS
+    assert step.rejected.options == ("not", "unknown")
+    assert step.state == state
+
+
+@pytest.mark.parametrize(("typed", "reason"), [
+    ("Ja", fx.Reason.YES_NO_WORD), ("ja.", fx.Reason.YES_NO_WORD), ("ok", fx.Reason.YES_NO_WORD),
+    ("j", fx.Reason.YES_NO_WORD), ("yes", fx.Reason.YES_NO_WORD), ("99", fx.Reason.DIGITS_ONLY),
+    ("...", fx.Reason.NO_WORDS), ("   ", fx.Reason.EMPTY_TEXT),
+])
+def test_free_text_that_is_no_description_is_refused(
+    dialogue: Dialogue, typed: str, reason: fx.Reason,
+) -> None:
+    """Protects §3: at the measures, such a reply stores nothing and says why."""
+    measures = Position("Z1", "measures")
+    state = State(measures, Phase.ASKING, {})
+    step = dialogue.advance(state, ev.Type(typed))
+    assert step.rejected is not None and step.rejected.reason is reason
+    assert step.state == state
+    assert run(dialogue, state, ev.Type("nein")).records[0].answer == Answer("none")

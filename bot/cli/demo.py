@@ -11,7 +11,7 @@ from bot.catalogue import load_catalogue
 from bot.config import Config
 from bot.core import admin
 from bot.core.checks import Checks
-from bot.render.commands import dialogue_event
+from bot.render.commands import DIALOGUE_COMMANDS, MENU, dialogue_event
 from bot.render.presenter import Context, Presenter
 from bot.render.templates import Templates
 from bot.render.terminal import numbered, render, to_text
@@ -24,6 +24,11 @@ DEMO_SHORT = "DEMO"
 DEMO_USER_ID = 0  # Telegram never gives out 0, so the demo member cannot clash with a real one
 DEMO_ROUND_DAYS = 30
 QUIT = {"q", "quit", "exit", "/ende", "/quit", "/exit"}
+# Commands the Telegram chat has and the demo has not (English aliases included).
+CHAT_ONLY = frozenset(MENU) - frozenset(DIALOGUE_COMMANDS) | {
+    "start", "help", "language", "round", "reminders", "meinedaten", "austreten", "loeschen",
+}
+YES_WORDS = {"j", "ja", "y", "yes"}
 
 ReadLine = Callable[[str], Awaitable[str | None]]  # None at the end of input
 Write = Callable[[str], None]
@@ -70,17 +75,43 @@ class Demo:
             line = line.strip()
             if line.lower() in QUIT:
                 break
-            await self.send(self.event_for(line))
-        if self.phase is not Phase.PAUSED and not self.submitted:
-            await self.send(ev.Pause())
+            event = self.event_for(line)
+            if event is not None:
+                await self.send(event)
+        await self.farewell()
 
-    def event_for(self, line: str) -> ev.Event:
-        """Map a typed line to an event: a button number, a command, or text."""
-        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
-            return self.buttons[int(line) - 1].event
+    def event_for(self, line: str) -> ev.Event | None:
+        """Map a typed line to an event: a button number, a command, or text.
+
+        None when the line was answered here: a number no button has, a command the demo lacks.
+        """
+        if line.isascii() and line.isdigit() and self.buttons:
+            if 1 <= int(line) <= len(self.buttons):
+                return self.buttons[int(line) - 1].event
+            self.note("demo_number", count=len(self.buttons))
+            return None
         if line.startswith("/"):
-            return dialogue_event(line[1:].split()[0] if line[1:] else "") or ev.Show()
+            name = line[1:].split()[0].split("@")[0] if line[1:].strip() else ""
+            event = dialogue_event(name)
+            if event is None:
+                commands = [f"/{c}" for c in DIALOGUE_COMMANDS]
+                self.note("demo_command", name=name, chat_only=name.lower() in CHAT_ONLY,
+                          commands=commands)
+            return event
         return ev.Type(line) if line else ev.Show()
+
+    async def farewell(self) -> None:
+        """Pause and say so in one line: the same for q, Ctrl-D and Ctrl-C."""
+        if self.submitted:
+            return
+        turn = await self.checks.handle(self.member, ev.Pause())
+        self.phase = turn.step.state.phase
+        self.note("demo_paused", p=self.checks.dialogue.progress(turn.step.state))
+
+    def note(self, template: str, /, **context: object) -> None:
+        """Print one line of the demo's own (not the chat's) wording."""
+        text = self.presenter.templates.render(self.member.language, template, **context)
+        self.write(to_text(text, self.colour))
 
     async def send(self, event: ev.Event) -> None:
         """Run one event and print what it shows."""
@@ -104,6 +135,21 @@ def demo_database(path: Path) -> Path:
     coordinators' first round.
     """
     return path.with_name(f"{path.stem}-demo{path.suffix}")
+
+
+async def reset_demo(config: Config, read_line: ReadLine, write: Write) -> bool:
+    """Delete the demo's database after the user confirms; tell whether the demo starts over."""
+    templates = Templates(config.checks.tz)
+    language = config.checks.language
+    path = demo_database(config.storage.path)
+    answer = await read_line(templates.render(language, "demo_reset_confirm", path=path) + " ")
+    if (answer or "").strip().lower() not in YES_WORDS:
+        write(templates.render(language, "demo_reset_kept"))
+        return False
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    write(templates.render(language, "demo_reset_done"))
+    return True
 
 
 async def run_demo(config: Config, read_line: ReadLine, write: Write, colour: bool) -> None:

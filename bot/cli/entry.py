@@ -47,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _command(sub, "run", _run, "run the Telegram bot (the offline demo without a token)")
-    _command(sub, "demo", _demo, "answer the check in the terminal, offline")
+    demo = _command(sub, "demo", _demo, "answer the check in the terminal, offline")
+    demo.add_argument("--reset", action="store_true",
+                      help="delete the demo's answers and start over (asks first)")
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db", required=True)
     _command(db, "migrate", _migrate, "create or update the database schema")
     catalogue = sub.add_parser("catalogue", help="catalogue files")
@@ -143,15 +145,19 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _demo(args: argparse.Namespace, config: Config) -> int:
-    from bot.cli.demo import run_demo
+    import signal
 
-    async def read_line(prompt: str) -> str | None:
-        try:
-            return await asyncio.to_thread(input, prompt)
-        except EOFError:
-            return None
+    from bot.cli.demo import reset_demo, run_demo
+    from bot.render.terminal import LineReader
 
-    await run_demo(config, read_line, print, colour=sys.stdout.isatty())
+    read_line = LineReader()
+    previous = read_line.install()
+    try:
+        if getattr(args, "reset", False) and not await reset_demo(config, read_line, print):
+            return 0
+        await run_demo(config, read_line, print, colour=sys.stdout.isatty())
+    finally:
+        signal.signal(signal.SIGINT, previous)  # type: ignore[arg-type]
     return 0
 
 

@@ -11,7 +11,7 @@ from bot.render.views import Button, View, rows, split_blocks
 from dialogues import effects as fx
 from dialogues import events as ev
 from dialogues.catalogue import AnswerKind, Catalogue
-from dialogues.engine import Dialogue, Step
+from dialogues.engine import Dialogue, Step, is_complete
 from dialogues.model import NONE_PLANNED, YES, Answer, Key, Position, Progress
 from dialogues.options import option_label
 
@@ -80,7 +80,7 @@ class Presenter:
             case fx.Paused():
                 return [self._simple("paused", effect.progress, ctx, [ev.Resume()])]
             case fx.Rejected():
-                return [self.rejected(effect, ctx)]
+                return [self.rejected(effect, ctx, step)]
         return []  # Record: stored by the shell, shown through the transcript edit
 
     # -- questions ---------------------------------------------------------------------------
@@ -127,9 +127,13 @@ class Presenter:
             "follow_up": question.follow_up(lang) if question.follow_up else None,
             "none_label": question.none(lang) if question.none else None,
             "asking_follow_up": effect.follow_up,
+            "chosen": self._chosen(effect, lang),
+            "others": [self._option_button(effect.position, v, lang)
+                       for v in self._other_options(effect)] if effect.follow_up else [],
             "existing": self.answer_text(effect.position, effect.existing, lang)
             if effect.existing else None,
             "existing_text": effect.existing.text if effect.existing else None,
+            "complete": is_complete(question, effect.existing),
             "author": self._author(authorship, lang),
             "answered_at": authorship.at if authorship else None,
             "p": effect.progress,
@@ -147,24 +151,41 @@ class Presenter:
         return authorship.author or self.templates.label(language, "former_member")
 
     def _ask_keyboard(self, effect: fx.Ask, language: str) -> tuple[tuple[Button, ...], ...]:
+        # Back and skip sit in the row after the options on every question screen, and "keep"
+        # comes last, so that no button takes another's place from one screen to the next.
         at = effect.position
         label = self._labeller(language)
-        if effect.follow_up:
-            keep = [label("keep_text", ev.Keep(at))] if effect.existing and effect.existing.text else []
-            return (*rows(keep, 1), (label("back", ev.Back(at)), label("skip", ev.Skip(at))),
-                    (label("pause", ev.Pause()),))
         question = self.dialogue.question(at)
+        if effect.follow_up:
+            others = [Button(self._option_button(at, v, language), ev.Choose(v, at))
+                      for v in self._other_options(effect)]
+            keep = [label("keep_text", ev.Keep(at))] if effect.existing and effect.existing.text else []
+            return (*rows(others, 3), (label("back", ev.Back(at)), label("skip", ev.Skip(at))),
+                    (label("pause", ev.Pause()),), *rows(keep, 1))
         choices = [Button(self._option_button(at, value, language), ev.Choose(value, at))
                    for value in effect.options]
         per_row = 2 if question.kind is AnswerKind.RATING else 3
-        keep = [label("keep", ev.Keep(at))] if effect.existing else []
+        complete = is_complete(question, effect.existing)
+        keep = [label("keep", ev.Keep(at))] if complete else []
         return (
             *rows(choices[:4], per_row),
             *rows(choices[4:], 1),
-            *rows(keep, 1),
             (label("back", ev.Back(at)), label("skip", ev.Skip(at))),
             (label("hint", ev.Hint(at)), label("overview", ev.Overview()), label("pause", ev.Pause())),
+            *rows(keep, 1),
         )
+
+    def _chosen(self, effect: fx.Ask, language: str) -> str | None:
+        """Return the label of the option whose text a follow-up asks for ("Ja"), if it has one."""
+        if not (effect.follow_up and effect.existing and effect.existing.value in effect.options):
+            return None
+        return option_label(self.catalogue, self.dialogue.question(effect.position),
+                            effect.existing.value)(language)
+
+    def _other_options(self, effect: fx.Ask) -> tuple[str, ...]:
+        """Return the options to switch to from a follow-up ("Nein" instead of "Ja")."""
+        chosen = effect.existing.value if effect.existing else None
+        return tuple(value for value in effect.options if value != chosen)
 
     def _option_button(self, position: Position, value: str, language: str) -> str:
         question = self.dialogue.question(position)
@@ -252,11 +273,24 @@ class Presenter:
                          if (a := step.state.answers.get((r.id, potential))) and a.value == YES)
         return {"title": area.title(language), "marks": "".join(marks), "improvable": improvable}
 
-    def rejected(self, effect: fx.Rejected, ctx: Context) -> View:
-        text = self.templates.render(ctx.language, "rejected", reason=effect.reason.value,
-                                     limit=effect.limit, open_count=len(effect.open_questions))
+    def rejected(self, effect: fx.Rejected, ctx: Context, step: Step | None = None) -> View:
+        position = step.state.position if step is not None else None
+        question = self.dialogue.question(position) if position is not None else None
+        follow_up = question.follow_up(ctx.language) if question and question.follow_up else None
+        labels = [self._option_button(position, v, ctx.language) for v in effect.options] \
+            if position is not None else []
+        text = self.templates.render(
+            ctx.language, "rejected", reason=effect.reason.value, limit=effect.limit,
+            open_count=len(effect.open_questions), options=labels,
+            kind=question.kind.value if question else None, follow_up=follow_up,
+            none_label=question.none(ctx.language) if question and question.none else None,
+        )
         if effect.reason is fx.Reason.READ_ONLY:  # the answers can still be read
             return View(text, ((self._labeller(ctx.language)("review", ev.Review()),),))
+        if effect.reason is fx.Reason.AMBIGUOUS and position is not None:
+            buttons = [Button(name, ev.Choose(value, position))
+                       for name, value in zip(labels, effect.options, strict=True)]
+            return View(text, rows(buttons, 1), asks=position)
         return View(text)
 
     def _simple(self, name: str, progress: Progress, ctx: Context, events: list[ev.Event]) -> View:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import re
+import signal
+from types import FrameType
 
 from bot.render.views import Button, View
 
@@ -34,3 +36,37 @@ def render(view: View, colour: bool) -> str:
             number += 1
         lines.append("   ".join(cells))
     return "\n".join(lines)
+
+
+class LineReader:
+    """Read typed lines; Ctrl-C ends the input at once, like Ctrl-D (None), never mid-answer.
+
+    `input()` runs on the event loop's own thread on purpose: the demo does nothing else while
+    it waits, and only the main thread receives Ctrl-C, so the read stops at once. (In a worker
+    thread, asyncio would cancel the demo but the read would wait for Enter.)
+    """
+
+    def __init__(self) -> None:
+        self.reading = False
+        self.interrupted = False
+
+    def _on_interrupt(self, signum: int, frame: FrameType | None) -> None:
+        self.interrupted = True
+        if self.reading:  # otherwise the current answer is stored, then the input ends
+            raise KeyboardInterrupt
+
+    def install(self) -> signal.Handlers | object:
+        """Take over Ctrl-C; return the previous handler for `signal.signal` to restore."""
+        return signal.signal(signal.SIGINT, self._on_interrupt)
+
+    async def __call__(self, prompt: str) -> str | None:
+        if self.interrupted:
+            return None
+        self.reading = True
+        try:
+            return input(prompt)
+        except (EOFError, KeyboardInterrupt):
+            print()  # end the prompt's line (and the "^C" echoed on it)
+            return None
+        finally:
+            self.reading = False

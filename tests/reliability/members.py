@@ -250,7 +250,7 @@ def _screen(message_id: int, callback_data: list[str]) -> Screen | None:
             data[f"c:{value}"] = item
         else:
             data.setdefault(code, item)
-    if options:
+    if options and "h" in data:  # a question has "Erklärung"; a follow-up only "Nein" & co.
         return Screen("ask", message_id, key, options, data)
     if key is not None and ("b" in data or "n" in data):
         return Screen("follow_up", message_id, key, [], data)
