@@ -1,8 +1,7 @@
 """Litestream replication: how long an acknowledged answer takes to reach the replica, and how
 long a restore takes.
 
-    python -m bench.replication --members 50            # lag under the dialogue load
-    python -m bench.replication --restore-institutions 100 --restores 5
+    python -m bench.replication [--members 50] [--restore-institutions 100] [--restores 5]
 
 Lag: the real Application (in-process Bot API, as bench.dialogue) serves N members answering
 the whole check at once, while `litestream replicate` copies its SQLite file to a file replica
@@ -23,10 +22,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sqlite3
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -123,7 +124,8 @@ async def lag_under_load(folder: Path, members: int) -> dict[str, Any]:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
     lags = [(copy.seen[i] - primary.seen[i]) * 1000 for i in primary.seen if i in copy.seen]
-    return {"members": members, "answers": len(primary.seen), "load_seconds": round(seconds, 1),
+    return {"members": members, "answers": len(primary.seen), "answers_replicated": len(lags),
+            "load_seconds": round(seconds, 1),
             "answers_per_s": round(len(primary.seen) / seconds, 1),
             "sync_interval": SYNC_INTERVAL, "follow_interval": FOLLOW_INTERVAL,
             **{f"lag_ms_{k}": round(v) for k, v in percentiles(lags, (50, 90, 99)).items()},
@@ -214,6 +216,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--restore-institutions", type=int, default=100,
                         help="institutions with a complete check in the restored database")
     parser.add_argument("--restores", type=int, default=5, help="restores to take the median of")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="repetitions, each in a fresh process; the medians are reported")
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     return parser.parse_args(argv)
@@ -221,6 +225,23 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
+    if args.repeat <= 1:
+        emit(run_once(args), args.json)
+        return
+    child = [*(argv if argv is not None else sys.argv[1:]), "--repeat", "1", "--json"]
+    runs = [json.loads(subprocess.run([sys.executable, "-m", "bench.replication", *child],
+                                      capture_output=True, text=True, check=True)
+                       .stdout.strip().splitlines()[-1]) for _ in range(args.repeat)]
+    summary = {key: statistics.median(run[key] for run in runs)
+               if isinstance(value, (int, float)) else value for key, value in runs[0].items()}
+    summary["runs"] = len(runs)
+    for key in ("lag_ms_p50", "lag_ms_p99", "restore_s"):
+        summary[f"{key}_each"] = [run[key] for run in runs]
+    emit(summary, args.json)
+
+
+def run_once(args: argparse.Namespace) -> dict[str, Any]:
+    """Run one repetition in this process and return its figures."""
     with tempfile.TemporaryDirectory(prefix="bench-replication-", dir=args.dir) as tmp:
         lag_folder, restore_folder = Path(tmp, "lag"), Path(tmp, "restore")
         lag_folder.mkdir()
@@ -237,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
         result["restore_replica_kib"] = _size_kib(replica)
         result["restore_s"] = round(restore_seconds(replica, restore_folder, args.restores), 3)
         result["machine"] = machine(Path(tmp))
-    emit(result, args.json)
+    return result
 
 
 if __name__ == "__main__":
