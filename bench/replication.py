@@ -12,6 +12,8 @@ committed, which is before the bot acknowledges it; in the follower it is in the
 difference is the lag; it overstates the replica's own delay by up to the follower's 50 ms and
 the watcher's 10 ms.
 
+The same load also runs without Litestream, for what replication costs the bot.
+
 Restore: a database with N institutions, each with a member and all 45 answers given and a
 daily snapshot in the replica, restored with `litestream restore` into an empty folder (the
 median of several runs); and the replica the lag run left behind (snapshot plus the history of
@@ -132,6 +134,13 @@ async def lag_under_load(folder: Path, members: int) -> dict[str, Any]:
             "lag_ms_max": round(max(lags)), "errors_logged": log_errors.errors}
 
 
+async def load_alone(folder: Path, members: int) -> float:
+    """Run the same dialogue load without Litestream; return how long it took."""
+    production_logging(folder / "bot.log")
+    config = write_config(folder)
+    return await _dialogue(config, await seed(config, members), members)
+
+
 def _spawn(logs: Any, *args: str) -> subprocess.Popen[bytes]:
     """Start a litestream command in the background, its output into the log."""
     return subprocess.Popen([litestream(), *args], stdout=logs, stderr=logs)
@@ -244,9 +253,12 @@ def run_once(args: argparse.Namespace) -> dict[str, Any]:
     """Run one repetition in this process and return its figures."""
     with tempfile.TemporaryDirectory(prefix="bench-replication-", dir=args.dir) as tmp:
         lag_folder, restore_folder = Path(tmp, "lag"), Path(tmp, "restore")
-        lag_folder.mkdir()
-        restore_folder.mkdir()
+        alone_folder = Path(tmp, "alone")
+        for folder in (lag_folder, restore_folder, alone_folder):
+            folder.mkdir()
         result = asyncio.run(lag_under_load(lag_folder, args.members))
+        alone = asyncio.run(load_alone(alone_folder, args.members))
+        result["answers_per_s_without_litestream"] = round(result["answers"] / alone, 1)
         after_load = lag_folder / "replica"
         result["restore_after_load_s"] = round(restore_seconds(after_load, lag_folder,
                                                                args.restores), 3)
