@@ -166,7 +166,9 @@ async def test_a_lost_machine_is_restored_from_the_replica_with_every_older_answ
     restored = sum(len(r) for r in before.values())
 
     new = Replicated(server, new_config_path, tmp_path / "new.log")
+    started = clock.monotonic()
     await new.start()
+    start_seconds = clock.monotonic() - started
     life.started()
     done = await asyncio.wait_for(asyncio.gather(*(m.answer_everything() for m in members)),
                                   timeout=240)
@@ -178,7 +180,8 @@ async def test_a_lost_machine_is_restored_from_the_replica_with_every_older_answ
         "seed": SEED, "sync_interval_s": SYNC_INTERVAL, "answers_acknowledged": acknowledged,
         "acknowledged_before_kill_minus_sync": old_enough, "revisions_restored": restored,
         "answers_missing": len(missing), "answers_phantom": len(phantom),
-        "restore_seconds": round(restore_seconds, 2), "submitted_on_new_machine": sum(done)})
+        "restore_seconds": round(restore_seconds, 2), "bot_start_seconds": round(start_seconds, 1),
+        "submitted_on_new_machine": sum(done)})
     assert old_enough > 10, "the kill came too early to prove anything"
     assert missing == [], "\n".join(missing)
     assert phantom == [], phantom
