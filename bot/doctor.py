@@ -297,7 +297,9 @@ def check_replication(config: Config, now: datetime) -> list[Finding]:
                             f"{config.storage.path}", "set dbs: - path: to [storage] path")]
         return [_lag_finding(lag(binary, path, config.storage.path), now)]
     except ReplicationError as exc:
-        return [Finding(FAIL, "replication", str(exc), f"check {path} and Litestream's log")]
+        return [Finding(FAIL, "replication", str(exc),
+                        f"check {path} and Litestream's log; for a replica that needs keys, run "
+                        "the doctor with them in the environment (README.md, systemd-run)")]
 
 
 def _lag_finding(lag: Lag, now: datetime) -> Finding:
