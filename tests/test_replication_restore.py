@@ -11,13 +11,14 @@ CHANCENCHECK_RESTORE_SEED sets the random seed of the members and the moment of 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
 import subprocess
 import sys
 import time as clock
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -77,6 +78,12 @@ class Replicated:
         await self.proc.wait()
         return moment
 
+    def end(self) -> None:
+        """Kill what is left (after a failed test: no Litestream or bot may stay behind)."""
+        if self.proc is not None and self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
     async def stop(self) -> None:
         """SIGTERM Litestream: it stops the bot, syncs, and exits."""
         assert self.proc is not None
@@ -113,8 +120,17 @@ async def server() -> AsyncIterator[OpsBotApi]:
     assert_requests_valid(fake.requests)
 
 
+@pytest.fixture
+def launched() -> Iterator[list[Replicated]]:
+    """Collect the test's Litestream processes and kill any that outlive it."""
+    processes: list[Replicated] = []
+    yield processes
+    for process in processes:
+        process.end()
+
+
 async def test_a_lost_machine_is_restored_from_the_replica_with_every_older_answer(
-        tmp_path: Path, server: OpsBotApi) -> None:
+        tmp_path: Path, server: OpsBotApi, launched: list[Replicated]) -> None:
     """Protects the RPO in RELIABILITY.md: what Litestream had a sync interval to copy survives
     the loss of the machine, and the restored database runs the bot (doctor green)."""
     rng = random.Random(SEED)
@@ -124,6 +140,7 @@ async def test_a_lost_machine_is_restored_from_the_replica_with_every_older_answ
     now = datetime.now(UTC)
     await set_up(config, staff, now.date() + timedelta(days=30), now)
     old = Replicated(server, config_path, tmp_path / "old.log")
+    launched.append(old)
     await old.start()
     life = Life()
     members = [Member(server, server.user(uid, f"P{uid}"), CATALOGUE, config.storage.path, life,
@@ -166,6 +183,7 @@ async def test_a_lost_machine_is_restored_from_the_replica_with_every_older_answ
     restored = sum(len(r) for r in before.values())
 
     new = Replicated(server, new_config_path, tmp_path / "new.log")
+    launched.append(new)
     started = clock.monotonic()
     await new.start()
     start_seconds = clock.monotonic() - started
