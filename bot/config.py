@@ -280,6 +280,26 @@ class WebhookSection(_Frozen):
         return (urlsplit(self.url).path or "/") if self.url else "/"
 
 
+class ReplicationSection(_Frozen):
+    litestream_config: Path | None = Field(
+        None,
+        description='write the path of the Litestream config in quotes, for example '
+        '"/etc/chancencheck/litestream.yml", or leave the key out without replication',
+    )
+
+    @field_validator("litestream_config")
+    @classmethod
+    def _resolve(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value == Path():
+            raise _invalid("is not a file path")
+        return None if value is None else _against_config_dir(value, info)
+
+    @property
+    def enabled(self) -> bool:
+        """Return whether Litestream replicates the database (and so owns its checkpoints)."""
+        return self.litestream_config is not None
+
+
 class Config(_Frozen):
     """All settings of the bot; build it with load_config()."""
 
@@ -289,6 +309,7 @@ class Config(_Frozen):
     reminders: RemindersSection = Field(default_factory=RemindersSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
     webhook: WebhookSection = Field(default_factory=WebhookSection)
+    replication: ReplicationSection = Field(default_factory=ReplicationSection)
 
     @property
     def has_token(self) -> bool:

@@ -172,8 +172,13 @@ def _spellings(name: str) -> set[str]:
     }
 
 
-async def checkpoint(db: Database) -> None:
-    """Copy the write-ahead log into the database file and empty it."""
+async def checkpoint(db: Database, truncate: bool = True) -> None:
+    """Copy the write-ahead log into the database file; with `truncate`, also empty it."""
     # After an erasure the log still holds the pages as they were; emptying it leaves the
     # erased data nowhere (secure_delete has zeroed it in the database file itself).
-    await db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    # Under Litestream (truncate=False) the log is Litestream's: it holds a read transaction so
+    # that nobody checkpoints past what it has replicated, and a TRUNCATE would wait the whole
+    # busy_timeout for it (stalling the bot's one connection) and then give up. A PASSIVE
+    # checkpoint copies what it may at once; Litestream's own checkpoints restart the log.
+    mode = "TRUNCATE" if truncate else "PASSIVE"
+    await db.conn.execute(f"PRAGMA wal_checkpoint({mode})")

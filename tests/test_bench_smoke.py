@@ -9,6 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bot.replication import find_litestream
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = {
     "dialogue": ["bench.dialogue", "--members", "2", "--lock-times"],
@@ -40,3 +44,15 @@ def test_every_benchmark_runs_to_the_end(tmp_path: Path) -> None:
     fanout = results["fanout"]
     assert (fanout["delivered"], fanout["lost"], fanout["duplicates"]) == (3, 0, 0)
     assert results["reports"]["heatmap_png_kib"] > 0
+
+
+@pytest.mark.skipif(find_litestream() is None,
+                    reason="litestream is not installed: pip install -e '.[test,replication]'")
+def test_the_replication_benchmark_runs_to_the_end(tmp_path: Path) -> None:
+    """bench.replication still measures a lag for every answer and restores a sound copy."""
+    result = run(["bench.replication", "--members", "1", "--restore-institutions", "2",
+                  "--restores", "1"], tmp_path)
+    assert result["answers"] > 45  # one whole check, every revision
+    assert result["answers_replicated"] == result["answers"]
+    assert result["errors_logged"] == 0
+    assert result["lag_ms_max"] >= result["lag_ms_p50"] >= 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +17,8 @@ from test_digest import digest_delivered
 
 import storage
 from bot.cli.entry import main
-from bot.config import Config
+from bot.config import Config, load_config
+from bot.core import privacy
 
 ZOLTANNA = 7000000123  # ten digits: no timestamp or message id holds them by chance
 NAME = "Zoltanna"
@@ -176,3 +179,67 @@ async def test_config_coordinator_is_told_the_config_still_names_them(
         await chief.send_and_wait("/loeschen")
         await chief.press_button_and_wait("🗑 Ja, meine Daten löschen")
     assert chief.last_message().visible_text == said("erased", in_config=True)
+
+
+
+async def test_erasure_under_litestream_promises_when_the_replica_forgets(
+        tmp_path: Path, fake_bot_api: FakeBotApi) -> None:
+    """With [replication] configured, /loeschen erases while Litestream holds its read lock, and
+    the question and the reply promise when the replica's history forgets the person too."""
+    coordination_config(tmp_path, fake_bot_api)
+    config = _with_replication(tmp_path, fake_bot_api)
+    code = await set_up_institution(config)
+    zoltanna = fake_bot_api.user(ZOLTANNA, NAME)
+    async with running_bot(config, fake_bot_api):
+        await zoltanna.send_and_wait(f"/start {code}")
+        with closing(sqlite3.connect(config.storage.path)) as litestream:
+            litestream.execute("BEGIN")
+            litestream.execute("SELECT count(*) FROM members").fetchall()  # its read lock
+            await zoltanna.send_and_wait("/loeschen")
+            assert "spätestens nach 48 Stunden" in (zoltanna.last_message().visible_text or "")
+            await zoltanna.press_button_and_wait("🗑 Ja, meine Daten löschen")
+            assert zoltanna.last_message().visible_text == said("erased", in_config=False,
+                                                                replica_hours=48)
+            litestream.execute("COMMIT")
+    assert scan(config, NAME) == [] and scan(config, ZOLTANNA) == []
+
+
+async def test_without_replication_the_promise_names_no_replica(
+        config: Config, fake_bot_api: FakeBotApi) -> None:
+    """Without replication there is no replica to promise anything about."""
+    code = await set_up_institution(config)
+    zoltanna = fake_bot_api.user(ZOLTANNA, NAME)
+    async with running_bot(config, fake_bot_api):
+        await zoltanna.send_and_wait(f"/start {code}")
+        await zoltanna.send_and_wait("/loeschen")
+        assert "Replikat" not in (zoltanna.last_message().visible_text or "")
+
+
+@pytest.mark.parametrize("replicated", [True, False])
+async def test_checkpoints_after_erasure_and_retention_never_wait_for_litestream(
+        tmp_path: Path, replicated: bool) -> None:
+    """Protects the bot's agreement with Litestream, which holds a read transaction so that
+    nobody checkpoints past what it has replicated: under replication, erasure and retention
+    must not wait for that lock (a TRUNCATE checkpoint holds the bot's one connection for the
+    whole busy_timeout, here a minute). Without replication they still empty the log."""
+    path = tmp_path / "bot.sqlite3"
+    async with await storage.open_database(path) as db:
+        await db.conn.execute("PRAGMA busy_timeout = 60000")
+        with closing(sqlite3.connect(path)) as litestream:
+            if replicated:
+                litestream.execute("BEGIN")
+                litestream.execute("SELECT count(*) FROM members").fetchall()
+            await asyncio.wait_for(privacy.erase(db, ZOLTANNA, "x", replicated), timeout=20)
+            await asyncio.wait_for(privacy.retention(db, 3, datetime.now(UTC), False,
+                                                     replicated), timeout=20)
+        wal = path.with_name(path.name + "-wal")
+        assert (wal.stat().st_size == 0) is not replicated
+
+
+def _with_replication(tmp_path: Path, server: FakeBotApi) -> Config:
+    """Return the config in tmp_path with [replication] naming a Litestream config."""
+    path = tmp_path / "config.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(f'{text}\n[replication]\nlitestream_config = "litestream.yml"\n',
+                    encoding="utf-8")
+    return load_config(path, env={"CHANCENCHECK_TELEGRAM_TOKEN": server.token})

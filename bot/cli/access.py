@@ -164,7 +164,7 @@ def _positive(user_id: int) -> None:
 async def _retention(args: argparse.Namespace, config: Config) -> int:
     async with await storage.open_database(config.storage.path) as db:
         purge = await privacy.retention(db, args.older_than_years, datetime.now(UTC),
-                                        args.dry_run)
+                                        args.dry_run, config.replication.enabled)
     verb = "would delete" if args.dry_run else "deleted"
     rounds = ", ".join(purge.cycles) or "none"
     rows = ", ".join(f"{n} {table}" for table, n in purge.counts.items() if n) or "nothing"

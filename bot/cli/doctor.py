@@ -6,6 +6,7 @@ getChatMember, getWebhookInfo), so the doctor is safe to run next to the running
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import storage
 from bot.catalogue import load_catalogue
 from bot.config import Config
 from bot.reminders.schedule import deadline_end, reminder_times
+from bot.replication import Lag, ReplicationError, find_litestream, lag, replicates
 from dialogues.catalogue import CatalogueError
 from storage.db import explain
 from storage.health import integrity_problems, migration_state, open_read_only, outbox_state
@@ -51,6 +53,7 @@ async def diagnose(config: Config, now: datetime) -> list[Finding]:
     if config.has_token:
         findings += await check_telegram(config, stored.coordination_chat)
     findings += check_reminders(config, stored.cycle, now)
+    findings += await asyncio.to_thread(check_replication, config, now)  # runs litestream
     return findings
 
 
@@ -267,6 +270,60 @@ def check_reminders(config: Config, cycle: storage.Cycle | None, now: datetime) 
                         "planned reminder is past")]
     return [Finding(OK, "reminders", f"round {cycle.name}, deadline {deadline}: next "
                     + ", ".join(upcoming[:4]) + f" ({tz.key})")]
+
+
+# How far the replica may trail the last write before the doctor warns, or fails: Litestream
+# syncs every second, so a minute means it is not running or cannot reach the replica.
+LAG_WARN_SECONDS = 10
+LAG_FAIL_SECONDS = 60
+
+
+def check_replication(config: Config, now: datetime) -> list[Finding]:
+    """Check that Litestream replicates the database, and how far behind the replica is."""
+    path = config.replication.litestream_config
+    if path is None:
+        return [Finding(INFO, "replication", "not configured: a lost disk loses every answer "
+                        "since the last backup (README.md, \"Replikation und Wiederherstellung\")")]
+    binary = find_litestream()
+    if binary is None:
+        return [Finding(FAIL, "replication", "the litestream program is not installed",
+                        "pip install 'chancencheck-bot[replication]' into the bot's venv")]
+    if not path.is_file():
+        return [Finding(FAIL, "replication", f"{path} does not exist",
+                        "copy deploy/litestream.yml there and edit it, or remove "
+                        "[replication] litestream_config")]
+    try:
+        if not replicates(binary, path, config.storage.path):
+            return [Finding(FAIL, "replication", f"{path} does not replicate "
+                            f"{config.storage.path}", "set dbs: - path: to [storage] path")]
+        return [_lag_finding(lag(binary, path, config.storage.path), now)]
+    except ReplicationError as exc:
+        return [Finding(FAIL, "replication", str(exc),
+                        f"check {path} and Litestream's log; for a replica that needs keys, run "
+                        "the doctor with them in the environment (README.md, systemd-run)")]
+
+
+def _lag_finding(lag: Lag, now: datetime) -> Finding:
+    if lag.replica_txid == 0:
+        return Finding(FAIL, "replication", "the replica holds nothing yet",
+                       "start the bot under Litestream (deploy/chancencheck.service.d/"
+                       "litestream.conf) and check its log")
+    synced = (f"replica at transaction {lag.replica_txid}, "
+              f"{_ago(lag.replica_time, now)}; {lag.transactions} behind the database")
+    if lag.seconds > LAG_FAIL_SECONDS:
+        return Finding(FAIL, "replication", f"the database was written {lag.seconds:.0f} s "
+                       f"after the replica's newest position ({synced})",
+                       "is Litestream running? `systemctl status chancencheck`, and its log")
+    if lag.transactions and lag.seconds > LAG_WARN_SECONDS:
+        return Finding(WARN, "replication", f"{synced}, {lag.seconds:.0f} s",
+                       "the replica catches up within seconds; check Litestream's log if not")
+    return Finding(OK, "replication", synced)
+
+
+def _ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "time unknown"
+    return f"newest {max(0, (now - moment).total_seconds()):.0f} s ago"
 
 
 def _before(days: int) -> str:

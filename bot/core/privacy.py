@@ -19,11 +19,21 @@ async def personal_data_json(db: storage.Database, user_id: int, now: datetime) 
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-async def erase(db: storage.Database, user_id: int, former: str) -> dict[str, int]:
-    """Erase the user's id and name everywhere, then leave no copy in the write-ahead log."""
+# How long an erased person's data lives on in Litestream's replica: its history is kept 24 hours
+# after the daily snapshot that follows the erasure (deploy/litestream.yml), so at most 48 hours.
+REPLICA_HISTORY_HOURS = 48
+
+
+async def erase(db: storage.Database, user_id: int, former: str,
+                replicated: bool = False) -> dict[str, int]:
+    """Erase the user's id and name everywhere, then leave no copy in the write-ahead log.
+
+    replicated: Litestream owns the log (see storage.checkpoint); the erased data then lives on
+    in the replica's history for up to REPLICA_HISTORY_HOURS.
+    """
     async with db.transaction():
         counts = await storage.erase_person(db, user_id, former)
-    await storage.checkpoint(db)
+    await storage.checkpoint(db, truncate=not replicated)
     return counts
 
 
@@ -45,7 +55,7 @@ def years_before(moment: datetime, years: int) -> datetime:
 
 
 async def retention(db: storage.Database, years: int, now: datetime,
-                    dry_run: bool) -> storage.Purge:
+                    dry_run: bool, replicated: bool = False) -> storage.Purge:
     """Delete (or on a dry run count) rounds closed more than `years` years ago."""
     cutoff = years_before(now, years)
     if dry_run:
@@ -55,5 +65,5 @@ async def retention(db: storage.Database, years: int, now: datetime,
         await storage.record_audit(db, storage.CLI, "retention", now,
                                    detail={"years": years, "rounds": purge.cycles,
                                            "deleted": purge.counts})
-    await storage.checkpoint(db)
+    await storage.checkpoint(db, truncate=not replicated)
     return purge

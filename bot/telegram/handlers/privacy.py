@@ -37,7 +37,8 @@ async def on_erase(update: Update, context: BotContext) -> None:
     """Explain what /loeschen deletes and what stays, and ask to confirm."""
     s, user_id, language = await _who(update, context)
     member = await storage.member_by_user(s.db, user_id)
-    text = s.templates.render(language, "erase_confirm", member=member)
+    text = s.templates.render(language, "erase_confirm", member=member,
+                              replica_hours=_replica_hours(s))
     await _ask(context, s, user_id, language, text, "erase_yes", "privacy:erase")
 
 
@@ -69,9 +70,10 @@ async def on_button(update: Update, context: BotContext) -> None:
         await retire(context.bot, user_id, active, None)  # the dialogue's buttons go too
     if action == "erase":
         former = s.templates.label(s.config.checks.language, "former_member")
-        await privacy.erase(s.db, user_id, former)
+        await privacy.erase(s.db, user_id, former, s.config.replication.enabled)
         in_config = user_id in s.config.telegram.coordinators  # config is not ours to change
-        text = s.templates.render(language, "erased", in_config=in_config)
+        text = s.templates.render(language, "erased", in_config=in_config,
+                                  replica_hours=_replica_hours(s))
     elif action == "leave" and member is not None:
         await privacy.leave(s.db, member)
         institution = await storage.institution_by_id(s.db, member.institution_id)
@@ -109,3 +111,8 @@ async def _ask(context: BotContext, s: Services, user_id: int, language: str,
         InlineKeyboardButton(s.templates.label(language, "cancel"), callback_data="privacy:cancel"),
     ]])
     await context.bot.send_message(user_id, text, reply_markup=keyboard)
+
+
+def _replica_hours(s: Services) -> int | None:
+    """Return how long the replica keeps erased data, or None without replication."""
+    return privacy.REPLICA_HISTORY_HOURS if s.config.replication.enabled else None
