@@ -9,6 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+pytestmark = pytest.mark.slow  # every benchmark in small: ~7 s
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = {
     "dialogue": ["bench.dialogue", "--members", "2", "--lock-times"],
