@@ -13,6 +13,8 @@ import pytest
 
 from bot.replication import find_litestream
 
+pytestmark = pytest.mark.slow  # every benchmark in small: ~7 s
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = {
     "dialogue": ["bench.dialogue", "--members", "2", "--lock-times"],

@@ -117,6 +117,7 @@ async def test_a_submission_sends_one_digest_with_chart_report_and_spreadsheet(
     assert undelivered == [(0,)]
 
 
+@pytest.mark.slow  # ~10 s
 async def test_a_crash_after_submission_delivers_the_digest_once_after_restart(
     config: Config, fake_bot_api: FakeBotApi
 ) -> None:
@@ -143,6 +144,7 @@ async def test_a_crash_after_submission_delivers_the_digest_once_after_restart(
     assert [m.kind for m in group_messages(fake_bot_api)].count("document") == 2
 
 
+@pytest.mark.slow  # waits out real back-offs: ~30 s
 async def test_server_errors_and_rate_limits_are_retried_and_deliver_once(
     config: Config, fake_bot_api: FakeBotApi
 ) -> None:

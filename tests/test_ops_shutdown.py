@@ -13,8 +13,11 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from reliability.fakes import OpsBotApi
 from reliability.world import GROUP, configure, group_sends, prefill, set_up
+
+pytestmark = pytest.mark.slow  # the bot as a child process, stopped with SIGTERM: ~15 s
 
 USER = 3131
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from botharness import make_config, query
+from botharness import make_config, query, running_bot
 from fakebot import FakeBotApi
-from test_reminders_telegram import Clock, running_at, set_up_round, wait_until
+from test_reminders_telegram import Clock, set_up_round, wait_until
 
 import bot.reminders.sweep as reminders
 import storage
@@ -45,7 +45,7 @@ async def test_a_coordinator_moves_the_deadline_and_open_institutions_are_told(
         config: Config, fake_bot_api: FakeBotApi) -> None:
     members = {u: fake_bot_api.user(u, f"P{u}") for users in STAFF.values() for u in users}
     chief = fake_bot_api.user(COORDINATOR, "Chefin")
-    async with running_at(config, fake_bot_api, Clock(NOW)):
+    async with running_bot(config, fake_bot_api, Clock(NOW)):
         await chief.send_and_wait("/frist 2027-04-13")
         assert "13.04.2027" in text_of(chief) and "3 Mitglieder aus 2 Einrichtungen" in text_of(
             chief
@@ -70,7 +70,7 @@ async def test_others_cannot_move_the_deadline_and_learn_nothing(
     member = fake_bot_api.user(101, "P101")
     stranger = fake_bot_api.user(555, "Fremd")
     chief = fake_bot_api.user(COORDINATOR, "Chefin")
-    async with running_at(config, fake_bot_api, Clock(NOW)):
+    async with running_bot(config, fake_bot_api, Clock(NOW)):
         for user in (member, stranger, member.in_group(COORDINATION_CHAT, "Koordinierung")):
             await user.send_and_wait("/frist 2027-04-13")
             refusal = text_of(user)
@@ -94,7 +94,7 @@ async def test_round_shows_members_their_own_institution_and_coordinators_all(
     member = fake_bot_api.user(201, "P201")
     stranger = fake_bot_api.user(555, "Fremd")
     chief = fake_bot_api.user(COORDINATOR, "Chefin")
-    async with running_at(config, fake_bot_api, Clock(NOW)):
+    async with running_bot(config, fake_bot_api, Clock(NOW)):
         await member.send_and_wait("/runde")
         own = text_of(member)
         assert "Runde 2027" in own and "30.03.2027" in own and "noch 8 Tage" in own
@@ -119,7 +119,7 @@ async def test_members_switch_their_reminders_off_and_on(
         member = await storage.member_by_user(db, 102)
         assert member is not None
         await storage.set_language(db, member.id, "en")
-    async with running_at(config, fake_bot_api, Clock(NOW)):
+    async with running_bot(config, fake_bot_api, Clock(NOW)):
         await anna.send_and_wait("/erinnerungen aus")
         assert "Erinnerungen sind aus" in text_of(anna)
         await ben.send_and_wait("/reminders off")

@@ -94,7 +94,7 @@ def build_application(config: Config, clock: Callable[[], datetime] = utc_now, *
     # PTB's builder cannot type the job queue's context after context_types(); it is BotContext.
     app = cast(BotApp, builder.build())
     register(app)
-    # Runs first for every update (group -2, before bot/handlers' -1): names the update in
+    # Runs first for every update (group -2, before the handlers' -1): names the update in
     # every log line logged while it is handled.
     app.add_handler(TypeHandler(Update, tracing.on_update), group=-2)
     return app
