@@ -97,8 +97,11 @@ def _institution_commands(sub: argparse._SubParsersAction) -> None:  # type: ign
 
 
 def _report_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    report = _command(sub, "report", _report, "write one institution's full report (HTML)")
+    report = _command(sub, "report", _report,
+                      "write one institution's full report with its chart (PDF or HTML)")
     report.add_argument("short", help="the institution's short name, e.g. ABH")
+    report.add_argument("--format", choices=["pdf", "html"],
+                        help="pdf or html (default: from --out's extension, else pdf)")
     report.add_argument("--out", type=Path, help="file to write (default: named after it)")
     export = _command(sub, "export", _export, "write all answers of the current round")
     export.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
@@ -273,12 +276,21 @@ async def _report(args: argparse.Namespace, config: Config) -> int:
     async with await storage.open_database(config.storage.path) as db:
         cycle, institution = await _round_and_institution(db, args.short)
         report = await reports.load_check_report(db, institution.id, cycle.id)
-    html = reports.report_html(report, catalogue, Templates(config.checks.tz),
-                               config.checks.language)
-    out = args.out or Path(f"{file_stem(report)}.html")
-    out.write_bytes(html)
+    file_format = report_format(args.format, args.out)
+    document = reports.report_file(report, catalogue, Templates(config.checks.tz),
+                                   config.checks.language, file_format)
+    out = args.out or Path(f"{file_stem(report)}.{file_format}")
+    out.write_bytes(document)
     print(f"wrote {out}")
     return 0
+
+
+def report_format(chosen: str | None, out: Path | None) -> str:
+    """Return the report's format: as chosen, else from the file's extension, else pdf."""
+    if chosen:
+        return chosen
+    suffix = out.suffix.lower().lstrip(".") if out else ""
+    return "html" if suffix in ("html", "htm") else "pdf"
 
 
 async def _export(args: argparse.Namespace, config: Config) -> int:

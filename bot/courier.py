@@ -125,9 +125,9 @@ class Courier:
             png = await asyncio.to_thread(reports.profile_chart_png, report, catalogue, language)
             return InputFile(png, filename=f"{name}.png")
         if kind == "report":
-            html = await asyncio.to_thread(reports.report_html, report, catalogue, s.templates,
-                                           language)
-            return InputFile(html, filename=f"{name}.html")
+            pdf = await asyncio.to_thread(reports.report_file, report, catalogue, s.templates,
+                                          language)
+            return InputFile(pdf, filename=f"{name}.pdf")
         xlsx = await asyncio.to_thread(reports.export_xlsx, [report], catalogue, language,
                                        s.config.checks.tz)
         return InputFile(xlsx, filename=f"{name}.xlsx")

@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from botharness import Clock, make_config, query, running_bot, set_up_institution
 from fakebot import FakeBotApi, FakeUser
+from pypdf import PdfReader
 
 import storage
 from bot.config import Config
@@ -95,8 +96,9 @@ async def test_a_submission_sends_one_digest_with_chart_report_and_spreadsheet(
     assert "Formulare <b>nicht</b> verständlich" in "\n".join(texts), "answer text shown as typed"
     files = {m.file[0]: m.file[1] for m in sent if m.file}
     assert any(name.endswith(".png") and data.startswith(b"\x89PNG") for name, data in files.items())
-    report = next(data for name, data in files.items() if name.endswith(".html"))
-    assert b"&lt;b&gt;nicht&lt;/b&gt;" in report and b"<b>nicht</b>" not in report
+    report = next(data for name, data in files.items() if name.endswith(".pdf"))
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(report)).pages)
+    assert "Formulare <b>nicht</b> verständlich" in text, "the PDF shows the text as typed"
     book = openpyxl.load_workbook(io.BytesIO(
         next(data for name, data in files.items() if name.endswith(".xlsx"))))
     assert book.worksheets[0].max_row == 1 + 45

@@ -61,10 +61,11 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                    cycle_id=report.cycle.id)
     catalogue, language = s.dialogue.catalogue, _language(s)
     name = file_stem(report)
-    html = await asyncio.to_thread(reports.report_html, report, catalogue, s.templates, language)
     png = await asyncio.to_thread(reports.profile_chart_png, report, catalogue, language)
+    # A PDF, because Telegram opens it in its own viewer on a phone; an HTML file it cannot.
+    pdf = await asyncio.to_thread(reports.report_file, report, catalogue, s.templates, language)
     await context.bot.send_photo(_chat_id(update), InputFile(png, filename=f"{name}.png"))
-    await context.bot.send_document(_chat_id(update), InputFile(html, filename=f"{name}.html"))
+    await context.bot.send_document(_chat_id(update), InputFile(pdf, filename=f"{name}.pdf"))
 
 
 async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

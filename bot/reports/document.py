@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -25,14 +26,18 @@ def report_html(
     templates: Templates,
     language: str,
     now: datetime | None = None,
+    chart_png: bytes | None = None,
 ) -> bytes:
-    """Render the report of one check as a UTF-8 HTML document; `now` is its "created" time."""
-    context = _document(report, catalogue, templates, language)
+    """Render the report of one check as a UTF-8 HTML document; `now` is its "created" time.
+
+    The profile chart goes inside as a data URI, so the one file is the whole report."""
+    context = document_context(report, catalogue, templates, language)
     context["generated_at"] = now or datetime.now(UTC)
+    context["chart"] = base64.b64encode(chart_png).decode("ascii") if chart_png else None
     return (templates.render(language, "report_document", **context) + "\n").encode("utf-8")
 
 
-def _document(
+def document_context(
     report: CheckReport, catalogue: Catalogue, templates: Templates, language: str
 ) -> dict[str, Any]:
     """Collect everything the document template shows."""

@@ -32,6 +32,11 @@ def label(language: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def pdf_labels(language: str) -> dict[str, Any]:
+    """Return the PDF report's wording."""
+    return dict(_labels()[_language(language)]["pdf"])
+
+
 def column_labels(language: str) -> dict[str, str]:
     """Return the spreadsheet column headers by column key."""
     return dict(_labels()[_language(language)]["columns"])
