@@ -275,7 +275,8 @@ async def _report(args: argparse.Namespace, config: Config) -> int:
     catalogue = load_catalogue(config.checks.catalogue_path)
     async with await storage.open_database(config.storage.path) as db:
         cycle, institution = await _round_and_institution(db, args.short)
-        report = await reports.load_check_report(db, institution.id, cycle.id)
+        report = await reports.load_check_report(db, institution.id, cycle.id,
+                                                  config.privacy.authors)
     file_format = report_format(args.format, args.out)
     document = reports.report_file(report, catalogue, Templates(config.checks.tz),
                                    config.checks.language, file_format)
@@ -301,7 +302,7 @@ async def _export(args: argparse.Namespace, config: Config) -> int:
         cycle = await storage.current_cycle(db)
         if cycle is None:
             raise admin.AdminError("no round is open; nothing to export")
-        round_reports = await reports.load_round_reports(db, cycle.id)
+        round_reports = await reports.load_round_reports(db, cycle.id, config.privacy.authors)
     write = reports.export_xlsx if args.format == "xlsx" else reports.export_csv
     args.out.write_bytes(write(round_reports, catalogue, config.checks.language, config.checks.tz))
     print(f"wrote {args.out} ({len(round_reports)} institutions, round {cycle.name})")

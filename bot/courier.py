@@ -117,7 +117,8 @@ class Courier:
         """Render a digest's chart, report or spreadsheet from the database, off the event loop."""
         s = self.services
         report = await reports.load_check_report(
-            s.db, int(payload["institution_id"]), int(payload["cycle_id"])  # type: ignore[call-overload]
+            s.db, int(payload["institution_id"]), int(payload["cycle_id"]),  # type: ignore[call-overload]
+            s.config.privacy.authors,
         )
         catalogue, language = s.dialogue.catalogue, s.config.checks.language
         name = file_stem(report)

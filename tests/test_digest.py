@@ -90,7 +90,9 @@ async def test_a_submission_sends_one_digest_with_chart_report_and_spreadsheet(
     kinds = [m.kind for m in sent]
     assert kinds.count("photo") == 1 and kinds.count("document") == 2
     texts = [m.visible_text or "" for m in sent if m.kind == "text"]
-    assert "Ausländerbehörde (ABH)" in texts[0] and "Runde 2027" in texts[0] and "Anna" in texts[0]
+    assert "Ausländerbehörde (ABH)" in texts[0] and "Runde 2027" in texts[0]
+    assert "1 von 1 Einrichtung hat abgesendet" in texts[0]
+    assert "⚪ = nicht beurteilbar" in texts[0]
     assert "Verbesserungspotenzial bei 15 von 15" in texts[0]
     assert all(len(t) <= 4096 for t in texts)
     assert "Formulare <b>nicht</b> verständlich" in "\n".join(texts), "answer text shown as typed"
@@ -102,6 +104,10 @@ async def test_a_submission_sends_one_digest_with_chart_report_and_spreadsheet(
     book = openpyxl.load_workbook(io.BytesIO(
         next(data for name, data in files.items() if name.endswith(".xlsx"))))
     assert book.worksheets[0].max_row == 1 + 45
+    # [privacy] authors is "none" by default: no output for coordinators names the member.
+    assert not any("Anna" in t for t in texts)
+    assert "Anna" not in text
+    assert not any("Anna" in str(c.value) for row in book.worksheets[0].iter_rows() for c in row)
     undelivered = query(config, "SELECT count(*) FROM outbox WHERE delivered_at IS NULL")
     assert undelivered == [(0,)]
 

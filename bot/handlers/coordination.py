@@ -170,11 +170,12 @@ async def _named_report(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await _say(update, context, s, "unknown_institution", short=short, known=known,
                    cycle=cycle)
         return None
-    return await reports.load_check_report(s.db, institution.id, cycle.id)
+    return await reports.load_check_report(s.db, institution.id, cycle.id,
+                                         s.config.privacy.authors)
 
 
 async def _round_reports(s: Services, cycle: storage.Cycle) -> list[reports.CheckReport]:
-    return await reports.load_round_reports(s.db, cycle.id)
+    return await reports.load_round_reports(s.db, cycle.id, s.config.privacy.authors)
 
 
 async def _status_row(s: Services, report: reports.CheckReport) -> dict[str, object]:
@@ -187,7 +188,9 @@ async def _status_row(s: Services, report: reports.CheckReport) -> dict[str, obj
         "submitted": report.check.status == "submitted",
         "last_activity": await storage.last_activity(s.db, report.check.id),
         "members": len(members),
-        "unreachable": [m.first_name or "?" for m in members if m.unreachable],
+        # Names only where coordinators may see who is who ([privacy] authors).
+        "unreachable": [m.first_name or "?" if s.config.privacy.authors == "names" else ""
+                        for m in members if m.unreachable],
     }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from markupsafe import Markup
 
 from bot.reports.data import CheckReport, area_missing, area_scores, traffic_light
-from bot.reports.labels import author_label, format_score, value_label
+from bot.reports.labels import author_label, format_score, submitter_label, value_label
 from bot.reports.style import HEX
 from bot.templates import Templates
 from dialogues.catalogue import AnswerKind, Area, Catalogue, Question, Requirement
@@ -52,7 +52,7 @@ def document_context(
         "cycle": report.cycle,
         "status": check.status,
         "submitted_at": check.submitted_at,
-        "submitted_by": report.submitted_by or templates.label(language, "former_member"),
+        "submitted_by": submitter_label(report, language),
         "reopened_at": check.reopened_at,
         "answered": sum(key in report.answers for key in keys),
         "total": len(keys),
@@ -148,7 +148,7 @@ def _answer(
         "label": None if planned else value_label(catalogue, question, answer.value, language),
         "colour": step.colour if step else None,
         "text": answer.text,
-        "author": author_label(answer, language),
+        "author": author_label(answer, language, report),
         "at": answer.answered_at,
         "revision": answer.revision,
     }

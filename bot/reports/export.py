@@ -77,7 +77,7 @@ def _row(
         "value": value_label(catalogue, question, answer.value, language)
         if question else answer.value,
         "text": answer.text or "",
-        "author": author_label(answer, language),
+        "author": author_label(answer, language, report),
         "answered_at": answer.answered_at.astimezone(tz).isoformat(timespec="seconds"),
         "revision": answer.revision,
     }

@@ -18,7 +18,7 @@ from bot.reports.data import CheckReport
 from bot.reports.document import document_context
 from bot.reports.labels import pdf_labels
 from bot.reports.style import HEX
-from bot.templates import Templates
+from bot.templates import Templates, round_name
 from dialogues.catalogue import Catalogue
 
 SOURCE = Path(__file__).with_name("report.typ")
@@ -61,12 +61,13 @@ def _data(report: CheckReport, catalogue: Catalogue, templates: Templates, langu
         "language": "de" if language == "de" else "en",
         "labels": words,
         "colours": HEX,
-        "title": f"{context['catalogue_title']} – {title} – {words['round']} {report.cycle.name}",
+        "title": f"{context['catalogue_title']} – {title} – {words['round']} "
+                 f"{round_name(report.cycle.name)}",
         "catalogue_title": context["catalogue_title"],
         "kicker": _fill(words["kicker"], catalogue=context["catalogue_title"]),
         "institution": title,
         "footer": _fill(words["footer"], institution=report.institution.short,
-                        round=report.cycle.name, created=created),
+                        round=round_name(report.cycle.name), created=created),
         "facts": _facts(context, words, templates, language, created),
         "chart_caption": words["chart_caption"],
         "chart_alt": words["chart_alt"],
@@ -80,7 +81,7 @@ def _facts(context: dict[str, Any], words: dict[str, Any], templates: Templates,
     cycle = context["cycle"]
     deadline = cycle.deadline.strftime("%d.%m.%Y" if language == "de" else "%Y-%m-%d")
     return [
-        [words["round"], cycle.name],
+        [words["round"], round_name(cycle.name)],
         [words["deadline"], deadline],
         [words["status"], _status(context, words, templates, language)],
         [words["answered"], _fill(words["answered_value"], answered=context["answered"],
