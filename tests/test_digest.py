@@ -91,7 +91,7 @@ async def test_a_submission_sends_one_digest_with_chart_report_and_spreadsheet(
     assert kinds.count("photo") == 1 and kinds.count("document") == 2
     texts = [m.visible_text or "" for m in sent if m.kind == "text"]
     assert "Ausländerbehörde (ABH)" in texts[0] and "Runde 2027" in texts[0]
-    assert "1 von 1 Einrichtung hat abgesendet" in texts[0]
+    assert "1 von 1 Einrichtung hat abgesendet" in texts[0] and "Runde Runde" not in texts[0]
     assert "⚪ = nicht beurteilbar" in texts[0]
     assert "Verbesserungspotenzial bei 15 von 15" in texts[0]
     assert all(len(t) <= 4096 for t in texts)
