@@ -103,9 +103,12 @@ def _report_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     report.add_argument("--format", choices=["pdf", "html"],
                         help="pdf or html (default: from --out's extension, else pdf)")
     report.add_argument("--out", type=Path, help="file to write (default: named after it)")
+    report.add_argument("--force", action="store_true", help="overwrite an existing file")
     export = _command(sub, "export", _export, "write all answers of the current round")
-    export.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    export.add_argument("--format", choices=["xlsx", "csv"],
+                        help="xlsx or csv (default: from --out's extension, else xlsx)")
     export.add_argument("--out", type=Path, required=True, help="file to write")
+    export.add_argument("--force", action="store_true", help="overwrite an existing file")
 
 
 def _cycle_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -281,9 +284,16 @@ async def _report(args: argparse.Namespace, config: Config) -> int:
     document = reports.report_file(report, catalogue, Templates(config.checks.tz),
                                    config.checks.language, file_format)
     out = args.out or Path(f"{file_stem(report)}.{file_format}")
-    out.write_bytes(document)
+    write_new(out, document, args.force)
     print(f"wrote {out}")
     return 0
+
+
+def write_new(path: Path, data: bytes, force: bool) -> None:
+    """Write a file, refusing to replace an existing one unless forced."""
+    if path.exists() and not force:
+        raise admin.AdminError(f"{path} exists already; choose another file or add --force")
+    path.write_bytes(data)
 
 
 def report_format(chosen: str | None, out: Path | None) -> str:
@@ -303,8 +313,10 @@ async def _export(args: argparse.Namespace, config: Config) -> int:
         if cycle is None:
             raise admin.AdminError("no round is open; nothing to export")
         round_reports = await reports.load_round_reports(db, cycle.id, config.privacy.authors)
-    write = reports.export_xlsx if args.format == "xlsx" else reports.export_csv
-    args.out.write_bytes(write(round_reports, catalogue, config.checks.language, config.checks.tz))
+    csv = (args.format or args.out.suffix.lower().lstrip(".")) == "csv"
+    write = reports.export_csv if csv else reports.export_xlsx
+    data = write(round_reports, catalogue, config.checks.language, config.checks.tz)
+    write_new(args.out, data, args.force)
     print(f"wrote {args.out} ({len(round_reports)} institutions, round {cycle.name})")
     return 0
 

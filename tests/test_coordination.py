@@ -111,5 +111,12 @@ def test_cli_report_and_export(config: Config, tmp_path: Path, capsys) -> None:
         out = tmp_path / f"all.{fmt}"
         assert main(["--config", config_file, "export", "--format", fmt, "--out", str(out)]) == 0
         assert out.stat().st_size > 0
+    # The format follows the extension; an existing file is replaced only with --force.
+    out = tmp_path / "all.csv"
+    out.write_bytes(b"keep me")
+    assert main(["--config", config_file, "export", "--out", str(out)]) == 2
+    assert out.read_bytes() == b"keep me" and "--force" in capsys.readouterr().err
+    assert main(["--config", config_file, "export", "--out", str(out), "--force"]) == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # CSV for German Excel, not XLSX
     assert main(["--config", config_file, "report", "NOPE"]) == 2
     assert "no institution 'NOPE'" in capsys.readouterr().err
