@@ -116,20 +116,29 @@ def _cycle_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     inner = group.add_subparsers(dest="cycle", required=True)
     opening = _command(inner, "open", _cycle_open, "open a round with a deadline")
     opening.add_argument("name", help='e.g. "2027"')
-    opening.add_argument("--deadline", required=True, type=_date, help="YYYY-MM-DD")
+    opening.add_argument("--deadline", required=True, type=_date, help="DD.MM.YYYY or YYYY-MM-DD")
     _command(inner, "list", _cycle_list, "list rounds")
     closing = _command(inner, "close", _cycle_close, "close an open round")
     closing.add_argument("name")
     moving = _command(inner, "deadline", _cycle_deadline,
                       "move the open round's deadline; the running bot tells the members")
-    moving.add_argument("deadline", type=_date, help="the new deadline, YYYY-MM-DD")
+    moving.add_argument("deadline", type=_date, help="the new deadline, DD.MM.YYYY or YYYY-MM-DD")
 
 
 def _date(text: str) -> date:
+    """Read a date as TT.MM.JJJJ or JJJJ-MM-TT, as /frist does."""
+    from bot.reminders_deadline import DayError, parse_day
+
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+        return parse_day(text)
+    except DayError as error:
+        if not error.exists:
+            raise argparse.ArgumentTypeError(
+                f"{text} gibt es nicht: there is no such day; check the day and the month"
+            ) from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; write DD.MM.YYYY or YYYY-MM-DD (e.g. 31.03.2027)"
+        ) from None
 
 
 # -- commands --------------------------------------------------------------------------------
