@@ -12,6 +12,7 @@ from pathlib import Path
 import storage
 from bot import admin, cli_access
 from bot.config import Config, ConfigError, load_config
+from bot.counts import count
 from bot.logs import setup_logging
 from dialogues.catalogue import CatalogueError, load_catalogue
 
@@ -196,8 +197,9 @@ def _catalogue_check(path: Path) -> int:
     catalogue = load_catalogue(path)
     questions = len(catalogue.requirements) * len(catalogue.questions)
     print(f"{path}: catalogue {catalogue.id} version {catalogue.version} is valid")
-    print(f"  {len(catalogue.areas)} areas, {len(catalogue.requirements)} requirements, "
-          f"{questions} questions, {len(catalogue.scale)} rating steps")
+    print(f"  {count(len(catalogue.areas), 'area')}, "
+          f"{count(len(catalogue.requirements), 'requirement')}, "
+          f"{count(questions, 'question')}, {count(len(catalogue.scale), 'rating step')}")
     for area in catalogue.areas:
         ids = ", ".join(r.id for r in area.requirements)
         print(f"  {area.id:<3} {area.title.de} ({ids})")
@@ -219,8 +221,8 @@ async def _institution_list(args: argparse.Namespace, config: Config) -> int:
     if not institutions:
         print('no institutions yet; add one with: chancencheck institution add ABH "Name"')
         return 0
-    for institution, count in zip(institutions, members, strict=True):
-        print(f"{institution.short:<12} {institution.name:<40} {count} members")
+    for institution, number in zip(institutions, members, strict=True):
+        print(f"{institution.short:<12} {institution.name:<40} {count(number, 'member')}")
     # Only a fingerprint of each code is stored, so a link cannot be shown again.
     print("invite links cannot be shown again; for a new one (the old one stops working): "
           "chancencheck institution invite SHORT --rotate")
@@ -274,8 +276,8 @@ async def _cycle_deadline(args: argparse.Namespace, config: Config) -> int:
             raise admin.AdminError(f"{args.deadline.isoformat()} {why}; choose another date")
         move = await move_deadline(db, cycle, args.deadline, None, now)
     print(f"moved the deadline of round {cycle.name} from {cycle.deadline.isoformat()} to "
-          f"{args.deadline.isoformat()}; the running bot tells {move.told} members of "
-          f"{move.institutions} institutions that have not submitted")
+          f"{args.deadline.isoformat()}; the running bot tells {count(move.told, 'member')} of "
+          f"{count(move.institutions, 'institution')} that have not submitted")
     return 0
 
 
@@ -326,7 +328,7 @@ async def _export(args: argparse.Namespace, config: Config) -> int:
     write = reports.export_csv if csv else reports.export_xlsx
     data = write(round_reports, catalogue, config.checks.language, config.checks.tz)
     write_new(args.out, data, args.force)
-    print(f"wrote {args.out} ({len(round_reports)} institutions, round {cycle.name})")
+    print(f"wrote {args.out} ({count(len(round_reports), 'institution')}, round {cycle.name})")
     return 0
 
 
