@@ -155,7 +155,7 @@ async def test_nothing_changes_after_submission_until_a_coordinator_reopens(
     chief = fake_bot_api.user(COORDINATOR, "Kora")
     async with running_bot(config, fake_bot_api):
         await anna.send_and_wait("/weiter")
-        await anna.press_button_and_wait("keine geplant")
+        await anna.press_button_and_wait("Keine Maßnahmen geplant")
         await anna.press_button_and_wait("✅ Absenden")
         await anna.press_button_and_wait("✅ Ja, absenden")
         submitted = rows(config, "SELECT * FROM answers ORDER BY id")

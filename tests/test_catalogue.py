@@ -48,7 +48,7 @@ def default_text() -> str:
 
 def test_default_catalogue_header(catalogue: Catalogue) -> None:
     assert catalogue.id == "cclu"
-    assert catalogue.version == "2026.1-entwurf"
+    assert catalogue.version == "2026.2-entwurf"
     assert catalogue.title.de == "ChancenCheckLU"
 
 
@@ -117,7 +117,7 @@ def test_three_questions_in_order(catalogue: Catalogue) -> None:
     assert potential.text.de == "Gibt es Verbesserungspotenzial?"
     assert (potential.yes.de, potential.no.de) == ("Ja", "Nein")  # type: ignore[union-attr]
     assert measures.text.de == "Gibt es Maßnahmen, die zukünftig potenziell umgesetzt werden?"
-    assert measures.none.de == "keine geplant"  # type: ignore[union-attr]
+    assert measures.none.de == "Keine Maßnahmen geplant"  # type: ignore[union-attr]
 
 
 def test_scale_has_four_scored_steps_and_an_unscored_escape(catalogue: Catalogue) -> None:
@@ -129,7 +129,8 @@ def test_scale_has_four_scored_steps_and_an_unscored_escape(catalogue: Catalogue
         ("unknown", None, "grey"),
     ]
     assert catalogue.step("partly").label.de == "teilweise erfüllt"  # type: ignore[union-attr]
-    assert catalogue.step("unknown").label.de == "kann ich nicht beurteilen"  # type: ignore[union-attr]
+    unknown = catalogue.step("unknown")
+    assert unknown is not None and unknown.label.de == "nicht beurteilbar / trifft nicht zu"
     assert catalogue.step("nonsense") is None
 
 

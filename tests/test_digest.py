@@ -53,7 +53,7 @@ async def prefill(config: Config, user_id: int = 1001, name: str = "Anna") -> No
 
 async def submit(user: FakeUser) -> None:
     await user.send_and_wait("/weiter")
-    await user.press_button_and_wait("keine geplant")
+    await user.press_button_and_wait("Keine Maßnahmen geplant")
     await user.press_button_and_wait("✅ Absenden")
     await user.press_button_and_wait("✅ Ja, absenden")
 

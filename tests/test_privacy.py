@@ -76,7 +76,7 @@ async def test_erasure_leaves_no_trace_of_the_id_or_the_name(
         await zoltanna.send_and_wait(f"/frist {(DEADLINE + timedelta(days=7)).isoformat()}")
         await zoltanna.send_and_wait("/einladung ABH neu")
         await zoltanna.send_and_wait("/weiter")
-        await zoltanna.press_button_and_wait("keine geplant")
+        await zoltanna.press_button_and_wait("Keine Maßnahmen geplant")
         await zoltanna.press_button_and_wait("✅ Absenden")
         await zoltanna.press_button_and_wait("✅ Ja, absenden")
         await digest_delivered(fake_bot_api)

@@ -199,7 +199,7 @@ async def test_html_report_names_status_authors_and_local_times(round_: Round) -
     assert "abgesendet</span> am 01.03.2026, 12:00 von Jörg" in html
     # The first answer is Jörg's at 09:00 UTC, the second Ayşe's a minute later, shown in CET.
     assert "Jörg, 01.03.2026, 10:00" in html and "Ayşe, 01.03.2026, 10:01" in html
-    assert "überwiegend erfüllt" in html and "keine geplant" in html
+    assert "überwiegend erfüllt" in html and "Keine Maßnahmen geplant" in html
     assert "light-green" in html and "light-orange" in html
     assert "http://" not in html and "https://" not in html  # standalone: nothing external
 
@@ -209,10 +209,10 @@ async def test_html_report_marks_open_questions(round_: Round) -> None:
     german = report_html(report, CATALOGUE, TEMPLATES, "de", NOW).decode()
     assert german.count("OFFEN – noch nicht beantwortet") == 45 - 4
     assert "noch nicht abgesendet" in german
-    assert "kann ich nicht beurteilen" in german
+    assert "nicht beurteilbar / trifft nicht zu" in german
     english = report_html(report, CATALOGUE, TEMPLATES, "en", NOW).decode()
     assert english.count("OPEN – not answered yet") == 45 - 4
-    assert "cannot judge" in english and "Eva, 2026-03-01 10:00" in english
+    assert "cannot judge / does not apply" in english and "Eva, 2026-03-01 10:00" in english
 
 
 # -- charts --------------------------------------------------------------------------------------
