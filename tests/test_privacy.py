@@ -126,7 +126,7 @@ async def test_a_member_leaves_and_their_answers_stay(config: Config,
         await anna.press_button_and_wait("▶️ Los geht's")
         await anna.press_button_and_wait("🟠 teilweise erfüllt")
         await anna.send_and_wait("/austreten")
-        assert "Aus Ausländerbehörde austreten?" in (anna.last_message().visible_text or "")
+        assert "Aus der Einrichtung „Ausländerbehörde“ austreten?" in (anna.last_message().visible_text or "")
         await anna.press_button_and_wait("🚪 Ja, austreten")
         assert "ausgetreten" in (anna.last_message().visible_text or "")
         assert [m for m in anna.messages() if m.buttons] == []  # the question's buttons too

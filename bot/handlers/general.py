@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 import storage
 from bot.access import is_coordinator, may_stay_in_group
+from bot.check_size import check_size
 from bot.handlers import tracing
 from bot.handlers.dialogue import converse
 from bot.services import services
@@ -19,8 +20,11 @@ log = logging.getLogger(__name__)
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Explain what the bot does and list the commands."""
-    await _reply(update, context, "help")
+    """Explain what the bot does and list the commands; coordinators get theirs too."""
+    s = services(context)
+    user = update.effective_user
+    await _reply(update, context, "help", size=check_size(s.dialogue.catalogue),
+                 coordinator=user is not None and is_coordinator(s, user.id))
 
 
 async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
