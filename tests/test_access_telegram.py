@@ -266,7 +266,7 @@ async def test_coordinators_manage_institutions_and_members_in_the_chat(
         assert vera.last_message().visible_text == said("not_member")
         # It has an answer: only IT can remove it, and no server command is shown.
         refusal = await say("/institution_entfernen ABH")
-        assert "wer den Bot betreut (IT)" in refusal and "chancencheck" not in refusal
+        assert "wer mich betreut (IT)" in refusal and "chancencheck" not in refusal
         assert "ist entfernt, mit 1 Mitglied" in await say("/institution_entfernen VHS")
         assert "kenne ich nicht" in await say("/mitglieder VHS")
         assert "1–12 Buchstaben" in await say("/institution_neu A-B Name")
