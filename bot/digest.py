@@ -159,9 +159,9 @@ class Digests:
     def _areas(self, report: CheckReport, answers: dict[Key, Answer]) -> list[dict[str, object]]:
         scores = area_scores(report, self.catalogue)
         first = self.catalogue.questions[0].key
-        areas = []
+        areas: list[dict[str, object]] = []
         for area in self.catalogue.areas:
-            marks = []
+            marks: list[str] = []
             for requirement in area.requirements:
                 answer = answers.get((requirement.id, first))
                 step = self.catalogue.step(answer.value) if answer else None

@@ -100,10 +100,8 @@ def _score(catalogue: Catalogue, question: Question | None, value: str) -> int |
     """Return a rating's score (3 = fully met … 0), None for other answers and "cannot judge"."""
     if question is None or question.kind is not AnswerKind.RATING:
         return None
-    try:
-        return catalogue.step(value).score
-    except KeyError:
-        return None
+    step = catalogue.step(value)
+    return step.score if step else None
 
 
 def _question(catalogue: Catalogue, requirement_id: str, key: str) -> Question | None:
