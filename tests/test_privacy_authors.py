@@ -12,8 +12,14 @@ from fakebot import FakeBotApi
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from test_digest import COORDINATOR, prefill
-from test_reports import CATALOGUE, NOW, TEMPLATES, TZ, Round
-from test_reports import round_  # noqa: F401  (the fixture)
+from test_reports import (
+    CATALOGUE,
+    NOW,
+    TEMPLATES,
+    TZ,
+    Round,
+    round_,  # noqa: F401  (the fixture)
+)
 
 import storage
 from bot.config import Config, load_config
@@ -49,7 +55,7 @@ async def outputs(r: Round, authors: str) -> str:
     csv = export_csv(round_reports, CATALOGUE, "de", TZ).decode("utf-8-sig")
     book = load_workbook(io.BytesIO(export_xlsx(round_reports, CATALOGUE, "de", TZ)))
     cells = " ".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row)
-    return "\n".join((html, pdf_text, csv, cells))
+    return f"{html}\n{pdf_text}\n{csv}\n{cells}"
 
 
 def test_the_default_names_nobody() -> None:
