@@ -12,7 +12,8 @@ _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _ALIASES = {
     YES: ("j", "y", "ja", "yes"),
     NO: ("n", "nein", "no"),
-    NONE_PLANNED: ("keine", "none", "nein", "no"),
+    # The old button label stays understood when typed ("keine geplant", catalogue 2026.1).
+    NONE_PLANNED: ("keine", "none", "nein", "no", "keine geplant", "none planned"),
 }
 
 
@@ -49,10 +50,15 @@ def match_option(catalogue: Catalogue, question: Question, text: str) -> str | N
         return values[number - 1] if 1 <= number <= len(values) else None
     for value in values:
         label = option_label(catalogue, question, value)
-        names = {_normalise(label.de), _normalise(label.en), *_ALIASES.get(value, ())}
+        names = {*_names(label.de), *_names(label.en), *_ALIASES.get(value, ())}
         if wanted in names:
             return value
     return None
+
+
+def _names(label: str) -> set[str]:
+    """Return a label and, for "nicht beurteilbar / trifft nicht zu", each of its halves."""
+    return {_normalise(label), *(_normalise(part) for part in label.split("/"))} - {""}
 
 
 def _normalise(text: str) -> str:

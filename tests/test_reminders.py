@@ -117,8 +117,8 @@ async def answer(world: World, short: str, requirement_ids: list[str]) -> None:
     async with db.transaction():
         for requirement_id in requirement_ids:
             for key, value in (("fulfilment", "full"), ("potential", "no"), ("measures", "none")):
-                await storage.record_answer(db, world.checks[short].id, requirement_id, key,
-                                            value, None, None, catalogue.id, catalogue.version,
+                await storage.record_answer(db, world.checks[short].id, storage.NewAnswer(requirement_id, key,
+                                            value, None, None, catalogue.id, catalogue.version),
                                             OPENED)
 
 
@@ -181,7 +181,7 @@ async def test_nothing_after_the_deadline_but_the_summary_once(world: World) -> 
         (summary_key(world.cycle.id, DEADLINE), COORDINATION_CHAT, "message")
     ]
     text = queued[0].payload["text"]
-    assert "Frist der Runde Runde 2027 ist abgelaufen" in text
+    assert "Frist der Runde 2027 ist abgelaufen" in text  # not "Runde Runde 2027"
     assert "2 von 3 Einrichtungen" in text and "ABH" in text and "VHS" in text
     assert "IFT" not in text and "3 von 45" in text
     # A restarted bot (new services, nothing remembered in memory) queues nothing again.

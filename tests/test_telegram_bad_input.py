@@ -22,6 +22,8 @@ import pytest
 from botharness import current_answers, make_config, query, running_bot, set_up_institution
 from fakebot import BotMessage, FakeBotApi, FakeUser, parse_html
 
+from bot.render.check_size import check_size
+from bot.render.commands import MENU
 from bot.config import Config, TelegramSection
 from bot.core.invites import GUESSES
 from bot.render.commands import MENU
@@ -337,7 +339,7 @@ async def test_commands_in_a_group_point_to_the_private_chat(bot: Bot) -> None:
         assert texts_since(bot.server, GROUP_ID, since) == [pointer], text
         assert texts_since(bot.server, team.id, since) == []  # nothing in private either
     assert bot.snapshot() == before
-    assert bot.counts()["members"] == 0
+    assert bot.cli.counts()["members"] == 0
     # Plain talk in the group is none of the bot's business: no reply, nothing stored.
     await team.wait_answered(team.send("Ja"), expect_reply=False)
     assert texts_since(bot.server, GROUP_ID, 0) == [pointer] * 6
@@ -387,7 +389,7 @@ async def test_bot_added_to_a_group_says_it_works_privately(bot: Bot) -> None:
     other = {"id": 3003, "is_bot": False, "first_name": "Cem"}
     await group.wait_answered(group.message(new_chat_members=[other]), expect_reply=False)
     assert texts_since(bot.server, GROUP_ID, since) == []
-    assert bot.counts()["members"] == 0
+    assert bot.cli.counts()["members"] == 0
     assert_callbacks_answered(bot.server, expect_some=False)
 
 
@@ -432,13 +434,13 @@ async def test_double_tap_shows_what_follows_once(bot: Bot, where: str) -> None:
         "none_planned": (questions[2].none("de"), "measures", bot.question(1)),
     }[where]
     data = q.callback_data[q.button_labels.index(wanted)]
-    before = bot.counts()["answers"]
+    before = bot.cli.counts()["answers"]
     since = len(bot.server.requests)
     first, second = anna.press(q.message_id, data), anna.press(q.message_id, data)
     await anna.wait_answered(first, since=since)
     await anna.wait_answered(second, since=since)
     assert_callbacks_answered(bot.server)
-    assert bot.counts()["answers"] == before + 1
+    assert bot.cli.counts()["answers"] == before + 1
     assert query(bot.config, "SELECT count(*) FROM answers WHERE question_key = ?", (key,)) == [
         (1,)]
     assert follows in current_question(anna).visible_text
@@ -537,7 +539,7 @@ async def test_stranger_in_english_is_answered_in_english(bot: Bot) -> None:
     assert eve.last_message().visible_text == said("not_member", "en")
     await eve.send_and_wait("/start wrong")
     assert eve.last_message().visible_text == said("invite_invalid", "en", limit=GUESSES)
-    assert bot.counts()["members"] == 0
+    assert bot.cli.counts()["members"] == 0
     assert_callbacks_answered(bot.server, expect_some=False)
 
 
@@ -635,7 +637,7 @@ async def test_language_switches_and_back(bot: Bot) -> None:
     shown = current_question(anna)
     assert bot.question(2) in shown.visible_text and label("back") in shown.button_labels
     assert query(bot.config, "SELECT language FROM members") == [("de",)]
-    assert bot.counts()["answers"] == 1
+    assert bot.cli.counts()["answers"] == 1
     assert_callbacks_answered(bot.server)
 
 
@@ -644,13 +646,14 @@ async def test_help_lists_the_commands(bot: Bot) -> None:
     before = bot.snapshot()
     await anna.send_and_wait("/hilfe")
     text = anna.last_message().visible_text
-    assert text == said("help")
+    size = check_size(load_catalogue())
+    assert text == said("help", size=size, coordinator=False)
     listed = set(re.findall(r"(?m)^/([a-z_]+)", text))
     assert set(MENU) - {"hilfe"} <= listed, set(MENU) - listed  # it is the help itself
     assert bot.snapshot() == before
     assert len(with_buttons(anna)) == 1
     await anna.send_and_wait("/help")
-    assert anna.last_message().visible_text == said("help")
+    assert anna.last_message().visible_text == said("help", size=size, coordinator=False)
     assert_callbacks_answered(bot.server)
 
 

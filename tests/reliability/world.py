@@ -39,7 +39,7 @@ async def set_up(config: Config, staff: dict[str, int], deadline: date, now: dat
 def digest_files(short: str) -> dict[str, str]:
     """Return the file names of an institution's digest attachments, by outbox kind."""
     stem = f"ChancenCheck_{short}_{ROUND}".replace(" ", "_")
-    return {"chart": f"{stem}.png", "report": f"{stem}.html", "export": f"{stem}.xlsx"}
+    return {"chart": f"{stem}.png", "report": f"{stem}.pdf", "export": f"{stem}.xlsx"}
 
 
 def group_sends(server: FakeBotApi) -> list[Request]:
@@ -84,5 +84,5 @@ async def prefill(db_path: Path, user_id: int, count: int) -> None:
         assert member is not None and cycle is not None
         check = await storage.check_for(db, member.institution_id, cycle.id)
         for requirement_id, key in positions[:count]:
-            await storage.record_answer(db, check.id, requirement_id, key, values[key], None,
-                                        member.id, CATALOGUE.id, CATALOGUE.version)
+            await storage.record_answer(db, check.id, storage.NewAnswer(requirement_id, key, values[key], None,
+                                        member.id, CATALOGUE.id, CATALOGUE.version))

@@ -30,7 +30,7 @@ async def allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Service
     user, chat = update.effective_user, update.effective_chat
     assert chat is not None
     in_place = chat.type == ChatType.PRIVATE or chat.id == await coordination_chat(s.db, s.config)
-    if user is not None and is_coordinator(s, user.id) and in_place:
+    if user is not None and is_coordinator(s.coordinators, user.id) and in_place:
         return s
     template = "coordinator_only" if chat.type == ChatType.PRIVATE else "coordinator_wrong_chat"
     await context.bot.send_message(chat.id, s.templates.render(_language(s), template))
@@ -62,10 +62,11 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                    cycle_id=report.cycle.id)
     catalogue, language = s.dialogue.catalogue, _language(s)
     name = file_stem(report)
-    html = await asyncio.to_thread(reports.report_html, report, catalogue, s.templates, language)
     png = await asyncio.to_thread(reports.profile_chart_png, report, catalogue, language)
+    # A PDF, because Telegram opens it in its own viewer on a phone; an HTML file it cannot.
+    pdf = await asyncio.to_thread(reports.report_file, report, catalogue, s.templates, language)
     await context.bot.send_photo(_chat_id(update), InputFile(png, filename=f"{name}.png"))
-    await context.bot.send_document(_chat_id(update), InputFile(html, filename=f"{name}.html"))
+    await context.bot.send_document(_chat_id(update), InputFile(pdf, filename=f"{name}.pdf"))
 
 
 async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -93,10 +94,10 @@ async def on_overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     user, chat = update.effective_user, update.effective_chat
     if chat is not None and chat.type == ChatType.PRIVATE and user is not None:
         member = await storage.member_by_user(s.db, user.id)
-        if member is not None or not is_coordinator(s, user.id):
+        if member is not None or not is_coordinator(s.coordinators, user.id):
             await on_command(update, context)
             return
-    if user is None or not is_coordinator(s, user.id):  # a member's /uebersicht in a group
+    if user is None or not is_coordinator(s.coordinators, user.id):  # a member's /uebersicht in a group
         await general.on_group(update, context)
         return
     await on_heatmap(update, context)
@@ -170,11 +171,12 @@ async def _named_report(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await _say(update, context, s, "unknown_institution", short=short, known=known,
                    cycle=cycle)
         return None
-    return await reports.load_check_report(s.db, institution.id, cycle.id)
+    return await reports.load_check_report(s.db, institution.id, cycle.id,
+                                         s.config.privacy.authors)
 
 
 async def _round_reports(s: Services, cycle: storage.Cycle) -> list[reports.CheckReport]:
-    return await reports.load_round_reports(s.db, cycle.id)
+    return await reports.load_round_reports(s.db, cycle.id, s.config.privacy.authors)
 
 
 async def _status_row(s: Services, report: reports.CheckReport) -> dict[str, object]:
@@ -187,7 +189,9 @@ async def _status_row(s: Services, report: reports.CheckReport) -> dict[str, obj
         "submitted": report.check.status == "submitted",
         "last_activity": await storage.last_activity(s.db, report.check.id),
         "members": len(members),
-        "unreachable": [m.first_name or "?" for m in members if m.unreachable],
+        # Names only where coordinators may see who is who ([privacy] authors).
+        "unreachable": [m.first_name or "?" if s.config.privacy.authors == "names" else ""
+                        for m in members if m.unreachable],
     }
 
 

@@ -10,6 +10,9 @@ from telegram.ext import ContextTypes
 
 import storage
 from bot.core.access import is_coordinator, may_stay_in_group
+from bot.render.check_size import check_size
+from bot.telegram.handlers import tracing
+from bot.telegram.handlers.dialogue import converse
 from bot.services import services
 from bot.telegram.handlers import tracing
 from bot.telegram.handlers.dialogue import converse
@@ -19,8 +22,11 @@ log = logging.getLogger(__name__)
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Explain what the bot does and list the commands."""
-    await _reply(update, context, "help")
+    """Explain what the bot does and list the commands; coordinators get theirs too."""
+    s = services(context)
+    user = update.effective_user
+    await _reply(update, context, "help", size=check_size(s.dialogue.catalogue),
+                 coordinator=user is not None and is_coordinator(s.coordinators, user.id))
 
 
 async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -69,7 +75,7 @@ async def on_added(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _reply(update, context, "coordination_welcome")
             return
         adder = message.from_user
-        if adder is not None and is_coordinator(s, adder.id):  # maybe the coordination group
+        if adder is not None and is_coordinator(s.coordinators, adder.id):  # maybe the coordination group
             await _reply(update, context, "coordination_group_hint")
             return
         await _reply(update, context, "private_only", bot=context.bot.username)

@@ -102,7 +102,8 @@ async def on_members(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if institution is not None:
         await audit.coordinator_action(s, update, "view_members", institution_id=institution.id)
         members = await storage.members_of(s.db, institution.id)
-        await _say(update, context, s, "members", institution=institution, members=members)
+        await _say(update, context, s, "members", institution=institution, members=members,
+                   names=s.config.privacy.authors == "names")
 
 
 async def on_remove_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -8,7 +8,7 @@ from telegram.ext import ContextTypes
 import storage
 from bot.core import invites
 from bot.core.access import load_coordinators
-from bot.render.views import Button, View
+from bot.render.check_size import check_size
 from bot.services import services
 from bot.telegram.send import show
 from dialogues import events as ev
@@ -50,7 +50,8 @@ async def welcome(context: ContextTypes.DEFAULT_TYPE, member: storage.Member, jo
     institution = await storage.institution_by_id(s.db, member.institution_id)
     cycle = await storage.current_cycle(s.db)
     text = s.templates.render(member.language, "welcome", joined=joined, institution=institution,
-                              cycle=cycle, name=member.first_name)
+                              cycle=cycle, name=member.first_name,
+                              size=check_size(s.dialogue.catalogue))
     label = s.templates.label(member.language, "start" if joined else "resume")
     keyboard = ((Button(label, ev.Resume()),),) if cycle else ()
     await show(context.bot, s.db, member, [View(text, keyboard)])

@@ -10,8 +10,10 @@ from telegram.ext import ContextTypes
 
 import bot.reminders.sweep as reminders
 import storage
+import bot.reminders.sweep as reminders
 from bot.core.access import coordination_chat, is_coordinator
-from bot.reminders.deadline import deadline_problem, move_deadline, parse_deadline
+from bot.telegram.handlers import general
+from bot.reminders.deadline import DayError, deadline_problem, move_deadline, parse_day
 from bot.reminders.progress import institution_progress, round_progress
 from bot.reminders.schedule import days_left, next_reminder, reminder_times
 from bot.services import Services, services
@@ -29,7 +31,7 @@ async def on_round(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     user = update.effective_user
     member = await storage.member_by_user(s.db, user.id) if user else None
-    coordinator = place == "coordination" or (user is not None and is_coordinator(s, user.id))
+    coordinator = place == "coordination" or (user is not None and is_coordinator(s.coordinators, user.id))
     language = _language(s, update, member)
     cycle = await storage.current_cycle(s.db)
     if cycle is None and (coordinator or member):
@@ -53,11 +55,18 @@ async def on_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     user = update.effective_user
     member = await storage.member_by_user(s.db, user.id) if user else None
     language = _language(s, update, member)
-    if user is None or not is_coordinator(s, user.id):
+    if user is None or not is_coordinator(s.coordinators, user.id):
         await _reply(update, context, s.templates.render(language, "deadline_refused"))
         return
     cycle = await storage.current_cycle(s.db)
-    deadline = parse_deadline(context.args[0]) if context.args else None
+    try:
+        deadline = parse_day(context.args[0]) if context.args else None
+    except DayError as error:
+        if cycle is not None and not error.exists:  # "30.02.2027 gibt es nicht"
+            await _reply(update, context, s.templates.render(
+                language, "deadline_invalid", problem="nonexistent", text=error.text))
+            return
+        deadline = None
     if cycle is None or deadline is None:
         await _reply(update, context, _usage(s, language, cycle))
         return
