@@ -100,7 +100,8 @@ async def digest(services: Services, check_id: int) -> dict[str, float]:
     took["digest_text_s"] = time.perf_counter() - started
     report = await reports.load_check_report(db, check.institution_id, check.cycle_id)
     for name, make in (("chart", lambda: reports.profile_chart_png(report, catalogue, language)),
-                       ("report", lambda: reports.report_html(report, catalogue,
+                       # The PDF, as the courier sends it: it draws the chart again inside.
+                       ("report", lambda: reports.report_file(report, catalogue,
                                                               services.templates, language)),
                        ("xlsx", lambda: reports.export_xlsx([report], catalogue, language, tz))):
         began = time.perf_counter()

@@ -219,6 +219,14 @@ class LoggingSection(_Frozen):
         return value.upper() if isinstance(value, str) else value  # "info" is what people type
 
 
+class PrivacySection(_Frozen):
+    # Who coordinators see behind an answer. "none" by default: coordinators need results per
+    # institution, and naming people can monitor performance (Personalrat, Dienstvereinbarung).
+    authors: Literal["names", "members", "none"] = Field(
+        "none", description='write "names", "members" or "none"'
+    )
+
+
 class WebhookSection(_Frozen):
     url: str | None = Field(
         None,
@@ -310,6 +318,7 @@ class Config(_Frozen):
     logging: LoggingSection = Field(default_factory=LoggingSection)
     webhook: WebhookSection = Field(default_factory=WebhookSection)
     replication: ReplicationSection = Field(default_factory=ReplicationSection)
+    privacy: PrivacySection = Field(default_factory=PrivacySection)
 
     @property
     def has_token(self) -> bool:

@@ -127,7 +127,7 @@ class Catalogue(_Frozen):
     @field_validator("areas")
     @classmethod
     def _unique_ids(cls, areas: tuple[Area, ...]) -> tuple[Area, ...]:
-        _unique("area id", [a.id for a in areas])
+        _unique("area id", [a.id for a in areas], "areas")
         seen: dict[str, str] = {}
         for area in areas:
             for req in area.requirements:
@@ -143,8 +143,9 @@ class Catalogue(_Frozen):
     def _consistent(self) -> Self:
         keys = tuple(q.key for q in self.questions)
         if keys != QUESTION_KEYS:
-            raise ValueError(f"questions must be {', '.join(QUESTION_KEYS)} in this order")
-        _unique("scale key", [s.key for s in self.scale])
+            raise ValueError(_question_problem(keys))
+        _unique("scale key", [s.key for s in self.scale], "scale")
+        _distinct_scores(self.scale)
         return self
 
     @property
@@ -176,12 +177,41 @@ class Catalogue(_Frozen):
         return next((s for s in self.scale if s.key == key), None)
 
 
-def _unique(what: str, values: list[str]) -> None:
-    seen: set[str] = set()
-    for value in values:
+def _unique(what: str, values: list[str], where: str) -> None:
+    """Refuse a value used twice, naming both places (counted from 1, as people count)."""
+    seen: dict[str, int] = {}
+    for number, value in enumerate(values, start=1):
         if value in seen:
-            raise ValueError(f"{what} {value!r} is used twice")
-        seen.add(value)
+            raise ValueError(f"{what} {value!r} is used twice: {where} number {seen[value]} "
+                             f"and number {number}")
+        seen[value] = number
+
+
+def _question_problem(keys: tuple[str, ...]) -> str:
+    """Say what is wrong with the questions: which is missing, unknown, doubled or misplaced."""
+    expected = f"the questions must be {', '.join(QUESTION_KEYS)}, in this order"
+    missing = [k for k in QUESTION_KEYS if k not in keys]
+    if missing:
+        return f"question {', '.join(repr(k) for k in missing)} is missing; {expected}"
+    unknown = [k for k in keys if k not in QUESTION_KEYS]
+    if unknown:
+        return f"question {', '.join(repr(k) for k in unknown)} is unknown; {expected}"
+    doubled = sorted({k for k in keys if keys.count(k) > 1})
+    if doubled:
+        return f"question {', '.join(repr(k) for k in doubled)} is there twice; {expected}"
+    return f"the questions are in the order {', '.join(keys)}; {expected}"
+
+
+def _distinct_scores(scale: tuple[ScaleStep, ...]) -> None:
+    """Refuse two rating steps with the same score: averages could not tell them apart."""
+    by_score: dict[int, str] = {}
+    for step in scale:
+        if step.score is None:
+            continue
+        if step.score in by_score:
+            raise ValueError(f"rating steps {by_score[step.score]!r} and {step.key!r} both have "
+                             f"score {step.score}; give each step its own score")
+        by_score[step.score] = step.key
 
 
 def parse_catalogue(text: str, source: Path | str = "<catalogue>") -> Catalogue:
@@ -211,4 +241,14 @@ def _describe(error: Any, data: dict[str, Any]) -> str:
         parts.append(str(loc))
         node = node.get(loc) if isinstance(node, dict) else None
     where = ".".join(parts) or "(top level)"
-    return f"{where}: {error['msg'].removeprefix('Value error, ')}"
+    return f"{where}: {_plain(error)}"
+
+
+def _plain(error: Any) -> str:
+    """Word pydantic's messages as a person editing the file needs them."""
+    kind = error["type"]
+    if kind == "missing":
+        return "is missing; add this key"
+    if kind == "extra_forbidden":
+        return "is not a key the catalogue knows here; check its spelling or remove it"
+    return str(error["msg"]).removeprefix("Value error, ")

@@ -12,7 +12,9 @@ _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _ALIASES = {
     YES: ("j", "y", "ja", "yes"),
     NO: ("n", "nein", "no", "nee", "nö", "noe", "nope"),
-    NONE_PLANNED: ("keine", "none", "nein", "no", "nee", "nö", "noe", "nope"),
+    # The old button label stays understood when typed ("keine geplant", catalogue 2026.1).
+    NONE_PLANNED: ("keine", "none", "nein", "no", "nee", "nö", "noe", "nope", "keine geplant",
+                   "none planned"),
 }
 # How people say "I cannot judge": they name the scale's escape step (the one without a score).
 _ESCAPE_ALIASES = (
@@ -82,7 +84,7 @@ def is_yes_no_word(text: str) -> bool:
 
 def _names(catalogue: Catalogue, question: Question, value: str) -> set[str]:
     label = option_label(catalogue, question, value)
-    names = {_normalise(label.de), _normalise(label.en), *_ALIASES.get(value, ())}
+    names = {*_label_names(label.de), *_label_names(label.en), *_ALIASES.get(value, ())}
     if question.kind is AnswerKind.RATING:
         step = catalogue.step(value)
         if step is not None and step.score is None:
@@ -94,6 +96,11 @@ def _names_word(word: str, names: set[str]) -> bool:
     """Tell whether a typed word is a word of one of the names, or the start of a long one."""
     return any(word == part or (len(word) >= _SHORTEST_PREFIX and part.startswith(word))
                for name in names for part in name.split())
+
+
+def _label_names(label: str) -> set[str]:
+    """Return a label and, for "nicht beurteilbar / trifft nicht zu", each of its halves."""
+    return {_normalise(label), *(_normalise(part) for part in label.split("/"))} - {""}
 
 
 def _normalise(text: str) -> str:

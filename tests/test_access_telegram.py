@@ -155,7 +155,7 @@ async def test_nothing_changes_after_submission_until_a_coordinator_reopens(
     chief = fake_bot_api.user(COORDINATOR, "Kora")
     async with running_bot(config, fake_bot_api):
         await anna.send_and_wait("/weiter")
-        await anna.press_button_and_wait("keine geplant")
+        await anna.press_button_and_wait("Keine Maßnahmen geplant")
         await anna.press_button_and_wait("✅ Absenden")
         await anna.press_button_and_wait("✅ Ja, absenden")
         submitted = rows(config, "SELECT * FROM answers ORDER BY id")
@@ -264,7 +264,9 @@ async def test_coordinators_manage_institutions_and_members_in_the_chat(
         assert "ausgetragen" in (vera.last_message().visible_text or "")
         await vera.send_and_wait("/weiter")
         assert vera.last_message().visible_text == said("not_member")
-        assert "--force" in await say("/institution_entfernen ABH")  # it has an answer
+        # It has an answer: only IT can remove it, and no server command is shown.
+        refusal = await say("/institution_entfernen ABH")
+        assert "wer mich betreut (IT)" in refusal and "chancencheck" not in refusal
         assert "ist entfernt, mit 1 Mitglied" in await say("/institution_entfernen VHS")
         assert "kenne ich nicht" in await say("/mitglieder VHS")
         assert "1–12 Buchstaben" in await say("/institution_neu A-B Name")

@@ -48,7 +48,7 @@ def default_text() -> str:
 
 def test_default_catalogue_header(catalogue: Catalogue) -> None:
     assert catalogue.id == "cclu"
-    assert catalogue.version == "2026.1-entwurf"
+    assert catalogue.version == "2026.2-entwurf"
     assert catalogue.title.de == "ChancenCheckLU"
 
 
@@ -117,7 +117,7 @@ def test_three_questions_in_order(catalogue: Catalogue) -> None:
     assert potential.text.de == "Gibt es Verbesserungspotenzial?"
     assert (potential.yes.de, potential.no.de) == ("Ja", "Nein")  # type: ignore[union-attr]
     assert measures.text.de == "Gibt es Maßnahmen, die zukünftig potenziell umgesetzt werden?"
-    assert measures.none.de == "keine geplant"  # type: ignore[union-attr]
+    assert measures.none.de == "Keine Maßnahmen geplant"  # type: ignore[union-attr]
 
 
 def test_scale_has_four_scored_steps_and_an_unscored_escape(catalogue: Catalogue) -> None:
@@ -129,7 +129,8 @@ def test_scale_has_four_scored_steps_and_an_unscored_escape(catalogue: Catalogue
         ("unknown", None, "grey"),
     ]
     assert catalogue.step("partly").label.de == "teilweise erfüllt"  # type: ignore[union-attr]
-    assert catalogue.step("unknown").label.de == "kann ich nicht beurteilen"  # type: ignore[union-attr]
+    unknown = catalogue.step("unknown")
+    assert unknown is not None and unknown.label.de == "nicht beurteilbar / trifft nicht zu"
     assert catalogue.step("nonsense") is None
 
 
@@ -234,7 +235,7 @@ BROKEN: dict[str, tuple[Callable[[str], str], list[str]]] = {
     ),
     "missing English title": (
         _drop_title_en,
-        ["areas[K].requirements[K2].title.en: Field required"],
+        ["areas[K].requirements[K2].title.en: is missing; add this key"],
     ),
     "unknown question override": (
         _unknown_override,
@@ -242,7 +243,7 @@ BROKEN: dict[str, tuple[Callable[[str], str], list[str]]] = {
     ),
     "missing questions": (
         _drop_questions,
-        ["questions: Field required"],
+        ["questions: is missing; add this key"],
     ),
     "yes_no question without yes": (
         lambda t: _replace(t, 'yes = { de = "Ja", en = "Yes" }\n', ""),
@@ -254,9 +255,32 @@ BROKEN: dict[str, tuple[Callable[[str], str], list[str]]] = {
     ),
     "misspelt requirement key": (
         lambda t: _replace(t, 'id = "B3"\n', 'id = "B3"\nhnit = "x"\n'),
-        ["areas[B].requirements[B3].hnit: Extra inputs are not permitted"],
+        ["areas[B].requirements[B3].hnit: is not a key the catalogue knows here"],
+    ),
+    "a question left out": (
+        lambda t: _drop_question(t, "potential"),
+        ["question 'potential' is missing; the questions must be fulfilment, potential, measures"],
+    ),
+    "duplicate area id": (
+        lambda t: _replace(t, 'id = "P"\n', 'id = "K"\n'),
+        ["area id 'K' is used twice: areas number 3 and number 4"],
+    ),
+    "duplicate scale key": (
+        lambda t: _replace(t, 'key = "mostly"', 'key = "full"'),
+        ["scale key 'full' is used twice: scale number 1 and number 2"],
+    ),
+    "rating steps with equal scores": (
+        lambda t: _replace(t, "score = 2", "score = 3"),
+        ["rating steps 'full' and 'mostly' both have score 3"],
     ),
 }
+
+
+def _drop_question(text: str, key: str) -> str:
+    """Remove one [[questions]] table, found by its key."""
+    start = text.index(f'[[questions]]\nkey = "{key}"')
+    end = text.index("[[questions]]", start + 1)
+    return text[:start] + text[end:]
 
 
 @pytest.mark.parametrize("case", list(BROKEN))

@@ -266,15 +266,24 @@ def test_cycle_open_and_list(
     ]
 
 
-def test_cycle_open_with_a_german_date_is_refused(
+def test_cycle_open_takes_a_german_date_and_names_a_day_that_does_not_exist(
     tmp_path: Path, config: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli("--config", config, "cycle", "open", "2027", "--deadline", "31.03.2027") == 2
+    """CLI dates read TT.MM.JJJJ like /frist; 30.02. is "gibt es nicht", not "not a date"."""
+    assert cli("--config", config, "cycle", "open", "2027", "--deadline", "30.02.2099") == 2
     err = capsys.readouterr().err
-    assert "31.03.2027" in err and "YYYY-MM-DD" in err
+    assert "30.02.2099 gibt es nicht" in err
+    assert cli("--config", config, "cycle", "open", "2027", "--deadline", "Ende März") == 2
+    assert "DD.MM.YYYY or YYYY-MM-DD" in capsys.readouterr().err
     assert not (tmp_path / "cli.sqlite3").exists() or query(
         tmp_path / "cli.sqlite3", "SELECT count(*) FROM cycles"
     ) == [(0,)]
+    deadline = future(120)
+    german = deadline.strftime("%d.%m.%Y")
+    assert cli("--config", config, "cycle", "open", "2027", "--deadline", german) == 0
+    assert query(tmp_path / "cli.sqlite3", "SELECT deadline FROM cycles") == [
+        (deadline.isoformat(),)
+    ]
 
 
 def test_cycle_open_with_a_past_deadline_is_refused(

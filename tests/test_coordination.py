@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from botharness import make_config, running_bot, set_up_institution
 from fakebot import FakeBotApi
+from pypdf import PdfReader
 from test_digest import COORDINATOR, GROUP, prefill
 
 from bot.cli.entry import main
@@ -85,11 +86,10 @@ async def test_report_export_and_heatmap_for_coordinators(
         unknown = coordinator.last_message().visible_text or ""
 
     sent = files(fake_bot_api, COORDINATOR)
-    report = next(data for name, data in sent.items() if name.endswith(".html"))
-    assert b"ABH" in report and b"K1" in report
-    book = openpyxl.load_workbook(
-        io.BytesIO(next(d for n, d in sent.items() if n.endswith(".xlsx")))
-    )
+    report = next(data for name, data in sent.items() if name.endswith(".pdf"))
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(report)).pages)
+    assert "Ausländerbehörde (ABH)" in text and "K1" in text
+    book = openpyxl.load_workbook(io.BytesIO(next(d for n, d in sent.items() if n.endswith(".xlsx"))))
     assert book.worksheets[0].max_row == 1 + 44
     table = next(d for n, d in sent.items() if n.endswith(".csv")).decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(table), delimiter=";"))) == 1 + 44
@@ -105,9 +105,18 @@ def test_cli_report_and_export(config: Config, tmp_path: Path, capsys) -> None:
     config_file = str(tmp_path / "config.toml")
     assert main(["--config", config_file, "report", "ABH", "--out", str(tmp_path / "r.html")]) == 0
     assert "Ausländerbehörde" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert main(["--config", config_file, "report", "ABH", "--out", str(tmp_path / "r.pdf")]) == 0
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
     for fmt in ("xlsx", "csv"):
         out = tmp_path / f"all.{fmt}"
         assert main(["--config", config_file, "export", "--format", fmt, "--out", str(out)]) == 0
         assert out.stat().st_size > 0
+    # The format follows the extension; an existing file is replaced only with --force.
+    out = tmp_path / "all.csv"
+    out.write_bytes(b"keep me")
+    assert main(["--config", config_file, "export", "--out", str(out)]) == 2
+    assert out.read_bytes() == b"keep me" and "--force" in capsys.readouterr().err
+    assert main(["--config", config_file, "export", "--out", str(out), "--force"]) == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # CSV for German Excel, not XLSX
     assert main(["--config", config_file, "report", "NOPE"]) == 2
     assert "no institution 'NOPE'" in capsys.readouterr().err

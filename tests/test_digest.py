@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from botharness import Clock, make_config, query, running_bot, set_up_institution
 from fakebot import FakeBotApi, FakeUser
+from pypdf import PdfReader
 
 import storage
 from bot.catalogue import load_catalogue
@@ -63,7 +64,7 @@ async def prefill(config: Config, user_id: int = 1001, name: str = "Anna") -> No
 
 async def submit(user: FakeUser) -> None:
     await user.send_and_wait("/weiter")
-    await user.press_button_and_wait("keine geplant")
+    await user.press_button_and_wait("Keine Maßnahmen geplant")
     await user.press_button_and_wait("✅ Absenden")
     await user.press_button_and_wait("✅ Ja, absenden")
 
@@ -100,19 +101,24 @@ async def test_a_submission_sends_one_digest_with_chart_report_and_spreadsheet(
     kinds = [m.kind for m in sent]
     assert kinds.count("photo") == 1 and kinds.count("document") == 2
     texts = [m.visible_text or "" for m in sent if m.kind == "text"]
-    assert "Ausländerbehörde (ABH)" in texts[0] and "Runde 2027" in texts[0] and "Anna" in texts[0]
+    assert "Ausländerbehörde (ABH)" in texts[0] and "Runde 2027" in texts[0]
+    assert "1 von 1 Einrichtung hat abgesendet" in texts[0] and "Runde Runde" not in texts[0]
+    assert "⚪ = nicht beurteilbar" in texts[0]
     assert "Verbesserungspotenzial bei 15 von 15" in texts[0]
     assert all(len(t) <= 4096 for t in texts)
     assert "Formulare <b>nicht</b> verständlich" in "\n".join(texts), "answer text shown as typed"
     files = {m.file[0]: m.file[1] for m in sent if m.file}
-    assert any(
-        name.endswith(".png") and data.startswith(b"\x89PNG") for name, data in files.items()
-    )
-    report = next(data for name, data in files.items() if name.endswith(".html"))
-    assert b"&lt;b&gt;nicht&lt;/b&gt;" in report and b"<b>nicht</b>" not in report
+    assert any(name.endswith(".png") and data.startswith(b"\x89PNG") for name, data in files.items())
+    report = next(data for name, data in files.items() if name.endswith(".pdf"))
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(report)).pages)
+    assert "Formulare <b>nicht</b> verständlich" in text, "the PDF shows the text as typed"
     book = openpyxl.load_workbook(io.BytesIO(
         next(data for name, data in files.items() if name.endswith(".xlsx"))))
     assert book.worksheets[0].max_row == 1 + 45
+    # [privacy] authors is "none" by default: no output for coordinators names the member.
+    assert not any("Anna" in t for t in texts)
+    assert "Anna" not in text
+    assert not any("Anna" in str(c.value) for row in book.worksheets[0].iter_rows() for c in row)
     undelivered = query(config, "SELECT count(*) FROM outbox WHERE delivered_at IS NULL")
     assert undelivered == [(0,)]
 

@@ -106,6 +106,8 @@ def test_measures_take_text_or_none_planned(dialogue: Dialogue) -> None:
     assert none.records[0].answer == Answer("none")
     typed_none = run(dialogue, state.state, ev.Type("keine geplant"))
     assert typed_none.records[0].answer == Answer("none")
+    typed_label = run(dialogue, state.state, ev.Type("Keine Maßnahmen geplant"))
+    assert typed_label.records[0].answer == Answer("none")
 
 
 def test_typed_option_is_accepted_where_a_button_is_expected(dialogue: Dialogue) -> None:
@@ -113,6 +115,9 @@ def test_typed_option_is_accepted_where_a_button_is_expected(dialogue: Dialogue)
     assert run(dialogue, state, ev.Type("Überwiegend erfüllt")).records[0].answer.value == "mostly"
     assert run(dialogue, state, ev.Type("mostly met")).records[0].answer.value == "mostly"
     assert run(dialogue, state, ev.Type("5")).records[0].answer.value == "unknown"
+    # Either half of "nicht beurteilbar / trifft nicht zu" names the escape option.
+    assert run(dialogue, state, ev.Type("trifft nicht zu")).records[0].answer.value == "unknown"
+    assert run(dialogue, state, ev.Type("nicht beurteilbar")).records[0].answer.value == "unknown"
     rejected = dialogue.advance(state, ev.Type("vielleicht"))
     assert rejected.rejected.reason is fx.Reason.UNKNOWN_OPTION and rejected.state == state
 

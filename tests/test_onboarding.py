@@ -87,8 +87,9 @@ async def test_only_a_coordinator_registers_the_group_and_digests_go_there(
         await kora.send_and_wait(f"/start {code}")
         await kora.send_and_wait("/koordinationsgruppe")  # in the private chat: refused
         assert "in der Gruppe" in (kora.last_message().visible_text or "")
+        # /koordinierungsgruppe, as the group is called everywhere else, is an alias.
         await kora.in_group(GROUP, "Koordinierungsgruppe", "supergroup").send_and_wait(
-            "/koordinationsgruppe")
+            "/koordinierungsgruppe")
         assert "jetzt die Koordinierungsgruppe" in (
             fake_bot_api.sent_to(GROUP)[-1].visible_text or "")
         await submit(fake_bot_api.user(1001, "Anna"))
@@ -121,7 +122,7 @@ async def test_a_group_added_by_a_stranger_is_left_and_by_a_coordinator_gets_a_h
         assert fake_bot_api.calls("leaveChat")[-1].params["chat_id"] == OTHER_GROUP
         added = kora.in_group(GROUP, "Koordinierungsgruppe", "supergroup")
         await fake_bot_api.wait_answered(added.message(new_chat_members=[BOT]))
-        assert "/koordinationsgruppe" in (fake_bot_api.sent_to(GROUP)[-1].visible_text or "")
+        assert "/koordinierungsgruppe" in (fake_bot_api.sent_to(GROUP)[-1].visible_text or "")
     assert [c.params["chat_id"] for c in fake_bot_api.calls("leaveChat")] == [OTHER_GROUP]
 
 

@@ -134,7 +134,7 @@ async def test_pending_migrations_are_a_warning(
         conn.commit()
     code, out = await doctor(ready, capsys)
     assert code == 0, out
-    assert line(out, "database").startswith("warn") and "migrations pending" in out
+    assert line(out, "database").startswith("warn") and "1 migration pending" in out
     assert "→ the bot applies them at start" in out
 
 

@@ -92,7 +92,7 @@ async def test_sigterm_during_a_digest_records_every_part_sent_and_sends_none_tw
     anna = server.user(USER, "Anna")
     await anna.send_and_wait("/weiter", timeout=15)
     server.slow["sendPhoto"] = 1.0  # the chart takes its time to upload
-    await anna.press_button_and_wait("keine geplant", timeout=15)
+    await anna.press_button_and_wait("Keine Maßnahmen geplant", timeout=15)
     await anna.press_button_and_wait("✅ Absenden", timeout=15)
     anna.press_button("✅ Ja, absenden")
     await server.wait_for(lambda r: r.method == "sendPhoto" and r.params.get("chat_id") == GROUP,

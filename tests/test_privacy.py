@@ -79,7 +79,7 @@ async def test_erasure_leaves_no_trace_of_the_id_or_the_name(
         await zoltanna.send_and_wait(f"/frist {(DEADLINE + timedelta(days=7)).isoformat()}")
         await zoltanna.send_and_wait("/einladung ABH neu")
         await zoltanna.send_and_wait("/weiter")
-        await zoltanna.press_button_and_wait("keine geplant")
+        await zoltanna.press_button_and_wait("Keine Maßnahmen geplant")
         await zoltanna.press_button_and_wait("✅ Absenden")
         await zoltanna.press_button_and_wait("✅ Ja, absenden")
         await digest_delivered(fake_bot_api)
@@ -129,7 +129,7 @@ async def test_a_member_leaves_and_their_answers_stay(config: Config,
         await anna.press_button_and_wait("▶️ Los geht's")
         await anna.press_button_and_wait("🟠 teilweise erfüllt")
         await anna.send_and_wait("/austreten")
-        assert "Aus Ausländerbehörde austreten?" in (anna.last_message().visible_text or "")
+        assert "Aus der Einrichtung „Ausländerbehörde“ austreten?" in (anna.last_message().visible_text or "")
         await anna.press_button_and_wait("🚪 Ja, austreten")
         assert "ausgetreten" in (anna.last_message().visible_text or "")
         assert [m for m in anna.messages() if m.buttons] == []  # the question's buttons too

@@ -186,7 +186,7 @@ async def test_nothing_after_the_deadline_but_the_summary_once(world: World) -> 
         (summary_key(world.cycle.id, DEADLINE), COORDINATION_CHAT, "message")
     ]
     text = queued[0].payload["text"]
-    assert "Frist der Runde Runde 2027 ist abgelaufen" in text
+    assert "Frist der Runde 2027 ist abgelaufen" in text  # not "Runde Runde 2027"
     assert "2 von 3 Einrichtungen" in text and "ABH" in text and "VHS" in text
     assert "IFT" not in text and "3 von 45" in text
     # A restarted bot (new services, nothing remembered in memory) queues nothing again.

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.reminders.deadline import deadline_problem, parse_deadline
+import pytest
+
+from bot.reminders.deadline import DayError, deadline_problem, parse_day, parse_deadline
 from bot.reminders.schedule import (
     days_left,
     deadline_end,
@@ -132,6 +134,22 @@ def test_deadlines_are_read_as_iso_or_german_dates() -> None:
     assert parse_deadline("2027-04-30") == date(2027, 4, 30)
     assert parse_deadline("30.4.2027") == date(2027, 4, 30)
     assert [parse_deadline(t) for t in ("2027-02-30", "morgen", "30.04.27", "")] == [None] * 4
+
+
+@pytest.mark.parametrize(("text", "exists"), [
+    ("30.02.2027", False), ("2027-02-30", False), ("31.04.2027", False), ("29.02.2027", False),
+    ("morgen", True), ("30.04.27", True), ("2027/04/30", True),
+])
+def test_parse_day_tells_a_missing_day_from_a_non_date(text: str, exists: bool) -> None:
+    """Every date input says "30.02.2027 gibt es nicht" rather than "not a date"."""
+    with pytest.raises(DayError) as caught:
+        parse_day(text)
+    assert caught.value.exists is exists and caught.value.text == text
+
+
+def test_parse_day_reads_both_spellings() -> None:
+    """TT.MM.JJJJ and JJJJ-MM-TT, as /frist and every CLI date accept them."""
+    assert parse_day("29.02.2028") == parse_day("2028-02-29") == date(2028, 2, 29)
 
 
 def test_a_deadline_must_be_today_or_later_and_new() -> None:

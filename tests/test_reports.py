@@ -203,7 +203,7 @@ async def test_html_report_names_status_authors_and_local_times(round_: Round) -
     assert "abgesendet</span> am 01.03.2026, 12:00 von Jörg" in html
     # The first answer is Jörg's at 09:00 UTC, the second Ayşe's a minute later, shown in CET.
     assert "Jörg, 01.03.2026, 10:00" in html and "Ayşe, 01.03.2026, 10:01" in html
-    assert "überwiegend erfüllt" in html and "keine geplant" in html
+    assert "überwiegend erfüllt" in html and "Keine Maßnahmen geplant" in html
     assert "light-green" in html and "light-orange" in html
     assert "http://" not in html and "https://" not in html  # standalone: nothing external
 
@@ -213,10 +213,10 @@ async def test_html_report_marks_open_questions(round_: Round) -> None:
     german = report_html(report, CATALOGUE, TEMPLATES, "de", NOW).decode()
     assert german.count("OFFEN – noch nicht beantwortet") == 45 - 4
     assert "noch nicht abgesendet" in german
-    assert "kann ich nicht beurteilen" in german
+    assert "nicht beurteilbar / trifft nicht zu" in german
     english = report_html(report, CATALOGUE, TEMPLATES, "en", NOW).decode()
     assert english.count("OPEN – not answered yet") == 45 - 4
-    assert "cannot judge" in english and "Eva, 2026-03-01 10:00" in english
+    assert "cannot judge / does not apply" in english and "Eva, 2026-03-01 10:00" in english
 
 
 # -- charts --------------------------------------------------------------------------------------
@@ -281,7 +281,10 @@ async def test_export_rows_describe_every_answer(round_: Round) -> None:
     assert first["institution_short"] == "ABH" and first["institution"] == "Ausländerbehörde"
     assert first["round"] == "2026" and first["area_id"] == "Z"
     assert first["area"] == "Zielgruppen und Bedarfe" and first["requirement_id"] == "Z1"
-    assert first["question_key"] == "fulfilment" and first["value"] == "vollständig erfüllt"
+    # German Excel users read labels, not keys; the score is a number beside the label.
+    assert first["question_key"] == "Erfüllung" and first["value"] == "vollständig erfüllt"
+    assert first["score"] == 3 and rows[1]["question_key"] == "Verbesserungspotenzial"
+    assert rows[2]["question_key"] == "Maßnahmen" and rows[1]["score"] is None
     assert first["author"] == "Jörg" and first["answered_at"] == "2026-03-01T10:00:00+01:00"
     revised = next(r for r in rows if r["requirement_id"] == "Z2" and r["text"])
     assert revised["revision"] == 2 and revised["value"] == "Ja"
@@ -291,12 +294,12 @@ async def test_export_rows_describe_every_answer(round_: Round) -> None:
 async def test_xlsx_holds_every_answer_and_keeps_formulas_as_text(round_: Round) -> None:
     reports = [await full_report(round_), await partial_report(round_)]
     book = load_workbook(io.BytesIO(export_xlsx(reports, CATALOGUE, "de", TZ)))
-    assert book.sheetnames == ["Antworten", "Mittelwerte"]
+    assert book.sheetnames == ["Antworten", "Mittelwerte", "Anforderungen"]
     sheet = book["Antworten"]
     header = [cell.value for cell in sheet[1]]
     assert header[:3] == ["Kürzel", "Einrichtung", "Runde"] and len(header) == len(COLUMNS)
     assert all(cell.font.bold for cell in sheet[1])
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:N{1 + 45 + 4}"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:O{1 + 45 + 4}"
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
     assert sum(row[0] == "ABH" for row in rows) == 45
     texts = {row[COLUMNS.index("text")] for row in rows}
@@ -306,13 +309,29 @@ async def test_xlsx_holds_every_answer_and_keeps_formulas_as_text(round_: Round)
     assert formula.data_type == "s" and formula.quotePrefix
     answered_at = rows[0][COLUMNS.index("answered_at")]
     assert answered_at == datetime(2026, 3, 1, 10, 0)  # local time, as Excel keeps it
-    assert sheet.column_dimensions["K"].width <= 62  # the long text column wraps
+    assert sheet.column_dimensions["L"].width <= 62  # the long text column wraps
+
+
+async def test_xlsx_has_one_row_per_institution_and_requirement(round_: Round) -> None:
+    """The "Anforderungen" sheet puts each requirement's three answers side by side."""
+    reports = [await full_report(round_), await partial_report(round_)]
+    book = load_workbook(io.BytesIO(export_xlsx(reports, CATALOGUE, "de", TZ)))
+    table = [[cell.value for cell in row] for row in book["Anforderungen"].iter_rows()]
+    assert table[0][:7] == ["Kürzel", "Einrichtung", "Qualitätsbereich", "Anforderung-Nr.",
+                            "Qualitätsanforderung", "Erfüllung", "Punkte (0–3)"]
+    assert len(table) == 1 + 2 * 15
+    z1 = table[1]
+    assert z1[:2] == ["ABH", "Ausländerbehörde"] and z1[3] == "Z1"
+    assert z1[5:8] == ["vollständig erfüllt", 3, "Ja"]
+    assert z1[8] == "Potenzial Z1: größere Schrift für Ältere" and z1[9] == MULTILINE
+    vhs_z3 = table[1 + 15 + 2]
+    assert vhs_z3[3] == "Z3" and vhs_z3[5] == "offen" and vhs_z3[6] is None and vhs_z3[7] == "Nein"
 
 
 async def test_xlsx_second_sheet_has_mean_scores_per_area(round_: Round) -> None:
     reports = await load_round_reports(round_.db, round_.cycle_id)
     book = load_workbook(io.BytesIO(export_xlsx(reports, CATALOGUE, "en", TZ)))
-    assert book.sheetnames == ["Answers", "Mean scores"]
+    assert book.sheetnames == ["Answers", "Mean scores", "Requirements"]
     table = [[cell.value for cell in row] for row in book["Mean scores"].iter_rows()]
     assert table[0][-5:] == [area.title("en") for area in CATALOGUE.areas]
     assert table[1] == ["ABH", "Ausländerbehörde", "submitted", "45/45", 2.0, 1.5, 1.0, 2.5, 0.5]
@@ -327,9 +346,13 @@ async def test_csv_round_trips_with_bom_semicolons_and_formula_guard(round_: Rou
     assert data.startswith(b"\xef\xbb\xbf")
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
     assert parsed[0][:2] == ["Kürzel", "Einrichtung"]
-    expected = [[str(csv_safe(row[c])) for c in COLUMNS]
-                for row in export_rows(reports, CATALOGUE, "de", TZ)]
+    rows = export_rows(reports, CATALOGUE, "de", TZ)
+    for row in rows:  # German Excel reads "TT.MM.JJJJ HH:MM" as a date, an ISO time as text
+        row["answered_at"] = datetime.fromisoformat(row["answered_at"]).strftime("%d.%m.%Y %H:%M")
+    expected = [["" if row[c] is None else str(csv_safe(row[c])) for c in COLUMNS] for row in rows]
     assert parsed[1:] == expected and len(expected) == 45 + 4
+    assert parsed[1][COLUMNS.index("answered_at")] == "01.03.2026 10:00"
+    assert parsed[1][COLUMNS.index("score")] == "3"
     texts = [row[COLUMNS.index("text")] for row in parsed[1:]]
     assert MULTILINE in texts and "Ausländerbehörde" in parsed[1]
     assert f"'{COMMAND}" in texts and f"'{FORMULA}" in texts and f"'{MENTION}" in texts

@@ -13,7 +13,7 @@ from bot.config import Config
 
 CATALOGUE = load_catalogue()
 RATINGS = ["🟢 vollständig erfüllt", "🟡 überwiegend erfüllt", "🟠 teilweise erfüllt",
-           "🔴 nicht erfüllt", "⚪ kann ich nicht beurteilen"]
+           "🔴 nicht erfüllt", "⚪ nicht beurteilbar / trifft nicht zu"]
 PROGRESS = re.compile(r"Anforderung (\d+) von 15 · Frage (\d) von 3")
 
 
@@ -37,7 +37,7 @@ async def answer_shown(user: FakeUser, number: int) -> None:
     elif number % 3:
         await user.send_and_wait(f"Maßnahme {number}: Schulung, Team B, bis 06/2027")
     else:
-        await user.press_button_and_wait("keine geplant")
+        await user.press_button_and_wait("Keine Maßnahmen geplant")
 
 
 async def join(user: FakeUser, code: str) -> None:

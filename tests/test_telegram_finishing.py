@@ -24,8 +24,8 @@ CATALOGUE = load_catalogue()
 FULFILMENT, POTENTIAL, MEASURES = CATALOGUE.questions
 START = "▶️ Los geht's"
 FULL, PARTLY, NOT_MET, UNKNOWN = ("🟢 vollständig erfüllt", "🟠 teilweise erfüllt",
-                                  "🔴 nicht erfüllt", "⚪ kann ich nicht beurteilen")
-YES, NO, NONE_PLANNED = "Ja", "Nein", "keine geplant"
+                                  "🔴 nicht erfüllt", "⚪ nicht beurteilbar / trifft nicht zu")
+YES, NO, NONE_PLANNED = "Ja", "Nein", "Keine Maßnahmen geplant"
 DESCRIPTION = "Formulare gibt es nur auf Deutsch"
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TypeAlias
 
 import storage
+from bot.cli.counts import count
 from bot.config import Config
 from bot.core import admin, audit, institutions, invites, privacy
 
@@ -94,8 +95,8 @@ async def _remove(args: argparse.Namespace, config: Config) -> int:
     async with await storage.open_database(config.storage.path) as db:
         removed = await institutions.remove(db, args.short, args.force, storage.CLI)
     deleted = ", ".join(f"{n} {table}" for table, n in removed.counts.items() if n)
-    print(f"removed {removed.institution.short} ({removed.institution.name}), whose "
-          f"{removed.members} members are members no more; deleted rows: {deleted}")
+    print(f"removed {removed.institution.short} ({removed.institution.name}), ending "
+          f"{count(removed.members, 'membership')}; deleted rows: {deleted or 'none'}")
     return 0
 
 

@@ -18,6 +18,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, Ne
 
 import storage
 from bot.catalogue import load_catalogue
+from bot.cli.counts import count
 from bot.config import Config
 from bot.reminders.schedule import deadline_end, reminder_times
 from bot.replication import Lag, ReplicationError, find_litestream, lag, replicates
@@ -120,12 +121,12 @@ async def _inspect(db: storage.Database, path: Path, stored: Stored) -> None:
         return
     if migrations.pending:
         stored.findings.append(Finding(
-            WARN, "database", f"{len(migrations.pending)} migrations pending "
+            WARN, "database", f"{count(len(migrations.pending), 'migration')} pending "
             f"({', '.join(migrations.pending)})",
             "the bot applies them at start; make a backup first (`chancencheck backup FILE`)"))
         return
     stored.findings.append(Finding(OK, "database", f"{path}: integrity ok, "
-                                   f"{len(migrations.applied)} migrations applied, none pending"))
+                                   f"{count(len(migrations.applied), 'migration')} applied, none pending"))
     stored.cycle = await storage.current_cycle(db)
     chat = await storage.get_setting(db, storage.COORDINATION_CHAT)
     stored.coordination_chat = int(chat) if chat is not None else None
@@ -136,11 +137,11 @@ async def _outbox(db: storage.Database) -> list[Finding]:
     state = await outbox_state(db)
     findings = []
     if state.given_up:
-        findings.append(Finding(WARN, "outbox", f"{state.given_up} messages were given up, as "
+        findings.append(Finding(WARN, "outbox", f"{count(state.given_up, 'message')} given up, as "
                                 f"Telegram refused them (last: {state.last_error})",
                                 "check the coordination chat (see below); they are not retried"))
     if state.waiting:
-        findings.append(Finding(WARN, "outbox", f"{state.waiting} messages wait to be sent "
+        findings.append(Finding(WARN, "outbox", f"{count(state.waiting, 'message')} waiting to be sent "
                                 f"again (last error: {state.last_error})",
                                 "the running bot retries them; check its log if this stays"))
     return findings
@@ -238,7 +239,7 @@ async def check_updates(bot: Bot, config: Config) -> Finding:
         if info.url:
             return Finding(INFO, "updates", f"a webhook is set ({info.url}); the bot removes it "
                            "when it starts polling")
-        return Finding(OK, "updates", f"long polling; {info.pending_update_count} updates waiting")
+        return Finding(OK, "updates", f"long polling; {count(info.pending_update_count, 'update')} waiting")
     if info.url != url:
         return Finding(INFO, "updates", f"Telegram's webhook is {info.url or 'not set'}; the bot "
                        f"sets {url} when it starts")
@@ -247,7 +248,7 @@ async def check_updates(bot: Bot, config: Config) -> Finding:
                        f"{info.last_error_message}",
                        f"check that the proxy forwards {url} to {config.webhook.listen}:"
                        f"{config.webhook.port}{config.webhook.url_path} with a valid certificate")
-    return Finding(OK, "updates", f"webhook {url}; {info.pending_update_count} updates waiting")
+    return Finding(OK, "updates", f"webhook {url}; {count(info.pending_update_count, 'update')} waiting")
 
 
 def check_reminders(config: Config, cycle: storage.Cycle | None, now: datetime) -> list[Finding]:

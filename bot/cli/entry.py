@@ -12,6 +12,7 @@ from pathlib import Path
 import bot.cli.access as cli_access
 import storage
 from bot.catalogue import load_catalogue
+from bot.cli.counts import count
 from bot.config import Config, ConfigError, load_config
 from bot.core import admin
 from bot.logs import setup_logging
@@ -102,12 +103,18 @@ def _institution_commands(sub: argparse._SubParsersAction) -> None:  # type: ign
 
 
 def _report_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    report = _command(sub, "report", _report, "write one institution's full report (HTML)")
+    report = _command(sub, "report", _report,
+                      "write one institution's full report with its chart (PDF or HTML)")
     report.add_argument("short", help="the institution's short name, e.g. ABH")
+    report.add_argument("--format", choices=["pdf", "html"],
+                        help="pdf or html (default: from --out's extension, else pdf)")
     report.add_argument("--out", type=Path, help="file to write (default: named after it)")
+    report.add_argument("--force", action="store_true", help="overwrite an existing file")
     export = _command(sub, "export", _export, "write all answers of the current round")
-    export.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    export.add_argument("--format", choices=["xlsx", "csv"],
+                        help="xlsx or csv (default: from --out's extension, else xlsx)")
     export.add_argument("--out", type=Path, required=True, help="file to write")
+    export.add_argument("--force", action="store_true", help="overwrite an existing file")
 
 
 def _cycle_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -115,20 +122,29 @@ def _cycle_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     inner = group.add_subparsers(dest="cycle", required=True)
     opening = _command(inner, "open", _cycle_open, "open a round with a deadline")
     opening.add_argument("name", help='e.g. "2027"')
-    opening.add_argument("--deadline", required=True, type=_date, help="YYYY-MM-DD")
+    opening.add_argument("--deadline", required=True, type=_date, help="DD.MM.YYYY or YYYY-MM-DD")
     _command(inner, "list", _cycle_list, "list rounds")
     closing = _command(inner, "close", _cycle_close, "close an open round")
     closing.add_argument("name")
     moving = _command(inner, "deadline", _cycle_deadline,
                       "move the open round's deadline; the running bot tells the members")
-    moving.add_argument("deadline", type=_date, help="the new deadline, YYYY-MM-DD")
+    moving.add_argument("deadline", type=_date, help="the new deadline, DD.MM.YYYY or YYYY-MM-DD")
 
 
 def _date(text: str) -> date:
+    """Read a date as TT.MM.JJJJ or JJJJ-MM-TT, as /frist does."""
+    from bot.reminders.deadline import DayError, parse_day
+
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+        return parse_day(text)
+    except DayError as error:
+        if not error.exists:
+            raise argparse.ArgumentTypeError(
+                f"{text} gibt es nicht: there is no such day; check the day and the month"
+            ) from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; write DD.MM.YYYY or YYYY-MM-DD (e.g. 31.03.2027)"
+        ) from None
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -190,8 +206,9 @@ def _catalogue_check(path: Path) -> int:
     catalogue = load_catalogue(path)
     questions = len(catalogue.requirements) * len(catalogue.questions)
     print(f"{path}: catalogue {catalogue.id} version {catalogue.version} is valid")
-    print(f"  {len(catalogue.areas)} areas, {len(catalogue.requirements)} requirements, "
-          f"{questions} questions, {len(catalogue.scale)} rating steps")
+    print(f"  {count(len(catalogue.areas), 'area')}, "
+          f"{count(len(catalogue.requirements), 'requirement')}, "
+          f"{count(questions, 'question')}, {count(len(catalogue.scale), 'rating step')}")
     for area in catalogue.areas:
         ids = ", ".join(r.id for r in area.requirements)
         print(f"  {area.id:<3} {area.title.de} ({ids})")
@@ -213,8 +230,8 @@ async def _institution_list(args: argparse.Namespace, config: Config) -> int:
     if not institutions:
         print('no institutions yet; add one with: chancencheck institution add ABH "Name"')
         return 0
-    for institution, count in zip(institutions, members, strict=True):
-        print(f"{institution.short:<12} {institution.name:<40} {count} members")
+    for institution, number in zip(institutions, members, strict=True):
+        print(f"{institution.short:<12} {institution.name:<40} {count(number, 'member')}")
     # Only a fingerprint of each code is stored, so a link cannot be shown again.
     print("invite links cannot be shown again; for a new one (the old one stops working): "
           "chancencheck institution invite SHORT --rotate")
@@ -268,8 +285,8 @@ async def _cycle_deadline(args: argparse.Namespace, config: Config) -> int:
             raise admin.AdminError(f"{args.deadline.isoformat()} {why}; choose another date")
         move = await move_deadline(db, cycle, args.deadline, None, now)
     print(f"moved the deadline of round {cycle.name} from {cycle.deadline.isoformat()} to "
-          f"{args.deadline.isoformat()}; the running bot tells {move.told} members of "
-          f"{move.institutions} institutions that have not submitted")
+          f"{args.deadline.isoformat()}; the running bot tells {count(move.told, 'member')} of "
+          f"{count(move.institutions, 'institution')} that have not submitted")
     return 0
 
 
@@ -281,13 +298,30 @@ async def _report(args: argparse.Namespace, config: Config) -> int:
     catalogue = load_catalogue(config.checks.catalogue_path)
     async with await storage.open_database(config.storage.path) as db:
         cycle, institution = await _round_and_institution(db, args.short)
-        report = await reports.load_check_report(db, institution.id, cycle.id)
-    html = reports.report_html(report, catalogue, Templates(config.checks.tz),
-                               config.checks.language)
-    out = args.out or Path(f"{file_stem(report)}.html")
-    out.write_bytes(html)
+        report = await reports.load_check_report(db, institution.id, cycle.id,
+                                                  config.privacy.authors)
+    file_format = report_format(args.format, args.out)
+    document = reports.report_file(report, catalogue, Templates(config.checks.tz),
+                                   config.checks.language, file_format)
+    out = args.out or Path(f"{file_stem(report)}.{file_format}")
+    write_new(out, document, args.force)
     print(f"wrote {out}")
     return 0
+
+
+def write_new(path: Path, data: bytes, force: bool) -> None:
+    """Write a file, refusing to replace an existing one unless forced."""
+    if path.exists() and not force:
+        raise admin.AdminError(f"{path} exists already; choose another file or add --force")
+    path.write_bytes(data)
+
+
+def report_format(chosen: str | None, out: Path | None) -> str:
+    """Return the report's format: as chosen, else from the file's extension, else pdf."""
+    if chosen:
+        return chosen
+    suffix = out.suffix.lower().lstrip(".") if out else ""
+    return "html" if suffix in ("html", "htm") else "pdf"
 
 
 async def _export(args: argparse.Namespace, config: Config) -> int:
@@ -298,10 +332,12 @@ async def _export(args: argparse.Namespace, config: Config) -> int:
         cycle = await storage.current_cycle(db)
         if cycle is None:
             raise admin.AdminError("no round is open; nothing to export")
-        round_reports = await reports.load_round_reports(db, cycle.id)
-    write = reports.export_xlsx if args.format == "xlsx" else reports.export_csv
-    args.out.write_bytes(write(round_reports, catalogue, config.checks.language, config.checks.tz))
-    print(f"wrote {args.out} ({len(round_reports)} institutions, round {cycle.name})")
+        round_reports = await reports.load_round_reports(db, cycle.id, config.privacy.authors)
+    csv = (args.format or args.out.suffix.lower().lstrip(".")) == "csv"
+    write = reports.export_csv if csv else reports.export_xlsx
+    data = write(round_reports, catalogue, config.checks.language, config.checks.tz)
+    write_new(args.out, data, args.force)
+    print(f"wrote {args.out} ({count(len(round_reports), 'institution')}, round {cycle.name})")
     return 0
 
 

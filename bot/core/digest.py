@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import storage
@@ -11,11 +11,19 @@ from bot.config import Config
 from bot.core.access import coordination_chat
 from bot.render.presenter import COLOUR_MARK, Presenter
 from bot.render.views import split_blocks
-from bot.reports.data import CheckReport, area_scores, load_check_report, traffic_light
+from bot.reports.data import (
+    CheckReport,
+    area_scores,
+    load_check_report,
+    round_progress,
+    traffic_light,
+)
+from bot.reports.labels import format_score, submitter_label
 from dialogues.model import YES, Answer, Key, Position
 
 log = logging.getLogger(__name__)
 MEASURE_LIMIT = 280  # characters of one measure in the digest; the report has them in full
+POTENTIAL_LIMIT = 160  # characters of one improvement potential; the report has it in full
 ATTACHMENTS = ("chart", "report", "export")
 
 
@@ -52,7 +60,8 @@ class Digests:
     async def submitted(self, db: storage.Database, check: storage.Check, member: storage.Member,
                         now: datetime) -> None:
         """Record the submission and queue its digest; call inside the submission's transaction."""
-        report = await load_check_report(db, check.institution_id, check.cycle_id)
+        report = await load_check_report(db, check.institution_id, check.cycle_id,
+                                         self.config.privacy.authors)
         answers = {key: Answer(a.value, a.text) for key, a in report.answers.items()}
         previous = await storage.last_submission(db, report.check.id)
         submission = await storage.record_submission(db, report.check.id, member.id,
@@ -65,7 +74,9 @@ class Digests:
         changes = self.changes(previous.answers, answers) if previous else None
         # One digest per submission: the key names the submission, whatever the clock says.
         prefix = f"digest:{submission.id}"
-        for number, text in enumerate(self.texts(report, member, answers, now, changes)):
+        progress = await round_progress(db, report.cycle.id)
+        texts = self.texts(report, member, answers, now, changes, progress)
+        for number, text in enumerate(texts):
             key = f"{prefix}:text{number}"
             await storage.enqueue(db, key, chat_id, "message", {"text": text}, now)
         ids = {"institution_id": report.institution.id, "cycle_id": report.cycle.id}
@@ -73,15 +84,16 @@ class Digests:
             await storage.enqueue(db, f"{prefix}:{kind}", chat_id, kind, ids, now)
 
     def texts(self, report: CheckReport, member: storage.Member, answers: dict[Key, Answer],
-              now: datetime, changes: list[Change] | None) -> list[str]:
+              now: datetime, changes: list[Change] | None,
+              progress: tuple[int, int] | None = None) -> list[str]:
         """Render the digest as messages within Telegram's limit, split between blocks."""
         render = self.presenter.templates.render
         head = render(self.language, "digest", institution=report.institution,
-                      cycle=report.cycle, submitted_by=member.first_name, at=now,
-                      update=changes is not None, areas=self._areas(report, answers),
+                      cycle=report.cycle, at=now, update=changes is not None,
+                      **self._submitter(report, member), areas=self._areas(report, answers),
                       improvable=self._improvable(answers),
-                      total=len(self.catalogue.requirements))
-        blocks: list[str] = []
+                      total=len(self.catalogue.requirements), progress=progress)
+        blocks: list[str] = self._potentials(answers)
         if changes is not None:
             # A blank line before each section; split_blocks joins blocks by single newlines.
             blocks.append("\n" + render(self.language, "digest_heading", section="changes",
@@ -93,6 +105,36 @@ class Digests:
                                         count=len(measures)))
             blocks += [render(self.language, "digest_measure", **m) for m in measures]
         return split_blocks(head, blocks, separator="\n")
+
+    def _submitter(self, report: CheckReport, member: storage.Member) -> dict[str, object]:
+        """Name the submitter as [privacy] authors allows; "former" if the person left."""
+        if report.authors == "names":
+            return {"submitted_by": member.first_name, "former": member.first_name is None}
+        submitter = replace(report, submitter_id=member.id)
+        return {"submitted_by": submitter_label(submitter, self.language), "former": False}
+
+    def _potentials(self, answers: dict[Key, Answer]) -> list[str]:
+        """List the improvement potentials, shortened, flagging those without a measure."""
+        render = self.presenter.templates.render
+        potential, measures = (q.key for q in self.catalogue.questions[1:3])
+        found, unplanned = [], []
+        for requirement in self.catalogue.requirements:
+            answer = answers.get((requirement.id, potential))
+            if answer is None or answer.value != YES:
+                continue
+            found.append({"requirement_id": requirement.id,
+                          "title": requirement.title(self.language),
+                          "text": shorten(answer.text or "", POTENTIAL_LIMIT)})
+            planned = answers.get((requirement.id, measures))
+            if planned is None or not planned.text:
+                unplanned.append(requirement.id)
+        if not found:
+            return []
+        blocks = ["\n" + render(self.language, "digest_heading", section="potential",
+                                 count=len(found))]
+        blocks += [render(self.language, "digest_potential", **p) for p in found]
+        blocks += [render(self.language, "digest_unplanned", requirement_id=r) for r in unplanned]
+        return blocks
 
     def changes(self, before: storage.Snapshot, after: dict[Key, Answer]) -> list[Change]:
         """List the questions whose answer differs from the previous submission."""
@@ -120,13 +162,14 @@ class Digests:
         first = self.catalogue.questions[0].key
         areas: list[dict[str, object]] = []
         for area in self.catalogue.areas:
-            marks = ""
+            marks: list[str] = []
             for requirement in area.requirements:
                 answer = answers.get((requirement.id, first))
                 step = self.catalogue.step(answer.value) if answer else None
-                marks += COLOUR_MARK[step.colour] if step else "⚪"
+                marks.append(f"{requirement.id} {COLOUR_MARK[step.colour] if step else '⚪'}")
             light = COLOUR_MARK[traffic_light(scores[area.id])]
-            areas.append({"title": area.title(self.language), "light": light, "marks": marks})
+            areas.append({"title": area.title(self.language), "light": light, "marks": marks,
+                          "score": format_score(scores[area.id], self.language)})
         return areas
 
     def _improvable(self, answers: dict[Key, Answer]) -> int:

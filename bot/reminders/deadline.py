@@ -10,6 +10,16 @@ import storage
 from bot.reminders.schedule import notice_key
 
 _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+class DayError(ValueError):
+    """A text that is not a date, or a date that does not exist (30.02.2027)."""
+
+    def __init__(self, text: str, exists: bool) -> None:
+        super().__init__(text)
+        self.text = text
+        self.exists = exists  # False: written like a date, but there is no such day
 
 
 @dataclass(frozen=True)
@@ -21,15 +31,27 @@ class DeadlineMove:
     institutions: int  # institutions with at least one member told
 
 
-def parse_deadline(text: str) -> date | None:
-    """Read a date as YYYY-MM-DD or as Germans write it, DD.MM.YYYY; None if it is neither."""
+def parse_day(text: str) -> date:
+    """Read a date as JJJJ-MM-TT or as Germans write it, TT.MM.JJJJ; raise DayError if not."""
     text = text.strip()
+    german, iso = _GERMAN_DATE.match(text), _ISO_DATE.match(text)
+    if german:
+        day, month, year = int(german[1]), int(german[2]), int(german[3])
+    elif iso:
+        year, month, day = int(iso[1]), int(iso[2]), int(iso[3])
+    else:
+        raise DayError(text, exists=True)
     try:
-        match = _GERMAN_DATE.match(text)
-        if match:
-            return date(int(match[3]), int(match[2]), int(match[1]))
-        return date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+        return date(year, month, day)
     except ValueError:
+        raise DayError(text, exists=False) from None
+
+
+def parse_deadline(text: str) -> date | None:
+    """Read a date as parse_day does; None if it is none or does not exist."""
+    try:
+        return parse_day(text)
+    except DayError:
         return None
 
 

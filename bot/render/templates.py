@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,13 @@ import jinja2
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 LANGUAGES = ("de", "en")
+_ROUND_WORD = re.compile(r"^(runde|round)\s+", re.IGNORECASE)
+
+
+def round_name(name: str) -> str:
+    """Return a round's name without a leading "Runde", which the texts say themselves."""
+    # A round called "Runde 2026" would otherwise read "Runde Runde 2026".
+    return _ROUND_WORD.sub("", name) or name
 
 
 class Templates:
@@ -31,6 +39,7 @@ class Templates:
         )
         env.filters["when"] = lambda moment: self.when(moment, language)
         env.filters["date"] = lambda day: day.strftime("%d.%m.%Y" if language == "de" else "%Y-%m-%d")
+        env.filters["round_name"] = round_name
         env.globals["label"] = lambda key: self.label(language, key)
         return env
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.render.templates import Templates
 from bot.reports.data import (
     CheckReport,
     area_scores,
@@ -21,7 +22,10 @@ from bot.reports.data import (
 from bot.reports.document import report_html
 from dialogues.catalogue import Catalogue
 
+REPORT_FORMATS = ("pdf", "html")
+
 __all__ = [
+    "REPORT_FORMATS",
     "CheckReport",
     "area_scores",
     "export_csv",
@@ -31,6 +35,7 @@ __all__ = [
     "load_check_report",
     "load_round_reports",
     "profile_chart_png",
+    "report_file",
     "report_html",
     "traffic_light",
 ]
@@ -75,3 +80,14 @@ def export_csv(
     from bot.reports import export
 
     return export.export_csv(reports, catalogue, language, tz)
+
+
+def report_file(report: CheckReport, catalogue: Catalogue, templates: Templates, language: str,
+                file_format: str = "pdf") -> bytes:
+    """Return the full report with its profile chart embedded, as a PDF or an HTML file."""
+    chart = profile_chart_png(report, catalogue, language)
+    if file_format == "html":
+        return report_html(report, catalogue, templates, language, chart_png=chart)
+    from bot.reports.pdf import report_pdf
+
+    return report_pdf(report, catalogue, templates, language, chart)

@@ -20,6 +20,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
+from bot.render.templates import round_name
 from bot.reports.data import (
     CheckReport,
     area_missing,
@@ -59,7 +60,7 @@ def profile_chart_png(report: CheckReport, catalogue: Catalogue, language: str) 
     fig.text(0.04, 0.955, "\n".join(title_lines), fontsize=21 if long else 28,
              fontweight="bold", color=INK, va="top", family=FONT)
     subtitle_y = 0.955 - (0.05 if long else 0.066) * len(title_lines) - 0.012
-    fig.text(0.04, subtitle_y, label(language, "profile_subtitle", round=report.cycle.name),
+    fig.text(0.04, subtitle_y, label(language, "profile_subtitle", round=round_name(report.cycle.name)),
              fontsize=17, color=MUTED, va="top", family=FONT)
     ax = fig.add_axes((0.04, 0.13, 0.92, subtitle_y - 0.2))
     _draw_profile(ax, report, catalogue, language)
@@ -161,8 +162,8 @@ def heatmap_png(reports: list[CheckReport], catalogue: Catalogue, language: str)
 def _heat_titles(fig: Figure, reports: list[CheckReport], catalogue: Catalogue, language: str,
                  height: float) -> None:
     """Write the title (catalogue and round) and the subtitle (what the cells show)."""
-    round_name = reports[0].cycle.name if reports else "–"
-    title = label(language, "heatmap_title", catalogue=catalogue.title(language), round=round_name)
+    name = round_name(reports[0].cycle.name) if reports else "–"
+    title = label(language, "heatmap_title", catalogue=catalogue.title(language), round=name)
     subtitle = label(language, "heatmap_subtitle", count=len(reports))
     fig.text(0.03, 1 - 0.2 / height, title, fontsize=20, fontweight="bold", color=INK,
              va="top", family=FONT)

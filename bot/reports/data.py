@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from statistics import fmean
+from typing import Literal
 
 import storage
 from dialogues.catalogue import AnswerKind, Catalogue, ScaleStep
@@ -17,6 +19,10 @@ YELLOW_FROM = 1.5
 ORANGE_FROM = 0.5
 NO_SCORE_COLOUR = "grey"  # nothing rated, or only "cannot judge"
 
+# Who coordinators see behind an answer ([privacy] authors): first names, "Mitglied 1, 2, …"
+# numbered per check, or nobody (the institution only). Colleagues are not concerned.
+Authors = Literal["names", "members", "none"]
+
 
 @dataclass(frozen=True)
 class CheckReport:
@@ -27,10 +33,18 @@ class CheckReport:
     check: storage.Check
     answers: dict[Key, storage.StoredAnswer]
     submitted_by: str | None  # submitter's first name; None if not submitted or a former member
+    authors: Authors = "names"
+    # Member id -> number within this check ("Mitglied 2"), filled when authors is "members".
+    numbers: Mapping[int, int] = field(default_factory=dict)
+    submitter_id: int | None = None
+
+    def author_number(self, member_id: int | None) -> int | None:
+        """Return the number that stands for a member in this check, or None."""
+        return self.numbers.get(member_id) if member_id is not None else None
 
 
 async def load_check_report(
-    db: storage.Database, institution_id: int, cycle_id: int
+    db: storage.Database, institution_id: int, cycle_id: int, authors: Authors = "names"
 ) -> CheckReport:
     """Load one institution's check in a round, or raise NotFoundError."""
     institution = await storage.institution_by_id(db, institution_id)
@@ -44,10 +58,12 @@ async def load_check_report(
         raise storage.NotFoundError(
             f"{institution.short} has no check in round {cycle.name!r}: it was added later"
         )
-    return await _report(db, institution, cycle, rows[0]["id"])
+    return await _report(db, institution, cycle, rows[0]["id"], authors)
 
 
-async def load_round_reports(db: storage.Database, cycle_id: int) -> list[CheckReport]:
+async def load_round_reports(
+    db: storage.Database, cycle_id: int, authors: Authors = "names"
+) -> list[CheckReport]:
     """Load the checks of every institution in a round, ordered by short name."""
     cycle = await _cycle(db, cycle_id)
     sql = "SELECT id, institution_id FROM checks WHERE cycle_id = ?"
@@ -55,7 +71,7 @@ async def load_round_reports(db: storage.Database, cycle_id: int) -> list[CheckR
     check_ids = {row["institution_id"]: row["id"] for row in rows}
     # Institutions added after the round was over have no check in it and are left out.
     institutions = [i for i in await storage.list_institutions(db) if i.id in check_ids]
-    return [await _report(db, i, cycle, check_ids[i.id]) for i in institutions]
+    return [await _report(db, i, cycle, check_ids[i.id], authors) for i in institutions]
 
 
 async def _cycle(db: storage.Database, cycle_id: int) -> storage.Cycle:
@@ -67,9 +83,10 @@ async def _cycle(db: storage.Database, cycle_id: int) -> storage.Cycle:
 
 
 async def _report(
-    db: storage.Database, institution: storage.Institution, cycle: storage.Cycle, check_id: int
+    db: storage.Database, institution: storage.Institution, cycle: storage.Cycle, check_id: int,
+    authors: Authors,
 ) -> CheckReport:
-    """Read a check's current answers and its submitter's first name."""
+    """Read a check's current answers and its submitter, named as `authors` allows."""
     check = await storage.check_by_id(db, check_id)
     if check is None:
         raise storage.NotFoundError(f"there is no check with id {check_id}")
@@ -78,7 +95,34 @@ async def _report(
         member = await storage.member_by_id(db, check.submitted_by)
         submitter = member.first_name if member else None
     answers = await storage.current_answers(db, check.id)
-    return CheckReport(institution, cycle, check, answers, submitter)
+    report = CheckReport(institution, cycle, check, answers, submitter,
+                         submitter_id=check.submitted_by)
+    return report if authors == "names" else await _without_names(db, report, authors)
+
+
+async def _without_names(db: storage.Database, report: CheckReport,
+                         authors: Authors) -> CheckReport:
+    """Drop the first names; with "members", number everyone who ever answered in the check."""
+    answers = {key: replace(a, author_name=None) for key, a in report.answers.items()}
+    numbers: dict[int, int] = {}
+    if authors == "members":
+        # Numbered by member id over every revision, so a number stays with its person even
+        # when a colleague later replaces all of that person's answers.
+        sql = ("SELECT DISTINCT author_id FROM answers WHERE check_id = ? "
+               "AND author_id IS NOT NULL ORDER BY author_id")
+        ids = [row["author_id"] for row in await fetch_all(db.conn, sql, (report.check.id,))]
+        if report.submitter_id is not None and report.submitter_id not in ids:
+            ids = sorted([*ids, report.submitter_id])
+        numbers = {member_id: n for n, member_id in enumerate(ids, start=1)}
+    return replace(report, answers=answers, submitted_by=None, authors=authors, numbers=numbers)
+
+
+async def round_progress(db: storage.Database, cycle_id: int) -> tuple[int, int]:
+    """Return how many checks of a round are submitted, and how many there are."""
+    sql = ("SELECT count(*) FILTER (WHERE status = 'submitted') AS submitted, count(*) AS total "
+           "FROM checks WHERE cycle_id = ?")
+    row = (await fetch_all(db.conn, sql, (cycle_id,)))[0]
+    return int(row["submitted"]), int(row["total"])
 
 
 def rating_key(catalogue: Catalogue) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -11,7 +12,7 @@ from markupsafe import Markup
 
 from bot.render.templates import Templates
 from bot.reports.data import CheckReport, area_missing, area_scores, traffic_light
-from bot.reports.labels import author_label, format_score, value_label
+from bot.reports.labels import author_label, format_score, submitter_label, value_label
 from bot.reports.style import HEX
 from dialogues.catalogue import AnswerKind, Area, Catalogue, Question, Requirement
 from dialogues.model import NONE_PLANNED, YES
@@ -25,14 +26,18 @@ def report_html(
     templates: Templates,
     language: str,
     now: datetime | None = None,
+    chart_png: bytes | None = None,
 ) -> bytes:
-    """Render the report of one check as a UTF-8 HTML document; `now` is its "created" time."""
-    context = _document(report, catalogue, templates, language)
+    """Render the report of one check as a UTF-8 HTML document; `now` is its "created" time.
+
+    The profile chart goes inside as a data URI, so the one file is the whole report."""
+    context = document_context(report, catalogue, templates, language)
     context["generated_at"] = now or datetime.now(UTC)
+    context["chart"] = base64.b64encode(chart_png).decode("ascii") if chart_png else None
     return (templates.render(language, "report_document", **context) + "\n").encode("utf-8")
 
 
-def _document(
+def document_context(
     report: CheckReport, catalogue: Catalogue, templates: Templates, language: str
 ) -> dict[str, Any]:
     """Collect everything the document template shows."""
@@ -47,7 +52,7 @@ def _document(
         "cycle": report.cycle,
         "status": check.status,
         "submitted_at": check.submitted_at,
-        "submitted_by": report.submitted_by or templates.label(language, "former_member"),
+        "submitted_by": submitter_label(report, language),
         "reopened_at": check.reopened_at,
         "answered": sum(key in report.answers for key in keys),
         "total": len(keys),
@@ -143,7 +148,7 @@ def _answer(
         "label": None if planned else value_label(catalogue, question, answer.value, language),
         "colour": step.colour if step else None,
         "text": answer.text,
-        "author": author_label(answer, language),
+        "author": author_label(answer, language, report),
         "at": answer.answered_at,
         "revision": answer.revision,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,13 +13,19 @@ from bot.reports.data import CheckReport, area_scores
 from bot.reports.formulas import looks_like_formula
 from bot.reports.labels import author_label, column_labels, label, value_label
 from bot.reports.workbook import Sheet, build
-from dialogues.catalogue import Catalogue, Question
+from dialogues.catalogue import AnswerKind, Catalogue, Question, Requirement
 from storage import StoredAnswer
 
 COLUMNS = (
     "institution_short", "institution", "round", "area_id", "area", "requirement_id",
-    "requirement", "question_key", "question", "value", "text", "author", "answered_at",
+    "requirement", "question_key", "question", "value", "score", "text", "author", "answered_at",
     "revision",
+)
+# The sheet coordinators read first: one row per institution and requirement, the three
+# answers side by side.
+REQUIREMENT_COLUMNS = (
+    "institution_short", "institution", "area", "requirement_id", "requirement", "fulfilment",
+    "score", "potential", "potential_text", "measures",
 )
 # German Excel expects ";" as the CSV separator (the comma is the decimal separator), and reads
 # a file as UTF-8 only when it starts with a byte-order mark; without it umlauts break.
@@ -72,15 +79,29 @@ def _row(
         "area": area_title,
         "requirement_id": requirement_id,
         "requirement": requirement_title,
-        "question_key": key,
+        "question_key": question_label(question, language) if question else key,
         "question": question.text(language) if question else "",
         "value": value_label(catalogue, question, answer.value, language)
         if question else answer.value,
+        "score": _score(catalogue, question, answer.value),
         "text": answer.text or "",
-        "author": author_label(answer, language),
+        "author": author_label(answer, language, report),
         "answered_at": answer.answered_at.astimezone(tz).isoformat(timespec="seconds"),
         "revision": answer.revision,
     }
+
+
+def question_label(question: Question, language: str) -> str:
+    """Return the question's short German or English label by its kind, e.g. "Erfüllung"."""
+    return str(label(language, f"question_{question.kind.value}"))
+
+
+def _score(catalogue: Catalogue, question: Question | None, value: str) -> int | None:
+    """Return a rating's score (3 = fully met … 0), None for other answers and "cannot judge"."""
+    if question is None or question.kind is not AnswerKind.RATING:
+        return None
+    step = catalogue.step(value)
+    return step.score if step else None
 
 
 def _question(catalogue: Catalogue, requirement_id: str, key: str) -> Question | None:
@@ -108,8 +129,15 @@ def export_csv(
                         lineterminator="\r\n")
     writer.writerow(header(language))
     for row in export_rows(reports, catalogue, language, tz):
+        row["answered_at"] = csv_time(row["answered_at"], language)
         writer.writerow([csv_safe(row[column]) for column in COLUMNS])
     return buffer.getvalue().encode(CSV_ENCODING)
+
+
+def csv_time(iso: str, language: str) -> str:
+    """Write a local time as German Excel reads it as a date: TT.MM.JJJJ HH:MM."""
+    moment = datetime.fromisoformat(iso)
+    return moment.strftime("%d.%m.%Y %H:%M" if language == "de" else "%Y-%m-%d %H:%M")
 
 
 def csv_safe(value: object) -> object:
@@ -154,8 +182,50 @@ def export_xlsx(
     times = [COLUMNS.index("answered_at")]
     scores = mean_rows(reports, catalogue, language)
     first_score = len(scores[0]) - len(catalogue.areas)
+    by_requirement = requirement_rows(reports, catalogue, language)
     return build([
         Sheet(label(language, "answers_sheet"), answers, wrapped=wrapped, times=times),
         Sheet(label(language, "scores_sheet"), scores,
                        scores=list(range(first_score, len(scores[0])))),
+        Sheet(label(language, "requirements_sheet"), by_requirement,
+                       wrapped=[REQUIREMENT_COLUMNS.index(c)
+                                for c in ("requirement", "potential_text", "measures")],
+                       scores=[REQUIREMENT_COLUMNS.index("score")]),
     ])
+
+
+def requirement_rows(
+    reports: Iterable[CheckReport], catalogue: Catalogue, language: str
+) -> list[list[Any]]:
+    """Return one row per institution and requirement with its three answers side by side."""
+    names = column_labels(language)
+    rows: list[list[Any]] = [[names[column] for column in REQUIREMENT_COLUMNS]]
+    kinds = {q.kind: q for q in catalogue.questions}
+    for report in reports:
+        for area in catalogue.areas:
+            for requirement in area.requirements:
+                answers = {kind: report.answers.get((requirement.id, q.key))
+                           for kind, q in kinds.items()}
+                rows.append(_requirement_row(report, catalogue, language, area.title(language),
+                                             requirement, answers, kinds))
+    return rows
+
+
+def _requirement_row(report: CheckReport, catalogue: Catalogue, language: str, area: str,
+                     requirement: Requirement, answers: dict[AnswerKind, StoredAnswer | None],
+                     kinds: dict[AnswerKind, Question]) -> list[Any]:
+    def shown(kind: AnswerKind) -> str:
+        answer = answers.get(kind)
+        if answer is None:
+            return str(label(language, "open"))
+        return value_label(catalogue, kinds[kind], answer.value, language)
+
+    rating, potential = answers.get(AnswerKind.RATING), answers.get(AnswerKind.YES_NO)
+    measures = answers.get(AnswerKind.MEASURES)
+    return [
+        report.institution.short, report.institution.name, area, requirement.id,
+        requirement.title(language), shown(AnswerKind.RATING),
+        _score(catalogue, kinds.get(AnswerKind.RATING), rating.value) if rating else None,
+        shown(AnswerKind.YES_NO), (potential.text or "") if potential else "",
+        (measures.text or shown(AnswerKind.MEASURES)) if measures else shown(AnswerKind.MEASURES),
+    ]

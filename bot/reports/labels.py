@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from bot.reports.data import CheckReport
 from dialogues.catalogue import Catalogue, Question
 from dialogues.model import PLANNED
 from dialogues.options import option_label
@@ -32,6 +33,11 @@ def label(language: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def pdf_labels(language: str) -> dict[str, Any]:
+    """Return the PDF report's wording."""
+    return dict(_labels()[_language(language)]["pdf"])
+
+
 def column_labels(language: str) -> dict[str, str]:
     """Return the spreadsheet column headers by column key."""
     return dict(_labels()[_language(language)]["columns"])
@@ -47,11 +53,30 @@ def value_label(catalogue: Catalogue, question: Question, value: str, language: 
         return label(language, "planned") if value == PLANNED else value
 
 
-def author_label(answer: StoredAnswer, language: str) -> str:
-    """Return who gave an answer: their first name, or what stands in for it."""
+def author_label(answer: StoredAnswer, language: str, report: CheckReport | None = None) -> str:
+    """Return who gave an answer as the report's privacy mode allows; "" when nobody is named."""
+    if report is not None and report.authors != "names":
+        return member_label(report, answer.author_id, language)
     if answer.author_name:
         return answer.author_name
     return label(language, "former_member" if answer.author_id is not None else "unknown_author")
+
+
+def member_label(report: CheckReport, member_id: int | None, language: str) -> str:
+    """Return "Mitglied 2" for a member under the "members" mode, "" under "none"."""
+    number = report.author_number(member_id)
+    if report.authors != "members" or number is None:
+        return ""
+    return label(language, "member_number", number=number)
+
+
+def submitter_label(report: CheckReport, language: str) -> str:
+    """Return who submitted the check as the privacy mode allows; "" when nobody is named."""
+    if report.submitter_id is None:
+        return ""
+    if report.authors == "names":
+        return report.submitted_by or label(language, "former_member")
+    return member_label(report, report.submitter_id, language)
 
 
 def format_score(score: float | None, language: str) -> str:

@@ -130,7 +130,8 @@ class Courier:
         """Render a digest's chart, report or spreadsheet from the database, off the event loop."""
         s = self.services
         report = await reports.load_check_report(
-            s.db, int(payload["institution_id"]), int(payload["cycle_id"])  # type: ignore[call-overload]
+            s.db, int(payload["institution_id"]), int(payload["cycle_id"]),  # type: ignore[call-overload]
+            s.config.privacy.authors,
         )
         catalogue, language = s.dialogue.catalogue, s.config.checks.language
         name = file_stem(report)
@@ -138,9 +139,9 @@ class Courier:
             png = await asyncio.to_thread(reports.profile_chart_png, report, catalogue, language)
             return InputFile(png, filename=f"{name}.png")
         if kind == "report":
-            html = await asyncio.to_thread(reports.report_html, report, catalogue, s.templates,
-                                           language)
-            return InputFile(html, filename=f"{name}.html")
+            pdf = await asyncio.to_thread(reports.report_file, report, catalogue, s.templates,
+                                          language)
+            return InputFile(pdf, filename=f"{name}.pdf")
         xlsx = await asyncio.to_thread(reports.export_xlsx, [report], catalogue, language,
                                        s.config.checks.tz)
         return InputFile(xlsx, filename=f"{name}.xlsx")

@@ -60,6 +60,8 @@ def register(app: BotApp) -> None:
         "wiedereroeffnen": coordination.on_reopen,
         "reopen": coordination.on_reopen,
         "koordinationsgruppe": onboarding.on_register_group,
+        # The group is called Koordinierungsgruppe everywhere else, so that name works too.
+        "koordinierungsgruppe": onboarding.on_register_group,
         "coordination_group": onboarding.on_register_group,
     }
     for name, callback in coordinator_commands.items():

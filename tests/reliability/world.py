@@ -39,7 +39,7 @@ async def set_up(config: Config, staff: dict[str, int], deadline: date, now: dat
 def digest_files(short: str) -> dict[str, str]:
     """Return the file names of an institution's digest attachments, by outbox kind."""
     stem = f"ChancenCheck_{short}_{ROUND}".replace(" ", "_")
-    return {"chart": f"{stem}.png", "report": f"{stem}.html", "export": f"{stem}.xlsx"}
+    return {"chart": f"{stem}.png", "report": f"{stem}.pdf", "export": f"{stem}.xlsx"}
 
 
 def group_sends(server: FakeBotApi) -> list[Request]:

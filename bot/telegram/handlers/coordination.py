@@ -49,10 +49,11 @@ async def on_report(update: Update, context: BotContext,
                                    institution_id=report.institution.id, cycle_id=report.cycle.id)
     catalogue, language = s.dialogue.catalogue, _language(s)
     name = file_stem(report)
-    html = await asyncio.to_thread(reports.report_html, report, catalogue, s.templates, language)
     png = await asyncio.to_thread(reports.profile_chart_png, report, catalogue, language)
+    # A PDF, because Telegram opens it in its own viewer on a phone; an HTML file it cannot.
+    pdf = await asyncio.to_thread(reports.report_file, report, catalogue, s.templates, language)
     await context.bot.send_photo(_chat_id(update), InputFile(png, filename=f"{name}.png"))
-    await context.bot.send_document(_chat_id(update), InputFile(html, filename=f"{name}.html"))
+    await context.bot.send_document(_chat_id(update), InputFile(pdf, filename=f"{name}.pdf"))
 
 
 @coordinator_only
@@ -158,11 +159,12 @@ async def _named_report(update: Update, context: BotContext,
         await say(update, context, s, "unknown_institution", short=short, known=known,
                    cycle=cycle)
         return None
-    return await reports.load_check_report(s.db, institution.id, cycle.id)
+    return await reports.load_check_report(s.db, institution.id, cycle.id,
+                                         s.config.privacy.authors)
 
 
 async def _round_reports(s: Services, cycle: storage.Cycle) -> list[reports.CheckReport]:
-    return await reports.load_round_reports(s.db, cycle.id)
+    return await reports.load_round_reports(s.db, cycle.id, s.config.privacy.authors)
 
 
 async def _status_row(s: Services, report: reports.CheckReport) -> dict[str, object]:
@@ -175,7 +177,9 @@ async def _status_row(s: Services, report: reports.CheckReport) -> dict[str, obj
         "submitted": report.check.status == "submitted",
         "last_activity": await storage.last_activity(s.db, report.check.id),
         "members": len(members),
-        "unreachable": [m.first_name or "?" for m in members if m.unreachable],
+        # Names only where coordinators may see who is who ([privacy] authors).
+        "unreachable": [m.first_name or "?" if s.config.privacy.authors == "names" else ""
+                        for m in members if m.unreachable],
     }
 
 

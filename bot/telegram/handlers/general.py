@@ -9,6 +9,7 @@ from telegram.error import Forbidden
 
 import storage
 from bot.core.access import is_coordinator, may_stay_in_group
+from bot.render.check_size import check_size
 from bot.telegram.context import BotContext
 from bot.telegram.handlers import tracing
 from bot.telegram.handlers.dialogue import converse
@@ -18,8 +19,11 @@ log = logging.getLogger(__name__)
 
 
 async def on_help(update: Update, context: BotContext) -> None:
-    """Explain what the bot does and list the commands."""
-    await _reply(update, context, "help")
+    """Explain what the bot does and list the commands; coordinators get theirs too."""
+    s = context.services
+    user = update.effective_user
+    await _reply(update, context, "help", size=check_size(s.dialogue.catalogue),
+                 coordinator=user is not None and is_coordinator(s.coordinators, user.id))
 
 
 async def on_language(update: Update, context: BotContext) -> None:

@@ -99,7 +99,8 @@ async def on_members(update: Update, context: BotContext,
             s, actor(update), "view_members", institution_id=institution.id
         )
         members = await storage.members_of(s.db, institution.id)
-        await say(update, context, s, "members", institution=institution, members=members)
+        await say(update, context, s, "members", institution=institution, members=members,
+                  names=s.config.privacy.authors == "names")
 
 
 @coordinator_only

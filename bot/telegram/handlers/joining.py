@@ -6,6 +6,7 @@ from telegram import Update
 
 import storage
 from bot.core import invites
+from bot.render.check_size import check_size
 from bot.render.views import Button, View
 from bot.telegram.context import BotContext
 from bot.telegram.send import show
@@ -48,7 +49,8 @@ async def welcome(context: BotContext, member: storage.Member, joined: bool) -> 
     institution = await storage.institution_by_id(s.db, member.institution_id)
     cycle = await storage.current_cycle(s.db)
     text = s.templates.render(member.language, "welcome", joined=joined, institution=institution,
-                              cycle=cycle, name=member.first_name)
+                              cycle=cycle, name=member.first_name,
+                              size=check_size(s.dialogue.catalogue))
     label = s.templates.label(member.language, "start" if joined else "resume")
     keyboard = ((Button(label, ev.Resume()),),) if cycle else ()
     await show(context.bot, s.db, member, [View(text, keyboard)])

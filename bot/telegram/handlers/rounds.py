@@ -10,7 +10,7 @@ from telegram.constants import ChatType
 import bot.reminders.sweep as reminders
 import storage
 from bot.core.access import coordination_chat, is_coordinator
-from bot.reminders.deadline import deadline_problem, move_deadline, parse_deadline
+from bot.reminders.deadline import DayError, deadline_problem, move_deadline, parse_day
 from bot.reminders.progress import institution_progress, round_progress
 from bot.reminders.schedule import days_left, next_reminder, reminder_times
 from bot.services import Services
@@ -59,7 +59,14 @@ async def on_deadline(update: Update, context: BotContext) -> None:
         await _reply(update, context, s.templates.render(language, "deadline_refused"))
         return
     cycle = await storage.current_cycle(s.db)
-    deadline = parse_deadline(context.args[0]) if context.args else None
+    try:
+        deadline = parse_day(context.args[0]) if context.args else None
+    except DayError as error:
+        if cycle is not None and not error.exists:  # "30.02.2027 gibt es nicht"
+            await _reply(update, context, s.templates.render(
+                language, "deadline_invalid", problem="nonexistent", text=error.text))
+            return
+        deadline = None
     if cycle is None or deadline is None:
         await _reply(update, context, _usage(s, language, cycle))
         return
