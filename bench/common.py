@@ -37,8 +37,14 @@ FIRST_USER = 10_000_000  # Telegram user ids of the benchmark's members count up
 
 def machine(folder: Path) -> dict[str, Any]:
     """Describe what the figures were measured on: CPU, load, Python, SQLite, the disk."""
-    model = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
-                  if line.startswith("model name")), platform.processor() or "?")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in _read("/proc/cpuinfo").splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "?",
+    )
     return {
         "nproc": os.cpu_count(),
         "cpu": model,
@@ -61,8 +67,11 @@ def _read(path: str) -> str:
 def _disk(folder: Path) -> str:
     """Name the file system and device the scratch folder is on."""
     try:
-        out = subprocess.run(["df", "-T", str(folder)], capture_output=True, text=True,
-                             check=True).stdout.splitlines()[-1].split()
+        out = (
+            subprocess.run(["df", "-T", str(folder)], capture_output=True, text=True, check=True)
+            .stdout.splitlines()[-1]
+            .split()
+        )
         return f"{out[0]} ({out[1]}), {folder}"
     except (OSError, subprocess.CalledProcessError, IndexError):
         return str(folder)
@@ -104,8 +113,10 @@ def percentiles(values: Sequence[float], points: Iterable[int] = (50, 95, 99)) -
     ordered = sorted(values)
     if not ordered:
         return {f"p{p}": float("nan") for p in points}
-    return {f"p{p}": ordered[min(len(ordered) - 1, max(0, -(-p * len(ordered) // 100) - 1))]
-            for p in points}
+    return {
+        f"p{p}": ordered[min(len(ordered) - 1, max(0, -(-p * len(ordered) // 100) - 1))]
+        for p in points
+    }
 
 
 def median_of(runs: Sequence[dict[str, Any]], key: str) -> float:
@@ -126,8 +137,9 @@ def emit(result: dict[str, Any], as_json: bool) -> None:
 # ---------------------------------------------------------------------------------- the bot
 
 
-def write_config(folder: Path, *, base_url: str | None = None, coordination_chat: bool = False,
-                 extra: str = "") -> Config:
+def write_config(
+    folder: Path, *, base_url: str | None = None, coordination_chat: bool = False, extra: str = ""
+) -> Config:
     """Write the bot's config for a database in folder and load it as the bot does."""
     telegram_section = [f'bot_username = "{BOT_USERNAME}"', f"coordinators = [{COORDINATOR}]"]
     if base_url is not None:
@@ -172,8 +184,9 @@ def production_logging(log_file: Path, level: str = "INFO") -> ErrorCount:
     return counter
 
 
-async def seed(config: Config, institutions: int, extra_members: int = 0,
-               deadline: date | None = None) -> list[str]:
+async def seed(
+    config: Config, institutions: int, extra_members: int = 0, deadline: date | None = None
+) -> list[str]:
     """Open a round and add institutions (and members who only sit in the database).
 
     Returns the invite codes, one per institution. The extra members are spread evenly over the
@@ -182,18 +195,19 @@ async def seed(config: Config, institutions: int, extra_members: int = 0,
     catalogue = load_catalogue(config.checks.catalogue_path)
     codes = []
     async with await storage.open_database(config.storage.path) as db:
-        await admin.open_round(db, catalogue, "Runde 2027", deadline or date.today()
-                               + timedelta(days=30), date.today())
+        await admin.open_round(
+            db, catalogue, "Runde 2027", deadline or date.today() + timedelta(days=30), date.today()
+        )
         for number in range(institutions):
-            invitation = await admin.add_institution(db, f"E{number:04d}",
-                                                     f"Einrichtung {number}")
+            invitation = await admin.add_institution(db, f"E{number:04d}", f"Einrichtung {number}")
             codes.append(invitation.code)
         listed = await storage.list_institutions(db)
         async with db.transaction():
             for number in range(extra_members):
                 institution = listed[number % len(listed)]
-                await storage.join_institution(db, 2 * FIRST_USER + number, institution.id,
-                                               f"Kollegin {number}", "de")
+                await storage.join_institution(
+                    db, 2 * FIRST_USER + number, institution.id, f"Kollegin {number}", "de"
+                )
     return codes
 
 

@@ -72,25 +72,36 @@ class InProcess:
 
     async def text(self, member: Member, text: str) -> float:
         chat = self.api.chats[member.chat_id]
-        message: dict[str, Any] = {"message_id": self.api.next_message_id(member.chat_id),
-                                   "from": member.user, "chat": chat.chat,
-                                   "date": int(time.time()), "text": text}
+        message: dict[str, Any] = {
+            "message_id": self.api.next_message_id(member.chat_id),
+            "from": member.user,
+            "chat": chat.chat,
+            "date": int(time.time()),
+            "text": text,
+        }
         if text.startswith("/"):
-            message["entities"] = [{"type": "bot_command", "offset": 0,
-                                    "length": len(text.split()[0])}]
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+            ]
         return await self._put({"message": message})
 
     async def press(self, member: Member, message: dict[str, Any], data: str) -> float:
-        query = {"id": str(next(self.query_ids)), "from": member.user, "message": message,
-                 "chat_instance": str(member.chat_id * 7919), "data": data}
+        query = {
+            "id": str(next(self.query_ids)),
+            "from": member.user,
+            "message": message,
+            "chat_instance": str(member.chat_id * 7919),
+            "data": data,
+        }
         return await self._put({"callback_query": query})
 
     async def _put(self, body: dict[str, Any]) -> float:
         update_id = next(self.update_ids)
         handled = self.tracker.expect(update_id)
         # Parsed here as PTB's Updater does after getUpdates; counted in the rate, not the latency.
-        await self.app.update_queue.put(Update.de_json({"update_id": update_id, **body},
-                                                       self.app.bot))
+        await self.app.update_queue.put(
+            Update.de_json({"update_id": update_id, **body}, self.app.bot)
+        )
         return await handled
 
 
@@ -140,8 +151,11 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         from bench.httpapi import BenchBotApi
 
         server = await BenchBotApi(latency=args.latency / 1000).start()
-    config = write_config(folder, base_url=f"http://127.0.0.1:{server.port}" if server else None,
-                          coordination_chat=coordination)
+    config = write_config(
+        folder,
+        base_url=f"http://127.0.0.1:{server.port}" if server else None,
+        coordination_chat=coordination,
+    )
     codes = await seed(config, institutions, args.extra_members)
     size_before = database_size(config.storage.path)
     catalogue = load_catalogue(config.checks.catalogue_path)
@@ -151,14 +165,20 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     # PTB's default: one update after another, as before bot/telegram/concurrency.py
     if args.sequential:
         monkeypatch_sequential()
-    app = build_application(config, request=None if server else api,
-                            rate_limiter=limiter(args.rate_limited))
+    app = build_application(
+        config, request=None if server else api, rate_limiter=limiter(args.rate_limited)
+    )
     tracker.install(app)
     if server is not None:
         transport: Any = OverHttp(server, tracker)
         if coordination:
-            server.add_chat({"id": config.telegram.coordination_chat_id, "type": "supergroup",
-                             "title": "Koordinierung"})
+            server.add_chat(
+                {
+                    "id": config.telegram.coordination_chat_id,
+                    "type": "supergroup",
+                    "title": "Koordinierung",
+                }
+            )
         stop = asyncio.Event()
         running = asyncio.create_task(serve(app, stop, poll_timeout=10))
         await server.wait_for(lambda r: r.method == "getUpdates", timeout=30)
@@ -176,9 +196,11 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     try:
         await asyncio.wait_for(
             asyncio.gather(*(complete_check(m, transport, catalogue) for m in members)),
-            args.timeout)
-        dialogue = _dialogue_figures(tracker, members, cpu_seconds() - cpu_before, api,
-                                     api_before, server)
+            args.timeout,
+        )
+        dialogue = _dialogue_figures(
+            tracker, members, cpu_seconds() - cpu_before, api, api_before, server
+        )
         if locks is not None:
             dialogue.update(locks.figures(dialogue["seconds"], tracker.updates))
         extra = await _coordinator(transport, tracker) if args.coordinator else {}
@@ -211,8 +233,14 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     }
 
 
-def _dialogue_figures(tracker: Tracker, members: list[Member], cpu: float,
-                      api: InProcessBotApi, api_before: int, server: Any) -> dict[str, Any]:
+def _dialogue_figures(
+    tracker: Tracker,
+    members: list[Member],
+    cpu: float,
+    api: InProcessBotApi,
+    api_before: int,
+    server: Any,
+) -> dict[str, Any]:
     assert tracker.first is not None and tracker.last is not None
     wall = tracker.last - tracker.first
     latency = {k: round(v * 1000, 2) for k, v in percentiles(tracker.latencies).items()}
@@ -223,10 +251,12 @@ def _dialogue_figures(tracker: Tracker, members: list[Member], cpu: float,
         "updates": tracker.updates,
         "seconds": round(wall, 2),
         "updates_per_s": round(tracker.updates / wall, 1),
-        "latency_ms_p50": latency["p50"], "latency_ms_p95": latency["p95"],
+        "latency_ms_p50": latency["p50"],
+        "latency_ms_p95": latency["p95"],
         "latency_ms_p99": latency["p99"],
         "latency_ms_max": round(max(tracker.latencies) * 1000, 2),
-        "member_wait_ms_p50": waited["p50"], "member_wait_ms_p99": waited["p99"],
+        "member_wait_ms_p50": waited["p50"],
+        "member_wait_ms_p99": waited["p99"],
         "cpu_ms_per_update": round(cpu / tracker.updates * 1000, 3),
         "fake_api_share": round(api.busy / wall, 3) if server is None else None,
         "bot_api_calls_per_update": round(calls / tracker.updates, 2),
@@ -235,8 +265,10 @@ def _dialogue_figures(tracker: Tracker, members: list[Member], cpu: float,
 
 async def _coordinator(transport: Any, tracker: Tracker) -> dict[str, Any]:
     """Have the coordinator ask for the status, the export and the heat map; time each."""
-    coordinator = Member({"id": COORDINATOR, "is_bot": False, "first_name": "Koordination",
-                          "language_code": "de"}, "")
+    coordinator = Member(
+        {"id": COORDINATOR, "is_bot": False, "first_name": "Koordination", "language_code": "de"},
+        "",
+    )
     transport.join(coordinator)
     figures = {}
     for command in COORDINATOR_COMMANDS:
@@ -251,31 +283,65 @@ async def _coordinator(transport: Any, tracker: Tracker) -> dict[str, Any]:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.dialogue", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.dialogue",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--members", type=int, default=10, help="members answering at once")
-    parser.add_argument("--institutions", type=int, default=0,
-                        help="institutions (default: one per member, each its own check)")
-    parser.add_argument("--extra-members", type=int, default=0,
-                        help="further members in the database who do not answer")
+    parser.add_argument(
+        "--institutions",
+        type=int,
+        default=0,
+        help="institutions (default: one per member, each its own check)",
+    )
+    parser.add_argument(
+        "--extra-members",
+        type=int,
+        default=0,
+        help="further members in the database who do not answer",
+    )
     parser.add_argument("--http", action="store_true", help="through the fake HTTP server")
-    parser.add_argument("--latency", type=float, default=0.0,
-                        help="milliseconds every Bot API call takes, as a round trip would")
-    parser.add_argument("--rate-limited", action="store_true",
-                        help="keep the limiter's 30 messages/s (Telegram's limit) switched on")
-    parser.add_argument("--sequential", action="store_true",
-                        help="handle updates one after another (PTB's default) for comparison")
-    parser.add_argument("--digests", action="store_true",
-                        help="configure a coordination chat: each submission queues a digest")
-    parser.add_argument("--coordinator", action="store_true",
-                        help="afterwards, a coordinator asks for /status, /export, /heatmap")
-    parser.add_argument("--lock-times", action="store_true",
-                        help="also time how long turns wait for and hold the write transaction")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="milliseconds every Bot API call takes, as a round trip would",
+    )
+    parser.add_argument(
+        "--rate-limited",
+        action="store_true",
+        help="keep the limiter's 30 messages/s (Telegram's limit) switched on",
+    )
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="handle updates one after another (PTB's default) for comparison",
+    )
+    parser.add_argument(
+        "--digests",
+        action="store_true",
+        help="configure a coordination chat: each submission queues a digest",
+    )
+    parser.add_argument(
+        "--coordinator",
+        action="store_true",
+        help="afterwards, a coordinator asks for /status, /export, /heatmap",
+    )
+    parser.add_argument(
+        "--lock-times",
+        action="store_true",
+        help="also time how long turns wait for and hold the write transaction",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (fresh processes)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per repetition")
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")
-    parser.add_argument("--profile", type=Path, default=None,
-                        help="write a pyinstrument HTML profile of one run to this file")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="write a pyinstrument HTML profile of one run to this file",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     return parser.parse_args(argv)
 
@@ -300,8 +366,12 @@ def main(argv: list[str] | None = None) -> None:
     child = [arg for arg in (argv if argv is not None else sys.argv[1:])]
     runs = []
     for _ in range(args.repeat):
-        out = subprocess.run([sys.executable, "-m", "bench.dialogue", *child, "--repeat", "1",
-                              "--json"], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.dialogue", *child, "--repeat", "1", "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     emit(summarise(runs, Path(args.dir or tempfile.gettempdir())), args.json)
 

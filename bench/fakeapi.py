@@ -21,12 +21,21 @@ from telegram.request import BaseRequest, RequestData
 
 from bench.common import BOT_USERNAME
 
-BOT_USER = {"id": 42, "is_bot": True, "first_name": "ChancenCheck Bench",
-            "username": BOT_USERNAME}
+BOT_USER = {"id": 42, "is_bot": True, "first_name": "ChancenCheck Bench", "username": BOT_USERNAME}
 _TAG = re.compile(r"(<[^>]+>)")
-_ENTITY = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-           "s": "strikethrough", "code": "code", "pre": "pre", "a": "text_link",
-           "blockquote": "blockquote", "tg-spoiler": "spoiler"}
+_ENTITY = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "s": "strikethrough",
+    "code": "code",
+    "pre": "pre",
+    "a": "text_link",
+    "blockquote": "blockquote",
+    "tg-spoiler": "spoiler",
+}
 
 
 def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
@@ -42,8 +51,13 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
                     if open_tags[index][0] == name:
                         tag, start = open_tags.pop(index)
                         if length > start:
-                            entities.append({"type": _ENTITY.get(tag, "bold"), "offset": start,
-                                             "length": length - start})
+                            entities.append(
+                                {
+                                    "type": _ENTITY.get(tag, "bold"),
+                                    "offset": start,
+                                    "length": length - start,
+                                }
+                            )
                         break
             else:
                 open_tags.append((name, length))
@@ -85,8 +99,14 @@ class InProcessBotApi(BaseRequest):
     async def shutdown(self) -> None:
         return None
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[int, bytes]:
         """Answer one call as Telegram would."""
         started = time.perf_counter()
         name = url.rpartition("/")[2]
@@ -117,13 +137,16 @@ class InProcessBotApi(BaseRequest):
         chat.next_id += 1
         return chat.next_id - 1
 
-    def _message(self, params: dict[str, Any], *, message_id: int | None = None,
-                 text_key: str = "text") -> dict[str, Any]:
+    def _message(
+        self, params: dict[str, Any], *, message_id: int | None = None, text_key: str = "text"
+    ) -> dict[str, Any]:
         chat = self.chats[int(params["chat_id"])]
         text, entities = parse_html(params.get(text_key, ""))
         message: dict[str, Any] = {
             "message_id": message_id or self.next_message_id(int(params["chat_id"])),
-            "from": BOT_USER, "chat": chat.chat, "date": int(time.time()),
+            "from": BOT_USER,
+            "chat": chat.chat,
+            "date": int(time.time()),
         }
         if text:
             message["text" if text_key == "text" else "caption"] = text
@@ -143,8 +166,12 @@ class InProcessBotApi(BaseRequest):
     # -- methods -----------------------------------------------------------------------------
 
     def _getme(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {**BOT_USER, "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False}
+        return {
+            **BOT_USER,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     def _sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._message(params)
@@ -156,17 +183,33 @@ class InProcessBotApi(BaseRequest):
         chat = self.chats[int(params["chat_id"])]
         if chat.active is not None and chat.active["message_id"] == int(params["message_id"]):
             chat.active = None
-        return {"message_id": int(params["message_id"]), "from": BOT_USER, "chat": chat.chat,
-                "date": int(time.time()), "text": "…"}
+        return {
+            "message_id": int(params["message_id"]),
+            "from": BOT_USER,
+            "chat": chat.chat,
+            "date": int(time.time()),
+            "text": "…",
+        }
 
     def _sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._message(params, text_key="caption")
-        message["photo"] = [{"file_id": "AgAC", "file_unique_id": "AQAD", "width": 800,
-                             "height": 600, "file_size": 1000}]
+        message["photo"] = [
+            {
+                "file_id": "AgAC",
+                "file_unique_id": "AQAD",
+                "width": 800,
+                "height": 600,
+                "file_size": 1000,
+            }
+        ]
         return message
 
     def _senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._message(params, text_key="caption")
-        message["document"] = {"file_id": "BQAC", "file_unique_id": "AgAD",
-                               "file_name": "file", "file_size": 1000}
+        message["document"] = {
+            "file_id": "BQAC",
+            "file_unique_id": "AgAD",
+            "file_name": "file",
+            "file_size": 1000,
+        }
         return message

@@ -53,8 +53,9 @@ async def set_up(config: Any, recipients: int) -> list[int]:
         for number, user in enumerate(users):
             if number % MEMBERS_PER_INSTITUTION == 0:
                 short = f"E{number // MEMBERS_PER_INSTITUTION:04d}"
-                institution = await storage.add_institution(db, short, f"Amt {short}",
-                                                            f"code{short}", OPENED)
+                institution = await storage.add_institution(
+                    db, short, f"Amt {short}", f"code{short}", OPENED
+                )
             assert institution is not None
             await storage.join_institution(db, user, institution.id, f"P{user}", "de", OPENED)
     return users
@@ -63,8 +64,9 @@ async def set_up(config: Any, recipients: int) -> list[int]:
 async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     if args.in_flight:  # e.g. 1: one message after another, as the sweep sent before
         reminders_delivery.IN_FLIGHT = args.in_flight
-    server = await BenchBotApi(limits=Limits(args.overall, args.per_chat),
-                               latency=args.latency / 1000).start()
+    server = await BenchBotApi(
+        limits=Limits(args.overall, args.per_chat), latency=args.latency / 1000
+    ).start()
     try:
         config = write_config(folder, base_url=f"http://127.0.0.1:{server.port}")
         users = await set_up(config, args.recipients)
@@ -86,20 +88,36 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             await app.post_shutdown(app)  # type: ignore[misc]
     finally:
         await server.stop()
-    return _figures(args, server, users, started, finished, sweeps, outcomes,
-                    Counter(r.status for r in statuses))
+    return _figures(
+        args,
+        server,
+        users,
+        started,
+        finished,
+        sweeps,
+        outcomes,
+        Counter(r.status for r in statuses),
+    )
 
 
-def _figures(args: argparse.Namespace, server: BenchBotApi, users: list[int], started: float,
-             finished: float, sweeps: int, outcomes: Counter[str],
-             statuses: Counter[str]) -> dict[str, Any]:
+def _figures(
+    args: argparse.Namespace,
+    server: BenchBotApi,
+    users: list[int],
+    started: float,
+    finished: float,
+    sweeps: int,
+    outcomes: Counter[str],
+    statuses: Counter[str],
+) -> dict[str, Any]:
     sent = [(at, chat) for at, method, chat in server.accepted if method == "sendMessage"]
     per_chat = Counter(chat for _, chat in sent)
     last = max((at for at, _ in sent), default=started)
     took = last - started
     allowed = args.overall + args.overall * took
     return {
-        "recipients": args.recipients, "latency_ms": args.latency,
+        "recipients": args.recipients,
+        "latency_ms": args.latency,
         "in_flight": reminders_delivery.IN_FLIGHT,
         "delivered": len(sent),
         "seconds": round(took, 2),
@@ -117,15 +135,26 @@ def _figures(args: argparse.Namespace, server: BenchBotApi, users: list[int], st
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.fanout",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--recipients", type=int, default=300)
-    parser.add_argument("--latency", type=float, default=0.0,
-                        help="milliseconds the fake server takes per call (a round trip)")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="milliseconds the fake server takes per call (a round trip)",
+    )
     parser.add_argument("--overall", type=float, default=30.0, help="messages/s, all chats")
     parser.add_argument("--per-chat", type=float, default=1.0, help="messages/s per chat")
-    parser.add_argument("--in-flight", type=int, default=0,
-                        help="messages on their way at once (default: the bot's IN_FLIGHT)")
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=0,
+        help="messages on their way at once (default: the bot's IN_FLIGHT)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (fresh processes)")
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
@@ -145,12 +174,23 @@ def main(argv: list[str] | None = None) -> None:
     child = list(argv if argv is not None else sys.argv[1:])
     runs = []
     for _ in range(args.repeat):
-        out = subprocess.run([sys.executable, "-m", "bench.fanout", *child, "--repeat", "1",
-                              "--json"], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.fanout", *child, "--repeat", "1", "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     summary = dict(runs[0])
-    for key in ("delivered", "seconds", "rate_per_s", "share_of_allowed", "responses_429",
-                "sweep_seconds", "peak_rss_mb"):
+    for key in (
+        "delivered",
+        "seconds",
+        "rate_per_s",
+        "share_of_allowed",
+        "responses_429",
+        "sweep_seconds",
+        "peak_rss_mb",
+    ):
         summary[key] = statistics.median(run[key] for run in runs)
     for key in ("lost", "duplicates", "sweeps"):
         summary[key] = max(run[key] for run in runs)  # the worst run counts

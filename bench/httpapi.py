@@ -90,7 +90,8 @@ def _peek(bucket: Bucket, now: float) -> float:
 def _limited(method: str) -> bool:
     """Tell whether a call sends or changes a message, which Telegram's limits count."""
     return method.lower().startswith(("send", "edit", "copy", "forward")) and (
-        method.lower() != "sendchataction")
+        method.lower() != "sendchataction"
+    )
 
 
 class BenchBotApi(FakeBotApi):
@@ -105,8 +106,9 @@ class BenchBotApi(FakeBotApi):
         self.refused = Counter[str]()  # 429s answered, by method
         self._kept: dict[int, list[int]] = {}
 
-    async def _dispatch(self, method: str, params: dict[str, Any],
-                        files: dict[str, tuple[str, bytes]]) -> Any:
+    async def _dispatch(
+        self, method: str, params: dict[str, Any], files: dict[str, tuple[str, bytes]]
+    ) -> Any:
         if self.latency:
             await asyncio.sleep(self.latency)
         if self.limits is not None and _limited(method) and "chat_id" in params:
@@ -114,8 +116,11 @@ class BenchBotApi(FakeBotApi):
             if wait:
                 self.refused[method] += 1
                 retry_after = max(1, math.ceil(wait))
-                raise ApiError(429, f"Too Many Requests: retry after {retry_after}",
-                               {"retry_after": retry_after})
+                raise ApiError(
+                    429,
+                    f"Too Many Requests: retry after {retry_after}",
+                    {"retry_after": retry_after},
+                )
         result = await super()._dispatch(method, params, files)
         if _limited(method) and "chat_id" in params:
             self.accepted.append((time.monotonic(), method, int(params["chat_id"])))

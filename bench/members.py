@@ -95,8 +95,15 @@ class Member:
 
 
 def make_member(user_id: int, code: str) -> Member:
-    return Member({"id": user_id, "is_bot": False, "first_name": f"Person{user_id % 100000}",
-                   "language_code": "de"}, code)
+    return Member(
+        {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": f"Person{user_id % 100000}",
+            "language_code": "de",
+        },
+        code,
+    )
 
 
 Choice = Callable[[], Any]
@@ -110,8 +117,12 @@ async def complete_check(member: Member, transport: Transport, catalogue: Catalo
         active = transport.active(member.chat_id)
         if active is None:
             raise BenchError(f"member {member.chat_id}: no message with buttons to go on with")
-        data = [b["callback_data"] for row in active["reply_markup"]["inline_keyboard"]
-                for b in row if "callback_data" in b]
+        data = [
+            b["callback_data"]
+            for row in active["reply_markup"]["inline_keyboard"]
+            for b in row
+            if "callback_data" in b
+        ]
         if "y" in data:  # "Ja, absenden": the last step
             await _timed(member, transport.press(member, active, "y"))
             return

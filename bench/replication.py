@@ -69,9 +69,11 @@ def litestream() -> str:
 
 def litestream_yml(folder: Path, database: Path, replica: Path) -> Path:
     path = folder / "litestream.yml"
-    path.write_text(f"dbs:\n  - path: {database}\n    replica:\n      type: file\n"
-                    f"      path: {replica}\n      sync-interval: {SYNC_INTERVAL}\n",
-                    encoding="utf-8")
+    path.write_text(
+        f"dbs:\n  - path: {database}\n    replica:\n      type: file\n"
+        f"      path: {replica}\n      sync-interval: {SYNC_INTERVAL}\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -110,8 +112,16 @@ async def lag_under_load(folder: Path, members: int) -> dict[str, Any]:
     replicate = _spawn(logs, "replicate", "-config", str(yml))
     await _until(lambda: (replica / "ltx").exists(), "the first snapshot")
     follower_path = folder / "follower.sqlite3"
-    follower = _spawn(logs, "restore", "-f", "-follow-interval", FOLLOW_INTERVAL,
-                      "-o", str(follower_path), f"file://{replica}")
+    follower = _spawn(
+        logs,
+        "restore",
+        "-f",
+        "-follow-interval",
+        FOLLOW_INTERVAL,
+        "-o",
+        str(follower_path),
+        f"file://{replica}",
+    )
     primary, copy = Watcher(database), Watcher(follower_path)
     try:
         await _until(follower_path.exists, "the follower")
@@ -126,12 +136,18 @@ async def lag_under_load(folder: Path, members: int) -> dict[str, Any]:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
     lags = [(copy.seen[i] - primary.seen[i]) * 1000 for i in primary.seen if i in copy.seen]
-    return {"members": members, "answers": len(primary.seen), "answers_replicated": len(lags),
-            "load_seconds": round(seconds, 1),
-            "answers_per_s": round(len(primary.seen) / seconds, 1),
-            "sync_interval": SYNC_INTERVAL, "follow_interval": FOLLOW_INTERVAL,
-            **{f"lag_ms_{k}": round(v) for k, v in percentiles(lags, (50, 90, 99)).items()},
-            "lag_ms_max": round(max(lags)), "errors_logged": log_errors.errors}
+    return {
+        "members": members,
+        "answers": len(primary.seen),
+        "answers_replicated": len(lags),
+        "load_seconds": round(seconds, 1),
+        "answers_per_s": round(len(primary.seen) / seconds, 1),
+        "sync_interval": SYNC_INTERVAL,
+        "follow_interval": FOLLOW_INTERVAL,
+        **{f"lag_ms_{k}": round(v) for k, v in percentiles(lags, (50, 90, 99)).items()},
+        "lag_ms_max": round(max(lags)),
+        "errors_logged": log_errors.errors,
+    }
 
 
 async def load_alone(folder: Path, members: int) -> float:
@@ -161,8 +177,9 @@ async def _dialogue(config: Any, codes: list[str], count: int) -> float:
     await app.start()
     started = time.monotonic()
     try:
-        await asyncio.wait_for(asyncio.gather(
-            *(complete_check(m, transport, catalogue) for m in members)), 900)
+        await asyncio.wait_for(
+            asyncio.gather(*(complete_check(m, transport, catalogue) for m in members)), 900
+        )
     finally:
         await app.stop()
         await app.shutdown()
@@ -185,8 +202,11 @@ def restore_seconds(replica: Path, folder: Path, runs: int) -> float:
         target = folder / f"restored-{replica.name}-{run}" / "chancencheck.sqlite3"
         target.parent.mkdir()
         started = time.monotonic()
-        subprocess.run([litestream(), "restore", "-o", str(target), f"file://{replica}"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [litestream(), "restore", "-o", str(target), f"file://{replica}"],
+            check=True,
+            capture_output=True,
+        )
         times.append(time.monotonic() - started)
         with closing(sqlite3.connect(target)) as conn:  # a restore that lost rows is no restore
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -209,8 +229,11 @@ def snapshot(database: Path, folder: Path) -> Path:
     """Replicate the database once, as a snapshot; return the replica."""
     replica = folder / "replica"
     yml = litestream_yml(folder, database, replica)
-    subprocess.run([litestream(), "replicate", "-once", "-force-snapshot", "-config", str(yml)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [litestream(), "replicate", "-once", "-force-snapshot", "-config", str(yml)],
+        check=True,
+        capture_output=True,
+    )
     return replica
 
 
@@ -219,14 +242,25 @@ def _size_kib(path: Path) -> int:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.replication", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.replication",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--members", type=int, default=50, help="members answering at once")
-    parser.add_argument("--restore-institutions", type=int, default=100,
-                        help="institutions with a complete check in the restored database")
+    parser.add_argument(
+        "--restore-institutions",
+        type=int,
+        default=100,
+        help="institutions with a complete check in the restored database",
+    )
     parser.add_argument("--restores", type=int, default=5, help="restores to take the median of")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="repetitions, each in a fresh process; the medians are reported")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="repetitions, each in a fresh process; the medians are reported",
+    )
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     return parser.parse_args(argv)
@@ -238,11 +272,25 @@ def main(argv: list[str] | None = None) -> None:
         emit(run_once(args), args.json)
         return
     child = [*(argv if argv is not None else sys.argv[1:]), "--repeat", "1", "--json"]
-    runs = [json.loads(subprocess.run([sys.executable, "-m", "bench.replication", *child],
-                                      capture_output=True, text=True, check=True)
-                       .stdout.strip().splitlines()[-1]) for _ in range(args.repeat)]
-    summary = {key: statistics.median(run[key] for run in runs)
-               if isinstance(value, (int, float)) else value for key, value in runs[0].items()}
+    runs = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-m", "bench.replication", *child],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        for _ in range(args.repeat)
+    ]
+    summary = {
+        key: statistics.median(run[key] for run in runs)
+        if isinstance(value, (int, float))
+        else value
+        for key, value in runs[0].items()
+    }
     summary["runs"] = len(runs)
     for key in ("lag_ms_p50", "lag_ms_p99", "restore_s"):
         summary[f"{key}_each"] = [run[key] for run in runs]
@@ -260,8 +308,9 @@ def run_once(args: argparse.Namespace) -> dict[str, Any]:
         alone = asyncio.run(load_alone(alone_folder, args.members))
         result["answers_per_s_without_litestream"] = round(result["answers"] / alone, 1)
         after_load = lag_folder / "replica"
-        result["restore_after_load_s"] = round(restore_seconds(after_load, lag_folder,
-                                                               args.restores), 3)
+        result["restore_after_load_s"] = round(
+            restore_seconds(after_load, lag_folder, args.restores), 3
+        )
         result["replica_after_load_kib"] = _size_kib(after_load)
         database = asyncio.run(filled_database(restore_folder, args.restore_institutions))
         replica = snapshot(database, restore_folder)

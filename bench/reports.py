@@ -37,8 +37,10 @@ from bot.services import Services, open_services
 from dialogues.catalogue import Catalogue
 
 NOW = datetime(2027, 3, 20, 9, 0, tzinfo=UTC)
-MEASURE = ("Schulung aller Mitarbeitenden zu einfacher Sprache, Überarbeitung der Formulare "
-           "und Merkblätter bis 06/2027; zusätzliche Sprechzeiten am Abend für Berufstätige.")
+MEASURE = (
+    "Schulung aller Mitarbeitenden zu einfacher Sprache, Überarbeitung der Formulare "
+    "und Merkblätter bis 06/2027; zusätzliche Sprechzeiten am Abend für Berufstätige."
+)
 
 
 async def populate(services: Services, institutions: int, members: int) -> list[int]:
@@ -46,33 +48,57 @@ async def populate(services: Services, institutions: int, members: int) -> list[
     db, catalogue = services.db, services.dialogue.catalogue
     checks = []
     async with db.transaction():
-        cycle = await storage.open_cycle(db, "Runde 2027", catalogue.id, catalogue.version,
-                                         date(2027, 3, 31), NOW - timedelta(days=30))
+        cycle = await storage.open_cycle(
+            db,
+            "Runde 2027",
+            catalogue.id,
+            catalogue.version,
+            date(2027, 3, 31),
+            NOW - timedelta(days=30),
+        )
         for number in range(institutions):
             institution = await storage.add_institution(
-                db, f"E{number:04d}", f"Einrichtung Nummer {number} der Stadtverwaltung",
-                f"code{number}", NOW - timedelta(days=30))
+                db,
+                f"E{number:04d}",
+                f"Einrichtung Nummer {number} der Stadtverwaltung",
+                f"code{number}",
+                NOW - timedelta(days=30),
+            )
             check = await storage.check_for(db, institution.id, cycle.id)
-            staff = [await storage.join_institution(db, FIRST_USER + n, institution.id,
-                                                    f"Person {n}", "de", NOW - timedelta(days=20))
-                     for n in range(number, members, institutions)]
+            staff = [
+                await storage.join_institution(
+                    db,
+                    FIRST_USER + n,
+                    institution.id,
+                    f"Person {n}",
+                    "de",
+                    NOW - timedelta(days=20),
+                )
+                for n in range(number, members, institutions)
+            ]
             await _answer_all(db, catalogue, check.id, staff, number)
             checks.append(check.id)
     return checks
 
 
-async def _answer_all(db: storage.Database, catalogue: Catalogue, check_id: int,
-                      staff: list[storage.Member], seed: int) -> None:
+async def _answer_all(
+    db: storage.Database,
+    catalogue: Catalogue,
+    check_id: int,
+    staff: list[storage.Member],
+    seed: int,
+) -> None:
     ratings = [step.key for step in catalogue.scale]
     for index, requirement in enumerate(catalogue.requirements):
         author = staff[index % len(staff)].id if staff else None
         answers = (
             ("fulfilment", ratings[(seed + index) % len(ratings)], None),
             ("potential", "yes", f"Potenzial bei {requirement.id}: Formulare, Telefon")
-            if (seed + index) % 2 else
-            ("potential", "no", None),
-            ("measures", "planned", f"{requirement.id}: {MEASURE}") if (seed + index) % 3 else
-            ("measures", "none", None),
+            if (seed + index) % 2
+            else ("potential", "no", None),
+            ("measures", "planned", f"{requirement.id}: {MEASURE}")
+            if (seed + index) % 3
+            else ("measures", "none", None),
         )
         for key, value, text in answers:
             await storage.record_answer(
@@ -99,11 +125,12 @@ async def digest(services: Services, check_id: int) -> dict[str, float]:
         await Digests(services.config, services.presenter).submitted(db, submitted, member, NOW)
     took["digest_text_s"] = time.perf_counter() - started
     report = await reports.load_check_report(db, check.institution_id, check.cycle_id)
-    for name, make in (("chart", lambda: reports.profile_chart_png(report, catalogue, language)),
-                       # The PDF, as the courier sends it: it draws the chart again inside.
-                       ("report", lambda: reports.report_file(report, catalogue,
-                                                              services.templates, language)),
-                       ("xlsx", lambda: reports.export_xlsx([report], catalogue, language, tz))):
+    for name, make in (
+        ("chart", lambda: reports.profile_chart_png(report, catalogue, language)),
+        # The PDF, as the courier sends it: it draws the chart again inside.
+        ("report", lambda: reports.report_file(report, catalogue, services.templates, language)),
+        ("xlsx", lambda: reports.export_xlsx([report], catalogue, language, tz)),
+    ):
         began = time.perf_counter()
         await asyncio.to_thread(make)
         took[f"digest_{name}_s"] = time.perf_counter() - began
@@ -125,9 +152,13 @@ async def export(services: Services) -> dict[str, float]:
     xlsx = await asyncio.to_thread(reports.export_xlsx, round_reports, catalogue, language, tz)
     csv = await asyncio.to_thread(reports.export_csv, round_reports, catalogue, language, tz)
     done = time.perf_counter()
-    return {"export_load_s": loaded - started, "export_files_s": done - loaded,
-            "export_total_s": done - started, "export_xlsx_kib": len(xlsx) / 1024,
-            "export_csv_kib": len(csv) / 1024}
+    return {
+        "export_load_s": loaded - started,
+        "export_files_s": done - loaded,
+        "export_total_s": done - started,
+        "export_xlsx_kib": len(xlsx) / 1024,
+        "export_csv_kib": len(csv) / 1024,
+    }
 
 
 async def heatmap(services: Services) -> dict[str, float]:
@@ -137,8 +168,9 @@ async def heatmap(services: Services) -> dict[str, float]:
     cycle = await storage.current_cycle(db)
     assert cycle is not None
     round_reports = await reports.load_round_reports(db, cycle.id)
-    png = await asyncio.to_thread(reports.heatmap_png, round_reports, catalogue,
-                                  services.config.checks.language)
+    png = await asyncio.to_thread(
+        reports.heatmap_png, round_reports, catalogue, services.config.checks.language
+    )
     return {"heatmap_total_s": time.perf_counter() - started, "heatmap_png_kib": len(png) / 1024}
 
 
@@ -147,8 +179,11 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     services = await open_services(config, lambda: NOW)
     try:
         checks = await populate(services, args.institutions, args.members)
-        result: dict[str, Any] = {"institutions": args.institutions, "members": args.members,
-                                  "db_mib": round(database_size(config.storage.path) / 2**20, 2)}
+        result: dict[str, Any] = {
+            "institutions": args.institutions,
+            "members": args.members,
+            "db_mib": round(database_size(config.storage.path) / 2**20, 2),
+        }
         tasks: dict[str, Callable[[], Awaitable[dict[str, float]]]] = {
             "digest": lambda: digest(services, checks[len(checks) // 2]),
             "export": lambda: export(services),
@@ -160,7 +195,8 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                 if key.endswith("_s"):
                     result[f"{key[:-2]}_cold_s"] = round(runs[0][key], 3)
                     result[f"{key[:-2]}_warm_s"] = round(
-                        statistics.median(run[key] for run in runs[1:] or runs), 3)
+                        statistics.median(run[key] for run in runs[1:] or runs), 3
+                    )
                 else:
                     result[key] = round(runs[0][key], 1)
     finally:
@@ -170,13 +206,20 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.reports", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.reports",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--institutions", type=int, default=100)
     parser.add_argument("--members", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=5, help="runs of each task per process")
-    parser.add_argument("--only", nargs="*", choices=["digest", "export", "heatmap"],
-                        help="measure only these (peak RSS then is theirs alone)")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        choices=["digest", "export", "heatmap"],
+        help="measure only these (peak RSS then is theirs alone)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (fresh processes)")
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
@@ -196,8 +239,12 @@ def main(argv: list[str] | None = None) -> None:
     child = list(argv if argv is not None else sys.argv[1:])
     runs = []
     for _ in range(args.repeat):
-        out = subprocess.run([sys.executable, "-m", "bench.reports", *child, "--repeat", "1",
-                              "--json"], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.reports", *child, "--repeat", "1", "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     summary = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     summary["digest_total_warm_s_each"] = [run["digest_total_warm_s"] for run in runs]

@@ -291,7 +291,7 @@ class WebhookSection(_Frozen):
 class ReplicationSection(_Frozen):
     litestream_config: Path | None = Field(
         None,
-        description='write the path of the Litestream config in quotes, for example '
+        description="write the path of the Litestream config in quotes, for example "
         '"/etc/chancencheck/litestream.yml", or leave the key out without replication',
     )
 

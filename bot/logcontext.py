@@ -23,9 +23,11 @@ class LogContext:
     institution: str | None = None
 
     def __str__(self) -> str:
-        parts = [f"update={self.update_id}" if self.update_id is not None else "",
-                 f"chat={self.chat_id}" if self.chat_id is not None else "",
-                 f"institution={self.institution}" if self.institution else ""]
+        parts = [
+            f"update={self.update_id}" if self.update_id is not None else "",
+            f"chat={self.chat_id}" if self.chat_id is not None else "",
+            f"institution={self.institution}" if self.institution else "",
+        ]
         return " ".join(part for part in parts if part) or "-"
 
 
@@ -54,4 +56,4 @@ class OneLineFormatter(logging.Formatter):
         for secret in self.secrets:
             text = text.replace(secret, "<secret>")
         text = text.replace("\r", "\\r").replace("\n", "\\n")
-        return text if len(text) <= MAX_LINE else f"{text[:MAX_LINE - 1]}…"
+        return text if len(text) <= MAX_LINE else f"{text[: MAX_LINE - 1]}…"

@@ -59,9 +59,13 @@ def run(binary: Path, command: str, *args: str) -> Any:
     """Run a litestream command with -json and return what it printed, parsed."""
     # -json goes first: Go's flag parsing stops at the first positional argument.
     try:
-        done = subprocess.run([str(binary), command, "-json", *args], capture_output=True,
-                              text=True,
-                              timeout=TIMEOUT, check=False)
+        done = subprocess.run(
+            [str(binary), command, "-json", *args],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ReplicationError(f"`litestream {command}` failed: {exc}") from None
     if done.returncode != 0:
@@ -85,10 +89,12 @@ def lag(binary: Path, config: Path, database: Path) -> Lag:
     local = _txid(status[0].get("local_txid") if status else None)
     files = run(binary, "ltx", "-config", str(config), "-level", "all", str(database)) or []
     newest = max(files, key=lambda f: _txid(f.get("max_txid")), default=None)
-    return Lag(local_txid=local,
-               replica_txid=_txid(newest.get("max_txid")) if newest else 0,
-               replica_time=_time(newest.get("timestamp")) if newest else None,
-               written_at=_written_at(database))
+    return Lag(
+        local_txid=local,
+        replica_txid=_txid(newest.get("max_txid")) if newest else 0,
+        replica_time=_time(newest.get("timestamp")) if newest else None,
+        written_at=_written_at(database),
+    )
 
 
 def _txid(value: object) -> int:

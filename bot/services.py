@@ -52,6 +52,13 @@ async def open_services(config: Config, clock: Callable[[], datetime] = utc_now)
     presenter = Presenter(dialogue, templates)
     digests = Digests(config, presenter)
     checks = Checks(db, dialogue, clock, on_submitted=digests.submitted)
-    return Services(config, db, dialogue, templates, presenter, checks, clock,
-                    await load_coordinators(db, config))
-
+    return Services(
+        config,
+        db,
+        dialogue,
+        templates,
+        presenter,
+        checks,
+        clock,
+        await load_coordinators(db, config),
+    )

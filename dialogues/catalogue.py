@@ -182,8 +182,9 @@ def _unique(what: str, values: list[str], where: str) -> None:
     seen: dict[str, int] = {}
     for number, value in enumerate(values, start=1):
         if value in seen:
-            raise ValueError(f"{what} {value!r} is used twice: {where} number {seen[value]} "
-                             f"and number {number}")
+            raise ValueError(
+                f"{what} {value!r} is used twice: {where} number {seen[value]} and number {number}"
+            )
         seen[value] = number
 
 
@@ -209,8 +210,10 @@ def _distinct_scores(scale: tuple[ScaleStep, ...]) -> None:
         if step.score is None:
             continue
         if step.score in by_score:
-            raise ValueError(f"rating steps {by_score[step.score]!r} and {step.key!r} both have "
-                             f"score {step.score}; give each step its own score")
+            raise ValueError(
+                f"rating steps {by_score[step.score]!r} and {step.key!r} both have "
+                f"score {step.score}; give each step its own score"
+            )
         by_score[step.score] = step.key
 
 

@@ -115,6 +115,14 @@ class Rejected:
 
 
 Effect = (
-    Ask | Record | ShowOverview | ShowReview | EndReached | ConfirmSubmission
-    | Submitted | Reopened | Paused | Rejected
+    Ask
+    | Record
+    | ShowOverview
+    | ShowReview
+    | EndReached
+    | ConfirmSubmission
+    | Submitted
+    | Reopened
+    | Paused
+    | Rejected
 )

@@ -102,8 +102,9 @@ class Dialogue:
         """Return a paused state at the first question."""
         return State(self.positions[0], Phase.PAUSED, answers or {}, submitted)
 
-    def restore(self, position: Position | None, phase: Phase, answers: dict[Key, Answer],
-                submitted: bool) -> State:
+    def restore(
+        self, position: Position | None, phase: Phase, answers: dict[Key, Answer], submitted: bool
+    ) -> State:
         """Rebuild a stored state; an unknown position (older catalogue) starts over, paused."""
         if position not in self._index:
             return self.initial(answers, submitted)
@@ -249,7 +250,11 @@ class Dialogue:
         items = tuple(
             fx.RequirementStatus(
                 r.id,
-                sum(1 for q in self.catalogue.questions if self._complete(state, Position(r.id, q.key))),
+                sum(
+                    1
+                    for q in self.catalogue.questions
+                    if self._complete(state, Position(r.id, q.key))
+                ),
                 per,
             )
             for r in self.catalogue.requirements
@@ -298,7 +303,7 @@ class Dialogue:
     def _next(self, state: State) -> Step:
         """Go on to the next open question after this one, wrapping; the end when none is open."""
         index = self._index[state.position]
-        after = self.positions[index + 1:] + self.positions[:index]
+        after = self.positions[index + 1 :] + self.positions[:index]
         following = next((p for p in after if not self._complete(state, p)), None)
         if following is None:
             return self._end(state)
@@ -370,4 +375,3 @@ def _has_letters(text: str) -> bool:
 
 def _reject(state: State, reason: fx.Reason, event: object, **details: Any) -> Step:
     return Step(state, (fx.Rejected(reason, event, **details),))
-

@@ -104,6 +104,20 @@ class Reopen:
 
 
 Event = (
-    Resume | Show | Choose | Type | Keep | Back | Skip | Pause | Jump | Hint
-    | Overview | Review | Submit | Confirm | Cancel | Reopen
+    Resume
+    | Show
+    | Choose
+    | Type
+    | Keep
+    | Back
+    | Skip
+    | Pause
+    | Jump
+    | Hint
+    | Overview
+    | Review
+    | Submit
+    | Confirm
+    | Cancel
+    | Reopen
 )

@@ -45,8 +45,9 @@ class Position:
     def parse(cls, text: str) -> Position | None:
         """Read what `key` wrote, or return None if it is not a position."""
         requirement_id, dot, question_key = text.partition(".")
-        return cls(requirement_id, question_key) if dot and requirement_id and question_key \
-            else None
+        return (
+            cls(requirement_id, question_key) if dot and requirement_id and question_key else None
+        )
 
 
 @dataclass(frozen=True)

@@ -13,19 +13,63 @@ _ALIASES = {
     YES: ("j", "y", "ja", "yes"),
     NO: ("n", "nein", "no", "nee", "nö", "noe", "nope"),
     # The old button label stays understood when typed ("keine geplant", catalogue 2026.1).
-    NONE_PLANNED: ("keine", "none", "nein", "no", "nee", "nö", "noe", "nope", "keine geplant",
-                   "none planned"),
+    NONE_PLANNED: (
+        "keine",
+        "none",
+        "nein",
+        "no",
+        "nee",
+        "nö",
+        "noe",
+        "nope",
+        "keine geplant",
+        "none planned",
+    ),
 }
 # How people say "I cannot judge": they name the scale's escape step (the one without a score).
 _ESCAPE_ALIASES = (
-    "weiß nicht", "weiss nicht", "weiß ich nicht", "weiss ich nicht", "keine ahnung", "unklar",
-    "don t know", "dont know", "do not know", "not sure", "no idea",
+    "weiß nicht",
+    "weiss nicht",
+    "weiß ich nicht",
+    "weiss ich nicht",
+    "keine ahnung",
+    "unklar",
+    "don t know",
+    "dont know",
+    "do not know",
+    "not sure",
+    "no idea",
 )
 # Replies that only say yes or no (or "ok"): an answer to a yes/no question, never a description.
-_YES_NO_WORDS = frozenset({
-    "ja", "jo", "jap", "jep", "jawohl", "j", "yes", "y", "yep", "yeah", "ok", "okay", "o k",
-    "klar", "genau", "stimmt", "sicher", "nein", "nee", "nö", "noe", "ne", "no", "n", "nope",
-})
+_YES_NO_WORDS = frozenset(
+    {
+        "ja",
+        "jo",
+        "jap",
+        "jep",
+        "jawohl",
+        "j",
+        "yes",
+        "y",
+        "yep",
+        "yeah",
+        "ok",
+        "okay",
+        "o k",
+        "klar",
+        "genau",
+        "stimmt",
+        "sicher",
+        "nein",
+        "nee",
+        "nö",
+        "noe",
+        "ne",
+        "no",
+        "n",
+        "nope",
+    }
+)
 _SHORTEST_PREFIX = 4  # "voll" names "vollständig erfüllt"; "nic" names nothing
 
 
@@ -72,14 +116,17 @@ def match_options(catalogue: Catalogue, question: Question, text: str) -> tuple[
     if exact or question.kind is not AnswerKind.RATING:
         return exact
     words = wanted.split()
-    return tuple(value for value in values
-                 if all(_names_word(word, names[value]) for word in words))
+    return tuple(
+        value for value in values if all(_names_word(word, names[value]) for word in words)
+    )
 
 
 def is_yes_no_word(text: str) -> bool:
     """Tell whether a reply only says yes, no or ok ("Ja.", "ok", "nein danke" does not)."""
     words = _normalise(text).split()
-    return bool(words) and (" ".join(words) in _YES_NO_WORDS or all(w in _YES_NO_WORDS for w in words))
+    return bool(words) and (
+        " ".join(words) in _YES_NO_WORDS or all(w in _YES_NO_WORDS for w in words)
+    )
 
 
 def _names(catalogue: Catalogue, question: Question, value: str) -> set[str]:
@@ -94,8 +141,11 @@ def _names(catalogue: Catalogue, question: Question, value: str) -> set[str]:
 
 def _names_word(word: str, names: set[str]) -> bool:
     """Tell whether a typed word is a word of one of the names, or the start of a long one."""
-    return any(word == part or (len(word) >= _SHORTEST_PREFIX and part.startswith(word))
-               for name in names for part in name.split())
+    return any(
+        word == part or (len(word) >= _SHORTEST_PREFIX and part.startswith(word))
+        for name in names
+        for part in name.split()
+    )
 
 
 def _label_names(label: str) -> set[str]:

@@ -68,8 +68,18 @@ async def record_audit(
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     """
     text = json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None
-    params = (to_text(now or utc_now()), actor.kind, actor.id, action, institution_id, cycle_id,
-              check_id, member_id, subject_user_id, text)
+    params = (
+        to_text(now or utc_now()),
+        actor.kind,
+        actor.id,
+        action,
+        institution_id,
+        cycle_id,
+        check_id,
+        member_id,
+        subject_user_id,
+        text,
+    )
     await db.writer.execute(sql, params)
 
 

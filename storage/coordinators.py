@@ -19,9 +19,7 @@ def _coordinator(row: sqlite3.Row) -> StoredCoordinator:
     return StoredCoordinator(row["telegram_user_id"], from_text(row["added_at"]))
 
 
-async def add_coordinator(
-    db: Database, telegram_user_id: int, now: datetime | None = None
-) -> bool:
+async def add_coordinator(db: Database, telegram_user_id: int, now: datetime | None = None) -> bool:
     """Store a coordinator; return False if they were stored already."""
     sql = """
         INSERT INTO coordinators (telegram_user_id, added_at) VALUES (?, ?)

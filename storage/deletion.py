@@ -42,10 +42,16 @@ async def remove_institution(db: Database, institution_id: int) -> Counts:
     checks = "SELECT id FROM checks WHERE institution_id = ?"
     # A member who moved here keeps authorship of answers elsewhere: those answers stay,
     # without author, like those of anyone who has gone.
-    await conn.execute(f"UPDATE answers SET author_id = NULL WHERE author_id IN ({members}) "
-                       f"AND check_id NOT IN ({checks})", (institution_id, institution_id))
-    await conn.execute(f"UPDATE checks SET submitted_by = NULL WHERE submitted_by IN ({members}) "
-                       "AND institution_id <> ?", (institution_id, institution_id))
+    await conn.execute(
+        f"UPDATE answers SET author_id = NULL WHERE author_id IN ({members}) "
+        f"AND check_id NOT IN ({checks})",
+        (institution_id, institution_id),
+    )
+    await conn.execute(
+        f"UPDATE checks SET submitted_by = NULL WHERE submitted_by IN ({members}) "
+        "AND institution_id <> ?",
+        (institution_id, institution_id),
+    )
     # Messages not sent yet would go to people who are no longer members, or name the check.
     await conn.execute(
         "DELETE FROM outbox WHERE delivered_at IS NULL AND (json_extract(payload, "
@@ -63,39 +69,66 @@ async def purge_cycles(db: Database, closed_before: datetime, dry_run: bool = Fa
     conn = db.conn if dry_run else db.writer
     cutoff = to_text(closed_before)
     where = "closed_at IS NOT NULL AND closed_at < ?"
-    rows = await fetch_all(conn, f"SELECT id, name FROM cycles WHERE {where} ORDER BY id",
-                           (cutoff,))
+    rows = await fetch_all(
+        conn, f"SELECT id, name FROM cycles WHERE {where} ORDER BY id", (cutoff,)
+    )
     purge = Purge([row["name"] for row in rows])
     await delete_with_dependents(conn, "cycles", where, (cutoff,), purge.counts, dry_run)
     ids = json.dumps([row["id"] for row in rows])
     # Delivered or given-up messages are only a record of sending; pending ones stay, unless
     # they are about a deleted round (a digest's files would no longer be there to render).
-    await _delete(conn, "outbox", "(next_attempt_at IS NULL AND created_at < ?) OR "
-                  "json_extract(payload, '$.cycle_id') IN (SELECT value FROM json_each(?))",
-                  (cutoff, ids), purge.counts, dry_run)
-    await _delete(conn, "audit", "at < ? OR cycle_id IN (SELECT value FROM json_each(?))",
-                  (cutoff, ids), purge.counts, dry_run)
+    await _delete(
+        conn,
+        "outbox",
+        "(next_attempt_at IS NULL AND created_at < ?) OR "
+        "json_extract(payload, '$.cycle_id') IN (SELECT value FROM json_each(?))",
+        (cutoff, ids),
+        purge.counts,
+        dry_run,
+    )
+    await _delete(
+        conn,
+        "audit",
+        "at < ? OR cycle_id IN (SELECT value FROM json_each(?))",
+        (cutoff, ids),
+        purge.counts,
+        dry_run,
+    )
     return purge
 
 
-async def delete_with_dependents(conn: aiosqlite.Connection, table: str, where: str,
-                                 params: tuple[object, ...], counts: Counts,
-                                 dry_run: bool = False, path: tuple[str, ...] = ()) -> None:
+async def delete_with_dependents(
+    conn: aiosqlite.Connection,
+    table: str,
+    where: str,
+    params: tuple[object, ...],
+    counts: Counts,
+    dry_run: bool = False,
+    path: tuple[str, ...] = (),
+) -> None:
     """Delete the rows of table matching where, after every row that refers to them."""
     if table in path:
-        raise StorageError(f"foreign keys form a cycle through {' -> '.join(path)}: "
-                           "delete these rows by hand")
+        raise StorageError(
+            f"foreign keys form a cycle through {' -> '.join(path)}: delete these rows by hand"
+        )
     for ref in (await _references(conn))[table]:
         if ref.on_delete in ("SET NULL", "SET DEFAULT"):
             continue  # the row stays; SQLite clears its reference
         inner = f'"{ref.column}" IN (SELECT "{ref.parent_column}" FROM "{table}" WHERE {where})'
-        await delete_with_dependents(conn, ref.child, inner, params, counts, dry_run,
-                                     (*path, table))
+        await delete_with_dependents(
+            conn, ref.child, inner, params, counts, dry_run, (*path, table)
+        )
     await _delete(conn, table, where, params, counts, dry_run)
 
 
-async def _delete(conn: aiosqlite.Connection, table: str, where: str,
-                  params: tuple[object, ...], counts: Counts, dry_run: bool) -> None:
+async def _delete(
+    conn: aiosqlite.Connection,
+    table: str,
+    where: str,
+    params: tuple[object, ...],
+    counts: Counts,
+    dry_run: bool,
+) -> None:
     found = int(await fetch_value(conn, f'SELECT count(*) FROM "{table}" WHERE {where}', params))
     counts[table] = counts.get(table, 0) + found
     if found and not dry_run:
@@ -104,8 +137,9 @@ async def _delete(conn: aiosqlite.Connection, table: str, where: str,
 
 async def _references(conn: aiosqlite.Connection) -> dict[str, list[_Reference]]:
     """Return, per table, the foreign keys of other tables that refer to it."""
-    tables = await fetch_all(conn, "SELECT name FROM sqlite_master "
-                                   "WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    tables = await fetch_all(
+        conn, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )
     found: dict[str, list[_Reference]] = defaultdict(list)
     for (name,) in tables:
         sql = 'SELECT "table", "from", "to", on_delete FROM pragma_foreign_key_list(?)'

@@ -69,9 +69,9 @@ async def outbox_state(db: Database) -> OutboxState:
     """
     row = await fetch_one(db.conn, sql)
     error = await fetch_value(
-        db.conn, "SELECT last_error FROM outbox WHERE delivered_at IS NULL AND last_error "
-        "IS NOT NULL ORDER BY id DESC LIMIT 1"
+        db.conn,
+        "SELECT last_error FROM outbox WHERE delivered_at IS NULL AND last_error "
+        "IS NOT NULL ORDER BY id DESC LIMIT 1",
     )
     assert row is not None  # an aggregate always returns a row
     return OutboxState(int(row["waiting"]), int(row["given_up"]), error)
-

@@ -216,6 +216,7 @@ M003_SQL = """
     ) STRICT;
 """
 
+
 async def m004_hashed_invite_codes(conn: aiosqlite.Connection) -> None:
     """Keep only a fingerprint (SHA-256) of each invite code, never the code itself."""
     # Whoever reads a copy of the database must not be able to join an institution. The links
@@ -307,6 +308,7 @@ M005_SQL = """
                 json_object('from', NEW.old_deadline, 'to', NEW.new_deadline));
     END;
 """
+
 
 async def m006_coordinator_invites(conn: aiosqlite.Connection) -> None:
     """Add one-time links that make whoever opens them a coordinator."""

@@ -56,10 +56,13 @@ async def export_person(db: Database, telegram_user_id: int) -> dict[str, Any]:
     member_id = member.id if member else -1  # matches no row
     by_user = (telegram_user_id,)
     coordinator = await fetch_one(
-        db.conn, "SELECT added_at FROM coordinators WHERE telegram_user_id = ?", by_user)
+        db.conn, "SELECT added_at FROM coordinators WHERE telegram_user_id = ?", by_user
+    )
     failures = await fetch_all(
-        db.conn, "SELECT failed_at FROM invite_failures WHERE telegram_user_id = ? ORDER BY id",
-        by_user)
+        db.conn,
+        "SELECT failed_at FROM invite_failures WHERE telegram_user_id = ? ORDER BY id",
+        by_user,
+    )
     return {
         "telegram_user_id": telegram_user_id,
         "membership": await _membership(db, member) if member else None,
@@ -67,19 +70,25 @@ async def export_person(db: Database, telegram_user_id: int) -> dict[str, Any]:
             "enabled": member.reminders_enabled if member else None,
             "messages": [dict(row) for row in await fetch_all(db.conn, REMINDERS, (member_id,))],
         },
-        "answers": [_answer(row) for row in await fetch_all(db.conn, ANSWERS,
-                                                            (member_id, member_id))],
+        "answers": [
+            _answer(row) for row in await fetch_all(db.conn, ANSWERS, (member_id, member_id))
+        ],
         "submissions": [dict(row) for row in await fetch_all(db.conn, SUBMISSIONS, (member_id,))],
         "coordinator_since": coordinator["added_at"] if coordinator else None,
         "wrong_invite_codes_at": [row[0] for row in failures],
-        "audit_log": [dict(row) for row in await fetch_all(
-            db.conn, AUDIT, (member_id, member_id, telegram_user_id, telegram_user_id))],
+        "audit_log": [
+            dict(row)
+            for row in await fetch_all(
+                db.conn, AUDIT, (member_id, member_id, telegram_user_id, telegram_user_id)
+            )
+        ],
     }
 
 
 async def _membership(db: Database, member: Member) -> dict[str, Any]:
-    institution = await fetch_one(db.conn, "SELECT short, name FROM institutions WHERE id = ?",
-                                  (member.institution_id,))
+    institution = await fetch_one(
+        db.conn, "SELECT short, name FROM institutions WHERE id = ?", (member.institution_id,)
+    )
     assert institution is not None  # a member's institution exists (foreign key)
     return {
         "member_number": member.id,
@@ -94,9 +103,13 @@ async def _membership(db: Database, member: Member) -> dict[str, Any]:
 
 def _answer(row: Any) -> dict[str, Any]:
     return {
-        "round": row["cycle_name"], "institution": row["institution_short"],
-        "requirement": row["requirement_id"], "question": row["question_key"],
-        "revision": row["revision"], "value": row["value"], "text": row["text"],
+        "round": row["cycle_name"],
+        "institution": row["institution_short"],
+        "requirement": row["requirement_id"],
+        "question": row["question_key"],
+        "revision": row["revision"],
+        "value": row["value"],
+        "text": row["text"],
         "answered_at": row["answered_at"],
         "catalogue": f"{row['catalogue_id']} {row['catalogue_version']}",
     }
@@ -106,8 +119,10 @@ async def end_membership(db: Database, member: Member) -> Member:
     """Make the member a former member: id, name, position and their pending messages go."""
     # Answers stay with the institution, attributed to the (now nameless) member row.
     if member.telegram_user_id is not None:
-        await db.writer.execute("DELETE FROM outbox WHERE chat_id = ? AND delivered_at IS NULL",
-                                (member.telegram_user_id,))
+        await db.writer.execute(
+            "DELETE FROM outbox WHERE chat_id = ? AND delivered_at IS NULL",
+            (member.telegram_user_id,),
+        )
     await db.writer.execute("DELETE FROM active_messages WHERE member_id = ?", (member.id,))
     return await forget_member(db, member.id)
 
@@ -126,8 +141,13 @@ async def erase_person(db: Database, telegram_user_id: int, former: str) -> Coun
         counts[table] = counts.get(table, 0) + cursor.rowcount
     # Recorded without the id, of course: by the nameless member row, if there was one.
     actor = Actor.member(member.id) if member else Actor("system")
-    await record_audit(db, actor, "erase", member_id=member.id if member else None,
-                       institution_id=member.institution_id if member else None)
+    await record_audit(
+        db,
+        actor,
+        "erase",
+        member_id=member.id if member else None,
+        institution_id=member.institution_id if member else None,
+    )
     return counts
 
 

@@ -32,7 +32,10 @@ def _submission(row: sqlite3.Row) -> Submission:
 
 
 async def record_submission(
-    db: Database, check_id: int, member_id: int | None, answers: Snapshot,
+    db: Database,
+    check_id: int,
+    member_id: int | None,
+    answers: Snapshot,
     now: datetime | None = None,
 ) -> Submission:
     """Store the answers as they were submitted."""

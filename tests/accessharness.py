@@ -31,8 +31,9 @@ def coordination_config(tmp_path: Path, server: FakeBotApi, group: bool = True) 
     return make_config(tmp_path, server, extra)
 
 
-async def fill(config: Config, short: str, user_id: int, name: str, text: str,
-               leave_out: int = 0) -> None:
+async def fill(
+    config: Config, short: str, user_id: int, name: str, text: str, leave_out: int = 0
+) -> None:
     """Answer an institution's check as a member would have, all but the last `leave_out`."""
     async with await storage.open_database(config.storage.path) as db:
         institution = await storage.institution_by_short(db, short)
@@ -42,9 +43,12 @@ async def fill(config: Config, short: str, user_id: int, name: str, text: str,
         async with db.transaction():
             member = await storage.join_institution(db, user_id, institution.id, name, "de")
             check = await storage.check_for(db, institution.id, cycle.id)
-            for requirement_id, key in positions[:len(positions) - leave_out]:
-                value, answer = {"fulfilment": ("partly", None), "potential": ("yes", text),
-                                 "measures": ("planned", text)}[key]
+            for requirement_id, key in positions[: len(positions) - leave_out]:
+                value, answer = {
+                    "fulfilment": ("partly", None),
+                    "potential": ("yes", text),
+                    "measures": ("planned", text),
+                }[key]
                 await storage.record_answer(
                     db,
                     check.id,
@@ -66,14 +70,19 @@ def rows(config: Config, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[A
 
 
 def tables(config: Config) -> list[str]:
-    return [name for (name,) in rows(
-        config, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    return [
+        name
+        for (name,) in rows(
+            config, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        )
+    ]
 
 
 def dump(config: Config) -> dict[str, list[tuple[Any, ...]]]:
     """Return every row of every table: what a refused command must leave as it was."""
-    return {table: rows(config, f'SELECT * FROM "{table}" ORDER BY rowid')
-            for table in tables(config)}
+    return {
+        table: rows(config, f'SELECT * FROM "{table}" ORDER BY rowid') for table in tables(config)
+    }
 
 
 def scan(config: Config, needle: str | int) -> list[tuple[str, str, Any]]:
@@ -81,10 +90,13 @@ def scan(config: Config, needle: str | int) -> list[tuple[str, str, Any]]:
     found = []
     for table in tables(config):
         for (column,) in rows(config, "SELECT name FROM pragma_table_info(?)", (table,)):
-            sql = (f'SELECT "{column}" FROM "{table}" WHERE "{column}" = ? '
-                   f'OR instr(CAST("{column}" AS TEXT), ?) > 0')
-            found += [(table, column, value)
-                      for (value,) in rows(config, sql, (needle, str(needle)))]
+            sql = (
+                f'SELECT "{column}" FROM "{table}" WHERE "{column}" = ? '
+                f'OR instr(CAST("{column}" AS TEXT), ?) > 0'
+            )
+            found += [
+                (table, column, value) for (value,) in rows(config, sql, (needle, str(needle)))
+            ]
     return found
 
 

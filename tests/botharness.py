@@ -37,8 +37,9 @@ def make_config(tmp_path: Path, server: FakeBotApi, extra: str = "") -> Config:
     return load_config(path, env={"CHANCENCHECK_TELEGRAM_TOKEN": server.token})
 
 
-async def set_up_institution(config: Config, short: str = "ABH",
-                             name: str = "Ausländerbehörde", open_round: bool = True) -> str:
+async def set_up_institution(
+    config: Config, short: str = "ABH", name: str = "Ausländerbehörde", open_round: bool = True
+) -> str:
     """Create an institution (and a round) as the CLI does; return its invite code."""
     async with await storage.open_database(config.storage.path) as db:
         invitation = await admin.add_institution(db, short, name)
@@ -57,10 +58,13 @@ class Failure:
 
 
 @asynccontextmanager
-async def running_bot(config: Config, server: FakeBotApi,
-                      clock: Callable[[], datetime] = utc_now,
-                      failures: list[Failure] | None = None,
-                      read_timeout: float | None = None) -> AsyncIterator[Any]:
+async def running_bot(
+    config: Config,
+    server: FakeBotApi,
+    clock: Callable[[], datetime] = utc_now,
+    failures: list[Failure] | None = None,
+    read_timeout: float | None = None,
+) -> AsyncIterator[Any]:
     """Run the bot's Application with long polling for the block, then stop it cleanly.
 
     `failures` collects what the bot's error handler saw; `read_timeout` shortens PTB's
@@ -69,10 +73,15 @@ async def running_bot(config: Config, server: FakeBotApi,
     """
     request = None
     if read_timeout is not None:
-        request = HTTPXRequest(connection_pool_size=16, read_timeout=read_timeout,
-                               write_timeout=read_timeout, connect_timeout=read_timeout)
+        request = HTTPXRequest(
+            connection_pool_size=16,
+            read_timeout=read_timeout,
+            write_timeout=read_timeout,
+            connect_timeout=read_timeout,
+        )
     app = build_application(config, clock, request=request)
     if failures is not None:
+
         async def record(update: object, context: BotContext) -> None:
             failures.append(Failure(update, context.error))
 
@@ -80,8 +89,9 @@ async def running_bot(config: Config, server: FakeBotApi,
     stop = asyncio.Event()
     polls = len(server.calls("getUpdates"))
     task = asyncio.create_task(serve(app, stop, poll_timeout=1))
-    await server.wait_for(lambda r: r.method == "getUpdates", timeout=20,
-                          start=_index_after(server, polls))
+    await server.wait_for(
+        lambda r: r.method == "getUpdates", timeout=20, start=_index_after(server, polls)
+    )
     try:
         yield app
     finally:
@@ -116,11 +126,14 @@ def query(config: Config, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[
 
 def current_answers(config: Config) -> dict[tuple[str, str], tuple[str, str | None]]:
     """Return the latest revision of every answer, across checks."""
-    rows = query(config, """
+    rows = query(
+        config,
+        """
         SELECT requirement_id, question_key, value, text FROM answers a
         WHERE id = (SELECT max(id) FROM answers b WHERE b.check_id = a.check_id
                     AND b.requirement_id = a.requirement_id AND b.question_key = a.question_key)
-    """)
+    """,
+    )
     return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
 

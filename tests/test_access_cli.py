@@ -31,8 +31,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def config(tmp_path: Path) -> str:
     path = tmp_path / "config.toml"
-    path.write_text('[storage]\npath = "cli.sqlite3"\n[telegram]\ncoordinators = [9001]\n',
-                    encoding="utf-8")
+    path.write_text(
+        '[storage]\npath = "cli.sqlite3"\n[telegram]\ncoordinators = [9001]\n', encoding="utf-8"
+    )
     return str(path)
 
 
@@ -57,11 +58,13 @@ def by_code(tmp_path: Path, code: str) -> storage.Institution | None:
     async def look() -> storage.Institution | None:
         async with await storage.open_database(tmp_path / "cli.sqlite3") as db:
             return await storage.institution_by_code(db, code)
+
     return asyncio.run(look())
 
 
-def test_rename_and_rotate_the_invite(tmp_path: Path, config: str,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_rename_and_rotate_the_invite(
+    tmp_path: Path, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli(config, "institution", "add", "ABH", "Ausländerbehörde") == 0
     old = CODE.search(capsys.readouterr().out)
     assert old and by_code(tmp_path, old[1]) is not None
@@ -81,7 +84,8 @@ def test_rename_and_rotate_the_invite(tmp_path: Path, config: str,
 
 
 def test_remove_refuses_an_institution_with_answers_unless_forced(
-        tmp_path: Path, config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     for short in ("ABH", "VHS"):
         assert cli(config, "institution", "add", short, f"Amt {short}") == 0
     assert cli(config, "cycle", "open", "2027", "--deadline", "2099-03-31") == 0
@@ -112,8 +116,9 @@ async def _answer(tmp_path: Path, short: str, user_id: int) -> None:
             check.id,
             storage.NewAnswer("K1", "fulfilment", "full", None, member.id, "cclu", "1"),
         )
-        await storage.save_position(db, member.id, check.id,
-                                    storage.SavedPosition("K1", "potential", "asking"))
+        await storage.save_position(
+            db, member.id, check.id, storage.SavedPosition("K1", "potential", "asking")
+        )
 
 
 def test_list_says_how_to_get_a_new_link(config: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -127,7 +132,8 @@ def test_list_says_how_to_get_a_new_link(config: str, capsys: pytest.CaptureFixt
 
 
 def test_coordinators_are_added_listed_and_removed(
-        tmp_path: Path, config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli(config, "coordinator", "add", "5005") == 0
     assert cli(config, "coordinator", "add", "5005") == 2
     assert "already" in capsys.readouterr().err
@@ -140,14 +146,19 @@ def test_coordinators_are_added_listed_and_removed(
     assert cli(config, "coordinator", "add", "-5") == 2
     assert query(tmp_path, "SELECT count(*) FROM coordinators") == [(0,)]
     assert query(tmp_path, "SELECT action, subject_user_id FROM audit ORDER BY id") == [
-        ("coordinator_add", 5005), ("coordinator_remove", 5005)]
+        ("coordinator_add", 5005),
+        ("coordinator_remove", 5005),
+    ]
 
 
 def test_retention_deletes_old_rounds_with_everything_in_them(
-        tmp_path: Path, config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     asyncio.run(_two_rounds(tmp_path))
-    before = {t: query(tmp_path, f"SELECT count(*) FROM {t}")[0][0]
-              for t in ("cycles", "checks", "answers", "submissions", "deadline_changes")}
+    before = {
+        t: query(tmp_path, f"SELECT count(*) FROM {t}")[0][0]
+        for t in ("cycles", "checks", "answers", "submissions", "deadline_changes")
+    }
     assert cli(config, "retention", "--older-than-years", "5", "--dry-run") == 0
     out = capsys.readouterr().out
     assert "rounds closed more than 5 years ago: 2019" in out
@@ -181,8 +192,13 @@ async def _two_rounds(tmp_path: Path) -> None:
                 old,
             )
             if name == "2019":
-                await storage.enqueue(db, "digest:1:chart", -100, "chart",  # never delivered
-                                      {"institution_id": institution.id, "cycle_id": cycle.id})
+                await storage.enqueue(
+                    db,
+                    "digest:1:chart",
+                    -100,
+                    "chart",  # never delivered
+                    {"institution_id": institution.id, "cycle_id": cycle.id},
+                )
                 await storage.set_deadline(db, cycle.id, date(2019, 4, 30), None, old)
                 await storage.record_submission(db, check.id, member.id, {}, old)
                 await storage.close_cycle(db, cycle.id, old)
@@ -192,8 +208,9 @@ async def _two_rounds(tmp_path: Path) -> None:
         await storage.mark_delivered(db, delivered.id, 1, old)
 
 
-def test_audit_shows_who_did_what(tmp_path: Path, config: str,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_audit_shows_who_did_what(
+    tmp_path: Path, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli(config, "audit") == 0
     assert "empty" in capsys.readouterr().out
     assert cli(config, "institution", "add", "ABH", "Ausländerbehörde") == 0
@@ -205,19 +222,26 @@ def test_audit_shows_who_did_what(tmp_path: Path, config: str,
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3
     assert re.search(r"member #1 \(Anna\)\s+member_join\s+ABH", lines[0])
-    assert re.search(r"member #1 \(Anna\)\s+answer\s+ABH round '2027' K1.fulfilment "
-                     r"\(answer #1\)$", lines[1])
+    assert re.search(
+        r"member #1 \(Anna\)\s+answer\s+ABH round '2027' K1.fulfilment "
+        r"\(answer #1\)$",
+        lines[1],
+    )
     assert re.search(r"cli\s+coordinator_add\s+user 5005", lines[2])
 
 
 async def test_existing_invite_links_keep_working_once_codes_are_hashed(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "old.sqlite3"
     with monkeypatch.context() as patch:  # the database as version m003 left it
         patch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
         async with await storage.open_database(path) as db, db.transaction():
-            await db.conn.execute("INSERT INTO institutions (short, name, invite_code, created_at)"
-                                  " VALUES ('ABH', 'Amt', 'old-plain-code', ?)", (NOW.isoformat(),))
+            await db.conn.execute(
+                "INSERT INTO institutions (short, name, invite_code, created_at)"
+                " VALUES ('ABH', 'Amt', 'old-plain-code', ?)",
+                (NOW.isoformat(),),
+            )
     async with await storage.open_database(path) as db:
         institution = await storage.institution_by_code(db, "old-plain-code")
         assert institution is not None and institution.short == "ABH"

@@ -27,12 +27,27 @@ SECRET = "GEHEIM-VHS Formulare nur auf Amtsdeutsch"
 LINK = re.compile(r"https://t\.me/chancencheck_test_bot\?start=(\S+)")
 # Every coordinator command with arguments that would act, German names and English aliases.
 COORDINATOR_COMMANDS = [
-    "/status", "/bericht VHS", "/report VHS", "/export", "/heatmap", "/wiedereroeffnen VHS",
-    "/reopen VHS", "/frist 2099-12-31", "/deadline 2099-12-31", "/institution_neu NEU Neues Amt",
-    "/institution_new NEU Neues Amt", "/institution_umbenennen VHS Anders",
-    "/institution_rename VHS Anders", "/institution_entfernen VHS", "/institution_remove VHS",
-    "/einladung VHS neu", "/invite VHS new", "/mitglieder VHS", "/members VHS",
-    "/mitglied_entfernen VHS Vera", "/member_remove VHS #1",
+    "/status",
+    "/bericht VHS",
+    "/report VHS",
+    "/export",
+    "/heatmap",
+    "/wiedereroeffnen VHS",
+    "/reopen VHS",
+    "/frist 2099-12-31",
+    "/deadline 2099-12-31",
+    "/institution_neu NEU Neues Amt",
+    "/institution_new NEU Neues Amt",
+    "/institution_umbenennen VHS Anders",
+    "/institution_rename VHS Anders",
+    "/institution_entfernen VHS",
+    "/institution_remove VHS",
+    "/einladung VHS neu",
+    "/invite VHS new",
+    "/mitglieder VHS",
+    "/members VHS",
+    "/mitglied_entfernen VHS Vera",
+    "/member_remove VHS #1",
 ]
 
 
@@ -54,15 +69,21 @@ def texts(server: FakeBotApi, chat_id: int, since: int = 0) -> list[str]:
 
 
 def files_to(server: FakeBotApi, chat_id: int) -> list[str]:
-    return [r.method for r in server.requests
-            if r.method in ("sendDocument", "sendPhoto") and r.params.get("chat_id") == chat_id]
+    return [
+        r.method
+        for r in server.requests
+        if r.method in ("sendDocument", "sendPhoto") and r.params.get("chat_id") == chat_id
+    ]
 
 
 async def test_a_member_never_reads_or_writes_another_institutions_check(
-        config: Config, fake_bot_api: FakeBotApi) -> None:
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     abh, _ = await two_institutions(config)
-    vhs_answers = ("SELECT * FROM answers WHERE check_id = (SELECT c.id FROM checks c JOIN "
-                   "institutions i ON i.id = c.institution_id WHERE i.short = 'VHS') ORDER BY id")
+    vhs_answers = (
+        "SELECT * FROM answers WHERE check_id = (SELECT c.id FROM checks c JOIN "
+        "institutions i ON i.id = c.institution_id WHERE i.short = 'VHS') ORDER BY id"
+    )
     vhs_before = rows(config, vhs_answers)
     assert len(vhs_before) == 45
     [(vhs_hash,)] = rows(config, "SELECT invite_hash FROM institutions WHERE short = 'VHS'")
@@ -70,9 +91,19 @@ async def test_a_member_never_reads_or_writes_another_institutions_check(
     async with running_bot(config, fake_bot_api):
         await anna.send_and_wait(f"/start {abh}")
         await anna.press_button_and_wait("▶️ Los geht's")
-        for command in ("/pruefen", "/pruefen VHS", "/uebersicht VHS", "/weiter VHS",
-                        "/runde VHS", "/review VHS", "/bericht VHS", "/export", "/status",
-                        "/mitglieder VHS", f"/start {vhs_hash}"):
+        for command in (
+            "/pruefen",
+            "/pruefen VHS",
+            "/uebersicht VHS",
+            "/weiter VHS",
+            "/runde VHS",
+            "/review VHS",
+            "/bericht VHS",
+            "/export",
+            "/status",
+            "/mitglieder VHS",
+            f"/start {vhs_hash}",
+        ):
             await anna.send_and_wait(command)
         # Forged buttons: the data never names a check, so they can only reach her own.
         for data in ("c:K1.0:full", "j:K1", "v", "o", "c:K1.0:full:VHS", "VHS:K1", "s", "y"):
@@ -83,16 +114,22 @@ async def test_a_member_never_reads_or_writes_another_institutions_check(
     assert files_to(fake_bot_api, anna.chat_id) == []
     assert rows(config, vhs_answers) == vhs_before
     # Whatever Anna's presses stored went to her own institution's check.
-    assert rows(config, """SELECT DISTINCT i.short FROM answers a JOIN checks c ON c.id = a.check_id
+    assert rows(
+        config,
+        """SELECT DISTINCT i.short FROM answers a JOIN checks c ON c.id = a.check_id
                            JOIN institutions i ON i.id = c.institution_id
-                           JOIN members m ON m.id = a.author_id WHERE m.first_name = 'Anna'"""
-                ) in ([], [("ABH",)])
-    assert rows(config, "SELECT i.short FROM members m JOIN institutions i "
-                        "ON i.id = m.institution_id WHERE m.telegram_user_id = 1001") == [("ABH",)]
+                           JOIN members m ON m.id = a.author_id WHERE m.first_name = 'Anna'""",
+    ) in ([], [("ABH",)])
+    assert rows(
+        config,
+        "SELECT i.short FROM members m JOIN institutions i "
+        "ON i.id = m.institution_id WHERE m.telegram_user_id = 1001",
+    ) == [("ABH",)]
 
 
 async def test_non_coordinators_are_refused_every_coordinator_command(
-        config: Config, fake_bot_api: FakeBotApi) -> None:
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     abh, _ = await two_institutions(config)
     member, stranger = fake_bot_api.user(1001, "Anna"), fake_bot_api.user(1003, "Sam")
     refusals = {said("coordinator_only"), said("deadline_refused")}
@@ -109,14 +146,14 @@ async def test_non_coordinators_are_refused_every_coordinator_command(
 
 
 async def test_coordinator_commands_in_a_foreign_group_are_refused(
-        config: Config, fake_bot_api: FakeBotApi) -> None:
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     await two_institutions(config)
     kora = fake_bot_api.user(COORDINATOR, "Kora")
     commands = [*COORDINATOR_COMMANDS, "/uebersicht", "/overview", "/runde", "/round"]
     # Several groups: the bot's rate limiter allows 20 messages a minute into one group.
     groups = [kora.in_group(-100700 - n, f"Kaffeeklatsch {n}", "supergroup") for n in range(3)]
-    refusals = {said("coordinator_wrong_chat"),
-                said("private_only", bot="chancencheck_test_bot")}
+    refusals = {said("coordinator_wrong_chat"), said("private_only", bot="chancencheck_test_bot")}
     async with running_bot(config, fake_bot_api):
         before = dump(config)
         for number, command in enumerate(commands):
@@ -131,7 +168,8 @@ async def test_coordinator_commands_in_a_foreign_group_are_refused(
 
 
 async def test_added_to_a_group_the_bot_leaves_unless_it_is_the_coordination_chat(
-        config: Config, fake_bot_api: FakeBotApi) -> None:
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     ben = fake_bot_api.user(2002, "Ben")
     team = ben.in_group(-100555, "Team", "group")
     coordination = ben.in_group(GROUP, "Koordinierungsgruppe", "supergroup")
@@ -140,14 +178,17 @@ async def test_added_to_a_group_the_bot_leaves_unless_it_is_the_coordination_cha
         await team.wait_answered(team.message(new_chat_members=[bot_user]))
         await coordination.wait_answered(coordination.message(new_chat_members=[bot_user]))
     assert texts(fake_bot_api, -100555) == [said("private_only", bot="chancencheck_test_bot")]
-    assert [c.params["chat_id"] for c in fake_bot_api.calls("leaveChat")] in ([-100555],
-                                                                             ["-100555"])
+    assert [c.params["chat_id"] for c in fake_bot_api.calls("leaveChat")] in (
+        [-100555],
+        ["-100555"],
+    )
     assert texts(fake_bot_api, GROUP) == [said("coordination_welcome")]
     assert GROUP not in fake_bot_api.left
 
 
 async def test_nothing_changes_after_submission_until_a_coordinator_reopens(
-        tmp_path: Path, fake_bot_api: FakeBotApi) -> None:
+    tmp_path: Path, fake_bot_api: FakeBotApi
+) -> None:
     config = coordination_config(tmp_path, fake_bot_api, group=False)  # no digest to render
     code = await set_up_institution(config)
     await fill(config, "ABH", 1001, "Anna", "Schulung", leave_out=1)
@@ -161,12 +202,19 @@ async def test_nothing_changes_after_submission_until_a_coordinator_reopens(
         submitted = rows(config, "SELECT * FROM answers ORDER BY id")
         await ben.send_and_wait(f"/start {code}")
         for user in (anna, ben):
-            for text in ("/weiter", "vollständig erfüllt", "/zurueck", "/ueberspringen",
-                         "Neue Maßnahme: alles anders", "/absenden"):
+            for text in (
+                "/weiter",
+                "vollständig erfüllt",
+                "/zurueck",
+                "/ueberspringen",
+                "Neue Maßnahme: alles anders",
+                "/absenden",
+            ):
                 await user.send_and_wait(text)
             for data in ("c:K1.0:full", "k:K1.0", "b:K1.0", "n:K1.0", "j:K1", "s", "y"):
-                await user.wait_answered(user.press(user.last_message().message_id, data,
-                                                    check=False))
+                await user.wait_answered(
+                    user.press(user.last_message().message_id, data, check=False)
+                )
         assert rows(config, "SELECT * FROM answers ORDER BY id") == submitted
         assert rows(config, "SELECT status FROM checks") == [("submitted",)]
         await chief.send_and_wait("/wiedereroeffnen ABH")
@@ -176,8 +224,9 @@ async def test_nothing_changes_after_submission_until_a_coordinator_reopens(
     assert rows(config, "SELECT status FROM checks") == [("open",)]
 
 
-async def test_a_replaced_invite_link_stops_working(config: Config,
-                                                    fake_bot_api: FakeBotApi) -> None:
+async def test_a_replaced_invite_link_stops_working(
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     old = await set_up_institution(config)
     chief, bea = fake_bot_api.user(COORDINATOR, "Kora"), fake_bot_api.user(1005, "Bea")
     async with running_bot(config, fake_bot_api):
@@ -192,7 +241,8 @@ async def test_a_replaced_invite_link_stops_working(config: Config,
 
 
 async def test_wrong_codes_are_limited_per_user_even_across_restarts(
-        config: Config, fake_bot_api: FakeBotApi) -> None:
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     code = await set_up_institution(config)
     clock = Clock()
     eve, max_ = fake_bot_api.user(6006, "Eve"), fake_bot_api.user(6007, "Max")
@@ -211,8 +261,9 @@ async def test_wrong_codes_are_limited_per_user_even_across_restarts(
         # Only moments are kept, never the codes tried.
         failures = "SELECT count(*) FROM invite_failures WHERE telegram_user_id = 6006"
         assert rows(config, failures) == [(GUESSES,)]
-        assert not any("guess" in str(cell) for table in dump(config).values() for row in table
-                       for cell in row)
+        assert not any(
+            "guess" in str(cell) for table in dump(config).values() for row in table for cell in row
+        )
         clock.advance(3601)
         await eve.send_and_wait(f"/start {code}")
         assert "Ausländerbehörde" in (eve.last_message().visible_text or "")
@@ -220,26 +271,34 @@ async def test_wrong_codes_are_limited_per_user_even_across_restarts(
     assert rows(config, failures) == [(0,)]  # forgotten after the hour
 
 
-async def test_coordinators_added_by_the_cli_count_at_once(config: Config,
-                                                         fake_bot_api: FakeBotApi) -> None:
+async def test_coordinators_added_by_the_cli_count_at_once(
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     await set_up_institution(config)
     kim = fake_bot_api.user(5005, "Kim")
     config_file = str(Path(config.storage.path).parent / "config.toml")
     async with running_bot(config, fake_bot_api):
         await kim.send_and_wait("/status")
         assert kim.last_message().visible_text == said("coordinator_only")
-        assert await asyncio.to_thread(main, ["--config", config_file, "coordinator", "add",
-                                              "5005"]) == 0
+        assert (
+            await asyncio.to_thread(main, ["--config", config_file, "coordinator", "add", "5005"])
+            == 0
+        )
         await kim.send_and_wait("/status")
         assert "ABH" in (kim.last_message().visible_text or "")
-        assert await asyncio.to_thread(main, ["--config", config_file, "coordinator", "remove",
-                                              "5005"]) == 0
+        assert (
+            await asyncio.to_thread(
+                main, ["--config", config_file, "coordinator", "remove", "5005"]
+            )
+            == 0
+        )
         await kim.send_and_wait("/status")
         assert kim.last_message().visible_text == said("coordinator_only")
 
 
 async def test_coordinators_manage_institutions_and_members_in_the_chat(
-        config: Config, fake_bot_api: FakeBotApi) -> None:
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     await set_up_institution(config)
     await fill(config, "ABH", 1001, "Anna", "Schulung", leave_out=44)
     chief = fake_bot_api.user(COORDINATOR, "Kora")
@@ -273,4 +332,5 @@ async def test_coordinators_manage_institutions_and_members_in_the_chat(
         assert "/institution_neu KURZ Name" in await say("/institution_neu XY")
     assert rows(config, "SELECT short FROM institutions") == [("ABH",)]
     assert rows(config, "SELECT count(*) FROM members WHERE telegram_user_id IN (2002, 2003)") == [
-        (0,)]
+        (0,)
+    ]

@@ -35,8 +35,20 @@ RULES = [
     (("bot.core", "bot.render", "bot.reminders.schedule", "bot.reports"), ("telegram",)),
 ]
 # The pure core waits for nothing and touches no file, socket or process.
-IO_MODULES = {"asyncio", "io", "os", "shutil", "socket", "sqlite3", "subprocess", "aiosqlite",
-              "urllib", "http", "httpx", "aiohttp"}
+IO_MODULES = {
+    "asyncio",
+    "io",
+    "os",
+    "shutil",
+    "socket",
+    "sqlite3",
+    "subprocess",
+    "aiosqlite",
+    "urllib",
+    "http",
+    "httpx",
+    "aiohttp",
+}
 IO_CALLS = {"open", "read_text", "read_bytes", "write_text", "write_bytes", "mkdir", "unlink"}
 
 
@@ -72,12 +84,14 @@ def imports_of(module: str, path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = package.split(".")[: len(package.split(".")) - node.level + 1] \
-                if node.level else []
+            base = (
+                package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            )
             source = ".".join([*base, node.module] if node.module else base)
             found.add(source)
-            found.update(f"{source}.{a.name}" for a in node.names
-                         if f"{source}.{a.name}" in MODULES)
+            found.update(
+                f"{source}.{a.name}" for a in node.names if f"{source}.{a.name}" in MODULES
+            )
     found.discard(module)  # a package's __init__ importing its own submodules
     return found
 
@@ -111,11 +125,13 @@ def test_the_graph_sees_the_imports() -> None:
 @pytest.mark.parametrize(("layers", "forbidden"), RULES)
 def test_layers(layers: tuple[str, ...], forbidden: tuple[str, ...]) -> None:
     """A layer reaches neither up nor sideways (see RULES), directly or through our modules."""
-    broken = sorted(f"{module} -> {target}"
-                    for module in GRAPH
-                    if any(within(module, layer) for layer in layers)
-                    for target in reachable(module)
-                    if any(within(target, name) for name in forbidden))
+    broken = sorted(
+        f"{module} -> {target}"
+        for module in GRAPH
+        if any(within(module, layer) for layer in layers)
+        for target in reachable(module)
+        if any(within(target, name) for name in forbidden)
+    )
     assert broken == []
 
 
@@ -134,9 +150,13 @@ def test_dialogues_do_no_io() -> None:
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
                 if name in IO_CALLS:
                     found.append(f"{where} {name}()")
-    io_imports = [f"{module} -> {target}" for module, targets in GRAPH.items()
-                  if within(module, "dialogues") for target in targets
-                  if target.split(".")[0] in IO_MODULES]
+    io_imports = [
+        f"{module} -> {target}"
+        for module, targets in GRAPH.items()
+        if within(module, "dialogues")
+        for target in targets
+        if target.split(".")[0] in IO_MODULES
+    ]
     assert found + io_imports == []
 
 

@@ -26,16 +26,18 @@ RUNS = {
 
 def run(args: list[str], tmp_path: Path) -> dict[str, Any]:
     command = [sys.executable, "-m", *args, "--repeat", "1", "--json", "--dir", str(tmp_path)]
-    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120,
-                         check=False)
+    out = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def test_every_benchmark_runs_to_the_end(tmp_path: Path) -> None:
     with ThreadPoolExecutor(len(RUNS)) as pool:
-        results = dict(zip(RUNS, pool.map(lambda args: run(args, tmp_path), RUNS.values()),
-                           strict=True))
+        results = dict(
+            zip(RUNS, pool.map(lambda args: run(args, tmp_path), RUNS.values()), strict=True)
+        )
     for name in ("dialogue", "dialogue over HTTP"):
         members = results[name]["members"]
         # Joining, starting, 45 answers with their follow-ups, submitting: 57 updates each.
@@ -48,12 +50,16 @@ def test_every_benchmark_runs_to_the_end(tmp_path: Path) -> None:
     assert results["reports"]["heatmap_png_kib"] > 0
 
 
-@pytest.mark.skipif(find_litestream() is None,
-                    reason="litestream is not installed: pip install -e '.[test,replication]'")
+@pytest.mark.skipif(
+    find_litestream() is None,
+    reason="litestream is not installed: pip install -e '.[test,replication]'",
+)
 def test_the_replication_benchmark_runs_to_the_end(tmp_path: Path) -> None:
     """bench.replication still measures a lag for every answer and restores a sound copy."""
-    result = run(["bench.replication", "--members", "1", "--restore-institutions", "2",
-                  "--restores", "1"], tmp_path)
+    result = run(
+        ["bench.replication", "--members", "1", "--restore-institutions", "2", "--restores", "1"],
+        tmp_path,
+    )
     assert result["answers"] > 45  # one whole check, every revision
     assert result["answers_replicated"] == result["answers"]
     assert result["errors_logged"] == 0

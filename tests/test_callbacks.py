@@ -12,8 +12,19 @@ from dialogues.model import Position
 
 AT = Position("ZU3", "measures")
 EVENTS = [
-    ev.Choose("unknown", AT), ev.Keep(AT), ev.Back(AT), ev.Skip(AT), ev.Hint(AT), ev.Jump("ZU1"),
-    ev.Resume(), ev.Show(), ev.Pause(), ev.Overview(), ev.Review(), ev.Submit(), ev.Confirm(),
+    ev.Choose("unknown", AT),
+    ev.Keep(AT),
+    ev.Back(AT),
+    ev.Skip(AT),
+    ev.Hint(AT),
+    ev.Jump("ZU1"),
+    ev.Resume(),
+    ev.Show(),
+    ev.Pause(),
+    ev.Overview(),
+    ev.Review(),
+    ev.Submit(),
+    ev.Confirm(),
     ev.Cancel(),
 ]
 

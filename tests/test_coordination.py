@@ -64,8 +64,9 @@ async def test_status_in_the_coordination_group(config: Config, fake_bot_api: Fa
     await set_up_institution(config, "VHS", "Volkshochschule")
     await prefill(config)
     async with running_bot(config, fake_bot_api):
-        coordinator = fake_bot_api.user(COORDINATOR, "Kora").in_group(GROUP, "Koordinierungsgruppe",
-                                                                         "supergroup")
+        coordinator = fake_bot_api.user(COORDINATOR, "Kora").in_group(
+            GROUP, "Koordinierungsgruppe", "supergroup"
+        )
         await coordinator.send_and_wait("/status")
     status = fake_bot_api.sent_to(GROUP)[-1].visible_text or ""
     assert "ABH" in status and "44/45 beantwortet" in status
@@ -89,7 +90,9 @@ async def test_report_export_and_heatmap_for_coordinators(
     report = next(data for name, data in sent.items() if name.endswith(".pdf"))
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(report)).pages)
     assert "Ausländerbehörde (ABH)" in text and "K1" in text
-    book = openpyxl.load_workbook(io.BytesIO(next(d for n, d in sent.items() if n.endswith(".xlsx"))))
+    book = openpyxl.load_workbook(
+        io.BytesIO(next(d for n, d in sent.items() if n.endswith(".xlsx")))
+    )
     assert book.worksheets[0].max_row == 1 + 44
     table = next(d for n, d in sent.items() if n.endswith(".csv")).decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(table), delimiter=";"))) == 1 + 44

@@ -611,8 +611,12 @@ def test_ctrl_c_quits_at_once_with_the_pause_line_and_exit_code_0(config: Path) 
     answered, says "Pause …" as q and Ctrl-D do, and exits 0 rather than 130."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHANCENCHECK_")}
     process = subprocess.Popen(
-        [str(CONSOLE_SCRIPT), "--config", str(config), "demo"], stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=config.parent, env=env,
+        [str(CONSOLE_SCRIPT), "--config", str(config), "demo"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=config.parent,
+        env=env,
     )
     try:
         assert process.stdin is not None
@@ -646,11 +650,13 @@ def test_commands_the_demo_lacks_get_one_line_naming_its_commands(config: Path) 
     terminal = play(config, ["/hilfe", "/runde", "/sprache", "/gibtsnicht", "1"])
     commands = [f"/{name}" for name in DIALOGUE_COMMANDS]
     for screen, name in zip(terminal.screens[1:4], ("hilfe", "runde", "sprache"), strict=True):
-        assert screen.messages == [note("demo_command", name=name, chat_only=True,
-                                        commands=commands)]
+        assert screen.messages == [
+            note("demo_command", name=name, chat_only=True, commands=commands)
+        ]
         assert "Telegram" in screen.text and "/weiter" in screen.text
-    assert terminal.screens[4].messages == [note("demo_command", name="gibtsnicht",
-                                                 chat_only=False, commands=commands)]
+    assert terminal.screens[4].messages == [
+        note("demo_command", name="gibtsnicht", chat_only=False, commands=commands)
+    ]
     assert terminal.screens[5].question_number == 2  # "1" still answers the question shown
     assert current_answers(config) == {(REQUIREMENTS[0].id, FULFILMENT.key): ("full", None)}
 
@@ -658,8 +664,14 @@ def test_commands_the_demo_lacks_get_one_line_naming_its_commands(config: Path) 
 def run_reset(config: Path, stdin: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHANCENCHECK_")}
     return subprocess.run(
-        [str(CONSOLE_SCRIPT), "--config", str(config), "demo", "--reset"], input=stdin,
-        check=False, capture_output=True, text=True, cwd=config.parent, env=env, timeout=60,
+        [str(CONSOLE_SCRIPT), "--config", str(config), "demo", "--reset"],
+        input=stdin,
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=config.parent,
+        env=env,
+        timeout=60,
     )
 
 

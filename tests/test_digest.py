@@ -45,8 +45,11 @@ async def prefill(config: Config, user_id: int = 1001, name: str = "Anna") -> No
                 for question in CATALOGUE.questions:
                     if (requirement.id, question.key) == LAST:
                         continue
-                    value, text = {"fulfilment": ("partly", None), "potential": ("yes", SPECIAL),
-                                   "measures": ("planned", SPECIAL)}[question.key]
+                    value, text = {
+                        "fulfilment": ("partly", None),
+                        "potential": ("yes", SPECIAL),
+                        "measures": ("planned", SPECIAL),
+                    }[question.key]
                     await storage.record_answer(
                         db,
                         check.id,
@@ -71,9 +74,14 @@ async def submit(user: FakeUser) -> None:
 
 async def digest_delivered(server: FakeBotApi, count: int = 1) -> None:
     """Wait until `count` digests have reached the group (the spreadsheet comes last)."""
+
     def spreadsheets() -> int:
-        return sum(1 for r in server.calls("sendDocument")
-                   if r.params.get("chat_id") == GROUP and _xlsx(r) and r.status == 200)
+        return sum(
+            1
+            for r in server.calls("sendDocument")
+            if r.params.get("chat_id") == GROUP and _xlsx(r) and r.status == 200
+        )
+
     # Generous: the first chart loads matplotlib, which takes seconds on a busy machine.
     await server.wait_for(lambda r: spreadsheets() >= count, timeout=60)
 
@@ -108,12 +116,15 @@ async def test_a_submission_sends_one_digest_with_chart_report_and_spreadsheet(
     assert all(len(t) <= 4096 for t in texts)
     assert "Formulare <b>nicht</b> verständlich" in "\n".join(texts), "answer text shown as typed"
     files = {m.file[0]: m.file[1] for m in sent if m.file}
-    assert any(name.endswith(".png") and data.startswith(b"\x89PNG") for name, data in files.items())
+    assert any(
+        name.endswith(".png") and data.startswith(b"\x89PNG") for name, data in files.items()
+    )
     report = next(data for name, data in files.items() if name.endswith(".pdf"))
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(report)).pages)
     assert "Formulare <b>nicht</b> verständlich" in text, "the PDF shows the text as typed"
-    book = openpyxl.load_workbook(io.BytesIO(
-        next(data for name, data in files.items() if name.endswith(".xlsx"))))
+    book = openpyxl.load_workbook(
+        io.BytesIO(next(data for name, data in files.items() if name.endswith(".xlsx")))
+    )
     assert book.worksheets[0].max_row == 1 + 45
     # [privacy] authors is "none" by default: no output for coordinators names the member.
     assert not any("Anna" in t for t in texts)
@@ -189,8 +200,11 @@ async def test_reopen_and_resubmit_sends_an_update_saying_what_changed(
         await coordinator.send_and_wait("/wiedereroeffnen ABH")
         assert "wieder geöffnet" in (coordinator.last_message().visible_text or "")
         await fake_bot_api.wait_for(
-            lambda r: r.method == "sendMessage" and r.params.get("chat_id") == 1001
-            and "wieder geöffnet" in r.params.get("text", "")
+            lambda r: (
+                r.method == "sendMessage"
+                and r.params.get("chat_id") == 1001
+                and "wieder geöffnet" in r.params.get("text", "")
+            )
         )
         await anna.send_and_wait("/uebersicht")
         await anna.press_button_and_wait("✅ Z1")
@@ -199,8 +213,11 @@ async def test_reopen_and_resubmit_sends_an_update_saying_what_changed(
         await anna.press_button_and_wait("✅ Ja, absenden")
         await digest_delivered(fake_bot_api, count=2)
 
-    heads = [m.visible_text or "" for m in group_messages(fake_bot_api)
-             if "den ChancenCheck" in (m.visible_text or "")]
+    heads = [
+        m.visible_text or ""
+        for m in group_messages(fake_bot_api)
+        if "den ChancenCheck" in (m.visible_text or "")
+    ]
     assert len(heads) == 2
     assert heads[1].startswith("🔄 Aktualisiert")
     update = "\n".join(m.visible_text or "" for m in group_messages(fake_bot_api))
@@ -219,8 +236,9 @@ async def test_a_migrated_group_gets_the_digest_under_its_new_id(
     async with running_bot(config, fake_bot_api):
         await submit(fake_bot_api.user(1001, "Anna"))
         await fake_bot_api.wait_for(
-            lambda r: r.method == "sendDocument" and r.params.get("chat_id") == new_id
-            and _xlsx(r), timeout=60)
+            lambda r: r.method == "sendDocument" and r.params.get("chat_id") == new_id and _xlsx(r),
+            timeout=60,
+        )
     assert query(config, "SELECT value FROM settings WHERE key = 'coordination_chat_id'") == [
         (str(new_id),)
     ]

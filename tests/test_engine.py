@@ -311,8 +311,10 @@ def test_an_answer_goes_on_to_the_next_open_question_wrapping(dialogue: Dialogue
     question the walk wraps to the first open one; with none open it ends."""
     positions = dialogue.positions
     answers = {key(p): Answer("unknown") for p in positions[:3] + positions[4:6]}
-    answers = {k: (Answer("no") if k[1] == "potential" else Answer("none") if k[1] == "measures"
-                   else v) for k, v in answers.items()}
+    answers = {
+        k: (Answer("no") if k[1] == "potential" else Answer("none") if k[1] == "measures" else v)
+        for k, v in answers.items()
+    }
     state = State(positions[3], Phase.ASKING, answers)
     step = run(dialogue, state, ev.Choose("full", at=positions[3]))
     assert step.state.position == positions[6]  # 4 and 5 were answered: passed over
@@ -324,8 +326,11 @@ def test_an_answer_goes_on_to_the_next_open_question_wrapping(dialogue: Dialogue
 def test_skipping_the_only_open_question_reaches_the_end(dialogue: Dialogue) -> None:
     """Protects §2: a skip never shows the skipped question again at once; the end screen
     names it instead."""
-    answers = {key(p): Answer("unknown") for p in dialogue.positions
-               if dialogue.question(p).kind.value == "rating"}
+    answers = {
+        key(p): Answer("unknown")
+        for p in dialogue.positions
+        if dialogue.question(p).kind.value == "rating"
+    }
     for p in dialogue.positions:
         kind = dialogue.question(p).kind.value
         if kind != "rating":
@@ -343,7 +348,9 @@ def test_resume_and_keep_ask_for_a_missing_description(dialogue: Dialogue) -> No
     the yes/no screen (an old keyboard) asks for it too instead of moving on."""
     z1 = Position("Z1", "potential")
     state = dialogue.initial({key(z1): Answer("yes")})
-    state = State(state.position, Phase.PAUSED, {**state.answers, ("Z1", "fulfilment"): Answer("full")})
+    state = State(
+        state.position, Phase.PAUSED, {**state.answers, ("Z1", "fulfilment"): Answer("full")}
+    )
     step = run(dialogue, state, ev.Resume())
     assert step.state.position == z1 and step.state.phase is Phase.FOLLOW_UP
     ask = step.effects[-1]
@@ -364,10 +371,18 @@ def test_restore_asks_no_text_where_a_colleague_answered_no(dialogue: Dialogue) 
     assert state.phase is Phase.ASKING
 
 
-@pytest.mark.parametrize(("typed", "value"), [
-    ("teilweise", "partly"), ("Überwiegend", "mostly"), ("voll", "full"),
-    ("weiß nicht", "unknown"), ("Weiss nicht", "unknown"), ("nicht erfüllt", "not"), ("3", "partly"),
-])
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("teilweise", "partly"),
+        ("Überwiegend", "mostly"),
+        ("voll", "full"),
+        ("weiß nicht", "unknown"),
+        ("Weiss nicht", "unknown"),
+        ("nicht erfüllt", "not"),
+        ("3", "partly"),
+    ],
+)
 def test_typed_option_words_match_their_option(dialogue: Dialogue, typed: str, value: str) -> None:
     """Protects §3: options typed the way people type them."""
     state = run(dialogue, dialogue.initial(), ev.Resume()).state
@@ -384,13 +399,23 @@ def test_an_ambiguous_word_is_asked_back_with_both_options(dialogue: Dialogue) -
     assert step.state == state
 
 
-@pytest.mark.parametrize(("typed", "reason"), [
-    ("Ja", fx.Reason.YES_NO_WORD), ("ja.", fx.Reason.YES_NO_WORD), ("ok", fx.Reason.YES_NO_WORD),
-    ("j", fx.Reason.YES_NO_WORD), ("yes", fx.Reason.YES_NO_WORD), ("99", fx.Reason.DIGITS_ONLY),
-    ("...", fx.Reason.NO_WORDS), ("   ", fx.Reason.EMPTY_TEXT),
-])
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("Ja", fx.Reason.YES_NO_WORD),
+        ("ja.", fx.Reason.YES_NO_WORD),
+        ("ok", fx.Reason.YES_NO_WORD),
+        ("j", fx.Reason.YES_NO_WORD),
+        ("yes", fx.Reason.YES_NO_WORD),
+        ("99", fx.Reason.DIGITS_ONLY),
+        ("...", fx.Reason.NO_WORDS),
+        ("   ", fx.Reason.EMPTY_TEXT),
+    ],
+)
 def test_free_text_that_is_no_description_is_refused(
-    dialogue: Dialogue, typed: str, reason: fx.Reason,
+    dialogue: Dialogue,
+    typed: str,
+    reason: fx.Reason,
 ) -> None:
     """Protects §3: at the measures, such a reply stores nothing and says why."""
     measures = Position("Z1", "measures")

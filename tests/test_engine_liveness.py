@@ -67,11 +67,25 @@ def colleague_answer(draw: st.DrawFn) -> tuple[tuple[str, str], Answer]:
 
 requirement_ids = st.sampled_from([r.id for r in DIALOGUE.catalogue.requirements])
 member_events = st.one_of(
-    st.builds(ev.Choose, st.sampled_from(["full", "mostly", "not", "unknown", "yes", "no", "none"])),
+    st.builds(
+        ev.Choose, st.sampled_from(["full", "mostly", "not", "unknown", "yes", "no", "none"])
+    ),
     st.builds(ev.Type, st.sampled_from(DESCRIPTIONS + ("ja", "nicht", "2", "keine"))),
     st.builds(ev.Jump, requirement_ids),
-    st.sampled_from([ev.Resume(), ev.Back(), ev.Skip(), ev.Keep(), ev.Pause(), ev.Overview(),
-                     ev.Review(), ev.Submit(), ev.Cancel(), ev.Show()]),
+    st.sampled_from(
+        [
+            ev.Resume(),
+            ev.Back(),
+            ev.Skip(),
+            ev.Keep(),
+            ev.Pause(),
+            ev.Overview(),
+            ev.Review(),
+            ev.Submit(),
+            ev.Cancel(),
+            ev.Show(),
+        ]
+    ),
 )
 prefix_events = st.one_of(
     member_events,
@@ -88,8 +102,14 @@ def apply(state: State, event: object) -> Step:
     if isinstance(event, Restore):
         return DIALOGUE.advance(restore(state), ev.Show())
     if isinstance(event, Colleague):
-        merged = restore(State(state.position, state.phase,
-                               {**state.answers, **dict(event.answers)}, state.submitted))
+        merged = restore(
+            State(
+                state.position,
+                state.phase,
+                {**state.answers, **dict(event.answers)},
+                state.submitted,
+            )
+        )
         return DIALOGUE.advance(merged, ev.Show())
     return DIALOGUE.advance(restore(state), event)  # type: ignore[arg-type]
 

@@ -30,8 +30,17 @@ events = st.one_of(
     st.builds(ev.Skip, maybe_at),
     st.builds(ev.Hint, maybe_at),
     st.sampled_from(
-        [ev.Resume(), ev.Show(), ev.Pause(), ev.Overview(), ev.Review(), ev.Submit(), ev.Confirm(),
-         ev.Cancel(), ev.Reopen()]
+        [
+            ev.Resume(),
+            ev.Show(),
+            ev.Pause(),
+            ev.Overview(),
+            ev.Review(),
+            ev.Submit(),
+            ev.Confirm(),
+            ev.Cancel(),
+            ev.Reopen(),
+        ]
     ),
 )
 
@@ -41,7 +50,8 @@ events = st.one_of(
 def test_random_sequences_keep_invariants(sequence: list[ev.Event], prefilled: bool) -> None:
     state = DIALOGUE.initial(
         {(p.requirement_id, p.question_key): Answer("unknown") for p in DIALOGUE.positions[:3]}
-        if prefilled else None
+        if prefilled
+        else None
     )
     for event in sequence:
         step = DIALOGUE.advance(state, event)
@@ -52,8 +62,9 @@ def test_random_sequences_keep_invariants(sequence: list[ev.Event], prefilled: b
         if new.submitted and not state.submitted:
             assert DIALOGUE.open_questions(new) == (), "submitted while incomplete"
         changed = {k: v for k, v in new.answers.items() if state.answers.get(k) != v}
-        recorded = {(r.position.requirement_id, r.position.question_key): r.answer
-                    for r in step.records}
+        recorded = {
+            (r.position.requirement_id, r.position.question_key): r.answer for r in step.records
+        }
         assert changed == recorded, "answers changed without a Record effect"
         if changed:
             assert isinstance(event, (ev.Choose, ev.Type)), "only answers change answers"

@@ -25,17 +25,20 @@ def _caused(error: NetworkError, cause: BaseException) -> NetworkError:
     return error
 
 
-@pytest.mark.parametrize(("error", "verdict"), [
-    (RetryAfter(3), Verdict.FLOODED),
-    (ChatMigrated(-100123), Verdict.MIGRATED),
-    (Forbidden("Forbidden: bot was blocked by the user"), Verdict.BLOCKED),
-    (BadRequest("Bad Request: chat not found"), Verdict.BLOCKED),
-    (BadRequest("Bad Request: message is too long"), Verdict.REFUSED),
-    (_caused(NetworkError("connect"), httpx.ConnectError("refused")), Verdict.NOT_SENT),
-    (NetworkError("Bad Gateway"), Verdict.NOT_SENT),  # Telegram answered 502: nothing sent
-    (_caused(TimedOut(), httpx.ReadTimeout("read")), Verdict.UNCERTAIN),
-    (Conflict("terminated by other getUpdates request"), Verdict.OTHER),
-])
+@pytest.mark.parametrize(
+    ("error", "verdict"),
+    [
+        (RetryAfter(3), Verdict.FLOODED),
+        (ChatMigrated(-100123), Verdict.MIGRATED),
+        (Forbidden("Forbidden: bot was blocked by the user"), Verdict.BLOCKED),
+        (BadRequest("Bad Request: chat not found"), Verdict.BLOCKED),
+        (BadRequest("Bad Request: message is too long"), Verdict.REFUSED),
+        (_caused(NetworkError("connect"), httpx.ConnectError("refused")), Verdict.NOT_SENT),
+        (NetworkError("Bad Gateway"), Verdict.NOT_SENT),  # Telegram answered 502: nothing sent
+        (_caused(TimedOut(), httpx.ReadTimeout("read")), Verdict.UNCERTAIN),
+        (Conflict("terminated by other getUpdates request"), Verdict.OTHER),
+    ],
+)
 def test_each_error_gets_its_verdict(error: TelegramError, verdict: Verdict) -> None:
     """Protects 'nothing sent twice' and 'nothing lost': a timeout may have delivered (never
     again), a refused connection did not (again later), a block ends the member's reminders."""

@@ -16,8 +16,12 @@ from bot.config import Config
 
 GROUP = -1004444444444
 OTHER_GROUP = -1005555555555
-BOT = {"id": 42, "is_bot": True, "first_name": "ChancenCheck Test",
-       "username": "chancencheck_test_bot"}
+BOT = {
+    "id": 42,
+    "is_bot": True,
+    "first_name": "ChancenCheck Test",
+    "username": "chancencheck_test_bot",
+}
 
 
 @pytest.fixture
@@ -81,7 +85,8 @@ async def test_only_a_coordinator_registers_the_group_and_digests_go_there(
         kora = fake_bot_api.user(9001, "Kora")
         eve = fake_bot_api.user(9002, "Eve")
         await eve.in_group(GROUP, "Koordinierungsgruppe", "supergroup").send_and_wait(
-            "/koordinationsgruppe")
+            "/koordinationsgruppe"
+        )
         assert "Nur Koordinator*innen" in (fake_bot_api.sent_to(GROUP)[-1].visible_text or "")
         assert query(config, "SELECT count(*) FROM settings") == [(0,)]
         await kora.send_and_wait(f"/start {code}")
@@ -89,9 +94,11 @@ async def test_only_a_coordinator_registers_the_group_and_digests_go_there(
         assert "in der Gruppe" in (kora.last_message().visible_text or "")
         # /koordinierungsgruppe, as the group is called everywhere else, is an alias.
         await kora.in_group(GROUP, "Koordinierungsgruppe", "supergroup").send_and_wait(
-            "/koordinierungsgruppe")
+            "/koordinierungsgruppe"
+        )
         assert "jetzt die Koordinierungsgruppe" in (
-            fake_bot_api.sent_to(GROUP)[-1].visible_text or "")
+            fake_bot_api.sent_to(GROUP)[-1].visible_text or ""
+        )
         await submit(fake_bot_api.user(1001, "Anna"))
         await digest_delivered_to(fake_bot_api, GROUP)
     assert [m for m in fake_bot_api.sent_to(OTHER_GROUP)] == []
@@ -103,8 +110,12 @@ async def test_only_a_coordinator_registers_the_group_and_digests_go_there(
 
 async def digest_delivered_to(server: FakeBotApi, chat_id: int) -> None:
     await server.wait_for(
-        lambda r: r.method == "sendDocument" and r.params.get("chat_id") == chat_id
-        and any(name.endswith(".xlsx") for name, _ in r.files.values()) and r.status == 200,
+        lambda r: (
+            r.method == "sendDocument"
+            and r.params.get("chat_id") == chat_id
+            and any(name.endswith(".xlsx") for name, _ in r.files.values())
+            and r.status == 200
+        ),
         timeout=60,
     )
 
@@ -116,8 +127,9 @@ async def test_a_group_added_by_a_stranger_is_left_and_by_a_coordinator_gets_a_h
     async with running_bot(config, fake_bot_api):
         kora = fake_bot_api.user(9001, "Kora")
         await kora.send_and_wait(f"/start {code}")
-        stranger = fake_bot_api.user(9002, "Eve").in_group(OTHER_GROUP, "Kaffeeklatsch",
-                                                           "supergroup")
+        stranger = fake_bot_api.user(9002, "Eve").in_group(
+            OTHER_GROUP, "Kaffeeklatsch", "supergroup"
+        )
         await fake_bot_api.wait_answered(stranger.message(new_chat_members=[BOT]))
         assert fake_bot_api.calls("leaveChat")[-1].params["chat_id"] == OTHER_GROUP
         added = kora.in_group(GROUP, "Koordinierungsgruppe", "supergroup")

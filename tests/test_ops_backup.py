@@ -25,8 +25,9 @@ async def prepare(path: Path) -> tuple[int, int]:
     """Create a database with a round, an institution and a member; return check and member."""
     async with await storage.open_database(path) as db, db.transaction():
         now = datetime.now(UTC)
-        cycle = await storage.open_cycle(db, "2027", CATALOGUE.id, CATALOGUE.version,
-                                         date.today() + timedelta(days=30), now)
+        cycle = await storage.open_cycle(
+            db, "2027", CATALOGUE.id, CATALOGUE.version, date.today() + timedelta(days=30), now
+        )
         institution = await storage.add_institution(db, "ABH", "Amt", "codeABH", now)
         member = await storage.join_institution(db, 1001, institution.id, "Anna", "de", now)
         check = await storage.check_for(db, institution.id, cycle.id)
@@ -48,8 +49,7 @@ class Writer:
                 async with db.transaction():
                     for n in range(PER_TRANSACTION):
                         requirement, key = keys[(self.committed * PER_TRANSACTION + n) % 45]
-                        value = {"fulfilment": "partly", "potential": "no",
-                                 "measures": "none"}[key]
+                        value = {"fulfilment": "partly", "potential": "no", "measures": "none"}[key]
                         await storage.record_answer(
                             db,
                             self.check_id,

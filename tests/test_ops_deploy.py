@@ -32,13 +32,21 @@ def test_the_service_runs_the_bot_and_stops_it_as_the_bot_expects() -> None:
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
 def test_systemd_accepts_the_units(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("chancencheck")
-    for name in ("chancencheck.service", "chancencheck-backup.service",
-                 "chancencheck-backup.timer"):
+    for name in (
+        "chancencheck.service",
+        "chancencheck-backup.service",
+        "chancencheck-backup.timer",
+    ):
         text = (DEPLOY / name).read_text(encoding="utf-8").replace(INSTALLED, str(script))
         (tmp_path / name).write_text(text, encoding="utf-8")
     result = subprocess.run(
         ["systemd-analyze", "verify", "--man=no", *sorted(map(str, tmp_path.iterdir()))],
-        capture_output=True, text=True, timeout=60, check=False)
-    problems = [line for line in (result.stdout + result.stderr).splitlines()
-                if "chancencheck" in line]
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    problems = [
+        line for line in (result.stdout + result.stderr).splitlines() if "chancencheck" in line
+    ]
     assert problems == [], problems

@@ -20,13 +20,13 @@ from bot.config import load_config
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 
 
-
 @pytest.fixture
 async def ready(tmp_path: Path, server: OpsBotApi, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A configured bot with a database, an open round and a coordination group."""
     config, path = configure(tmp_path, server)
-    await set_up(config, {"ABH": 1001}, datetime.now(UTC).date() + timedelta(days=30),
-                 datetime.now(UTC))
+    await set_up(
+        config, {"ABH": 1001}, datetime.now(UTC).date() + timedelta(days=30), datetime.now(UTC)
+    )
     monkeypatch.setenv("CHANCENCHECK_TELEGRAM_TOKEN", TOKEN)
     return path
 
@@ -41,15 +41,25 @@ def line(output: str, topic: str) -> str:
     return next(text for text in output.splitlines() if f" {topic} " in f" {text} ")
 
 
-async def test_all_in_order(ready: Path, server: OpsBotApi,
-                            capsys: pytest.CaptureFixture[str]) -> None:
-    server.bot_member[GROUP] = {"status": "administrator", "user": server.bot_user,
-                                "can_be_edited": False, "is_anonymous": False,
-                                "can_manage_chat": True, "can_delete_messages": True,
-                                "can_manage_video_chats": False, "can_restrict_members": False,
-                                "can_promote_members": False, "can_change_info": False,
-                                "can_invite_users": True, "can_post_stories": False,
-                                "can_edit_stories": False, "can_delete_stories": False}
+async def test_all_in_order(
+    ready: Path, server: OpsBotApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.bot_member[GROUP] = {
+        "status": "administrator",
+        "user": server.bot_user,
+        "can_be_edited": False,
+        "is_anonymous": False,
+        "can_manage_chat": True,
+        "can_delete_messages": True,
+        "can_manage_video_chats": False,
+        "can_restrict_members": False,
+        "can_promote_members": False,
+        "can_change_info": False,
+        "can_invite_users": True,
+        "can_post_stories": False,
+        "can_edit_stories": False,
+        "can_delete_stories": False,
+    }
     code, out = await doctor(ready, capsys)
     assert code == 0, out
     assert line(out, "database").startswith("ok") and "none pending" in out
@@ -90,8 +100,7 @@ async def test_a_group_chosen_in_the_chat_outranks_the_config_and_is_fixed_there
     ready: Path, server: OpsBotApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
     chosen = -1009876543210  # stored by /koordinationsgruppe; the bot has left it since
-    async with await storage.open_database(load_config(ready).storage.path) as db, \
-            db.transaction():
+    async with await storage.open_database(load_config(ready).storage.path) as db, db.transaction():
         await storage.set_setting(db, storage.COORDINATION_CHAT, str(chosen))
     code, out = await doctor(ready, capsys)
     assert code == 1
@@ -101,8 +110,10 @@ async def test_a_group_chosen_in_the_chat_outranks_the_config_and_is_fixed_there
 
 
 async def test_a_wrong_token_is_a_problem_and_is_not_printed(
-    ready: Path, server: OpsBotApi, capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch
+    ready: Path,
+    server: OpsBotApi,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     wrong = "654321:WRONG-token-abcdefghijklmnopqrstuvwxyz"
     monkeypatch.setenv("CHANCENCHECK_TELEGRAM_TOKEN", wrong)
@@ -117,7 +128,7 @@ async def test_a_damaged_database_is_a_problem(
 ) -> None:
     database = ready.parent / "bot.sqlite3"
     data = bytearray(database.read_bytes())
-    data[4096 * 2: 4096 * 2 + 512] = b"\xff" * 512  # a table page overwritten
+    data[4096 * 2 : 4096 * 2 + 512] = b"\xff" * 512  # a table page overwritten
     database.write_bytes(bytes(data))
     Path(f"{database}-wal").unlink(missing_ok=True)
     code, out = await doctor(ready, capsys)
@@ -142,8 +153,10 @@ async def test_a_passed_deadline_is_a_warning(
     ready: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with closing(sqlite3.connect(ready.parent / "bot.sqlite3")) as conn:
-        conn.execute("UPDATE cycles SET deadline = ?",
-                     ((datetime.now(UTC).date() - timedelta(days=2)).isoformat(),))
+        conn.execute(
+            "UPDATE cycles SET deadline = ?",
+            ((datetime.now(UTC).date() - timedelta(days=2)).isoformat(),),
+        )
         conn.commit()
     code, out = await doctor(ready, capsys)
     assert code == 0, out  # a warning, not a failure
@@ -152,8 +165,10 @@ async def test_a_passed_deadline_is_a_warning(
 
 
 async def test_without_a_database_and_round_it_says_how_to_begin(
-    tmp_path: Path, server: OpsBotApi, capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    server: OpsBotApi,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, path = configure(tmp_path, server)
     monkeypatch.setenv("CHANCENCHECK_TELEGRAM_TOKEN", TOKEN)

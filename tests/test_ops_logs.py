@@ -18,7 +18,6 @@ TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 SECRET_ANSWER = "Formulare nur auf Deutsch, Geheimnis 4711"
 
 
-
 def test_a_record_is_one_line_with_its_context_and_without_secrets() -> None:
     formatter = OneLineFormatter((TOKEN, "webhook-secret"))
     token = CURRENT.set(LogContext(17, 1001, "ABH"))
@@ -26,9 +25,15 @@ def test_a_record_is_one_line_with_its_context_and_without_secrets() -> None:
         try:
             raise RuntimeError(f"failed at https://api.telegram.org/bot{TOKEN}/sendMessage")
         except RuntimeError as exc:
-            record = logging.LogRecord("bot.x", logging.ERROR, __file__, 1,
-                                       "name %s\nforged line webhook-secret", ("Eve\r\n",),
-                                       (type(exc), exc, exc.__traceback__))
+            record = logging.LogRecord(
+                "bot.x",
+                logging.ERROR,
+                __file__,
+                1,
+                "name %s\nforged line webhook-secret",
+                ("Eve\r\n",),
+                (type(exc), exc, exc.__traceback__),
+            )
         line = formatter.format(record)
     finally:
         CURRENT.reset(token)
@@ -36,8 +41,9 @@ def test_a_record_is_one_line_with_its_context_and_without_secrets() -> None:
     assert " ERROR bot.x [update=17 chat=1001 institution=ABH] name Eve" in line
     assert TOKEN not in line and "webhook-secret" not in line and "<secret>" in line
     assert "Traceback" in line  # still there, on the same line
-    outside = formatter.format(logging.LogRecord("bot.y", logging.INFO, __file__, 1, "idle",
-                                                 (), None))
+    outside = formatter.format(
+        logging.LogRecord("bot.y", logging.INFO, __file__, 1, "idle", (), None)
+    )
     assert "[-] idle" in outside
 
 
@@ -45,8 +51,9 @@ async def test_each_update_is_logged_with_its_context_and_no_answer_text(
     tmp_path: Path, server: OpsBotApi
 ) -> None:
     config, _ = configure(tmp_path, server)
-    await set_up(config, {"ABH": 1001}, datetime.now(UTC).date() + timedelta(days=30),
-                 datetime.now(UTC))
+    await set_up(
+        config, {"ABH": 1001}, datetime.now(UTC).date() + timedelta(days=30), datetime.now(UTC)
+    )
     out = io.StringIO()
     handler = logging.StreamHandler(out)
     handler.setFormatter(OneLineFormatter((TOKEN,)))
@@ -69,8 +76,12 @@ async def test_each_update_is_logged_with_its_context_and_no_answer_text(
     lines = out.getvalue().splitlines()
     update_lines = [line for line in lines if "bot.telegram.handlers.tracing" in line]
     assert len(update_lines) == 5, lines
-    assert any("[update=" in line and "chat=1001 institution=ABH]" in line
-               and "private message: text" in line for line in update_lines)
+    assert any(
+        "[update=" in line
+        and "chat=1001 institution=ABH]" in line
+        and "private message: text" in line
+        for line in update_lines
+    )
     assert any("chat=2002]" in line for line in update_lines), "a stranger has no institution"
     text = out.getvalue()
     assert SECRET_ANSWER not in text and "forged" not in text and TOKEN not in text

@@ -22,7 +22,6 @@ pytestmark = pytest.mark.slow  # the bot as a child process, stopped with SIGTER
 USER = 3131
 
 
-
 class Cli:
     """`python -m bot --config CONFIG run` as a child process, its log in a file."""
 
@@ -35,8 +34,16 @@ class Cli:
         env = {**os.environ, "CHANCENCHECK_TELEGRAM_TOKEN": self.server.token}
         with self.log.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "--config", str(self.config_path), "run",
-                env=env, stdout=out, stderr=out)
+                sys.executable,
+                "-m",
+                "bot",
+                "--config",
+                str(self.config_path),
+                "run",
+                env=env,
+                stdout=out,
+                stderr=out,
+            )
         deadline = time.monotonic() + 30
         while len(self.server.calls("getUpdates")) <= polls:
             assert time.monotonic() < deadline and self.proc.returncode is None, self.text()
@@ -57,8 +64,9 @@ async def test_sigterm_finishes_the_answer_in_flight_and_exits_within_seconds(
     tmp_path: Path, server: OpsBotApi
 ) -> None:
     config, config_path = configure(tmp_path, server)
-    await set_up(config, {"ABH": USER}, datetime.now(UTC).date() + timedelta(days=30),
-                 datetime.now(UTC))
+    await set_up(
+        config, {"ABH": USER}, datetime.now(UTC).date() + timedelta(days=30), datetime.now(UTC)
+    )
     bot = Cli(server, config_path, tmp_path / "bot.log")
     await bot.start()
     anna = server.user(USER, "Anna")
@@ -84,8 +92,9 @@ async def test_sigterm_during_a_digest_records_every_part_sent_and_sends_none_tw
     tmp_path: Path, server: OpsBotApi
 ) -> None:
     config, config_path = configure(tmp_path, server)
-    await set_up(config, {"ABH": USER}, datetime.now(UTC).date() + timedelta(days=30),
-                 datetime.now(UTC))
+    await set_up(
+        config, {"ABH": USER}, datetime.now(UTC).date() + timedelta(days=30), datetime.now(UTC)
+    )
     await prefill(config.storage.path, USER, 44)
     bot = Cli(server, config_path, tmp_path / "bot.log")
     await bot.start()
@@ -95,14 +104,17 @@ async def test_sigterm_during_a_digest_records_every_part_sent_and_sends_none_tw
     await anna.press_button_and_wait("Keine Maßnahmen geplant", timeout=15)
     await anna.press_button_and_wait("✅ Absenden", timeout=15)
     anna.press_button("✅ Ja, absenden")
-    await server.wait_for(lambda r: r.method == "sendPhoto" and r.params.get("chat_id") == GROUP,
-                          timeout=60)
+    await server.wait_for(
+        lambda r: r.method == "sendPhoto" and r.params.get("chat_id") == GROUP, timeout=60
+    )
     code, seconds = await bot.terminate()  # while the chart is on its way
 
     assert code == 0 and seconds < 10, (code, seconds, bot.text()[-3000:])
     with closing(sqlite3.connect(config.storage.path)) as conn:
-        recorded = {row[0] for row in conn.execute(
-            "SELECT message_id FROM outbox WHERE delivered_at IS NOT NULL")}
+        recorded = {
+            row[0]
+            for row in conn.execute("SELECT message_id FROM outbox WHERE delivered_at IS NOT NULL")
+        }
         waiting = conn.execute("SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()
     sent = {r.result["message_id"] for r in group_sends(server)}
     assert sent == recorded, "every part Telegram accepted is recorded as delivered"

@@ -27,21 +27,28 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-
 @pytest.fixture
 def config(tmp_path: Path, server: OpsBotApi) -> Config:
     port = free_port()
-    extra = (f'\n[webhook]\nurl = "https://bot.example.org/telegram"\nport = {port}\n'
-             f'secret_token = "{SECRET}"\n')
+    extra = (
+        f'\n[webhook]\nurl = "https://bot.example.org/telegram"\nport = {port}\n'
+        f'secret_token = "{SECRET}"\n'
+    )
     return make_config(tmp_path, server, extra)
 
 
 def hilfe(update_id: int, user_id: int = 1001) -> dict[str, object]:
-    return {"update_id": update_id, "message": {
-        "message_id": update_id, "date": int(time.time()), "text": "/hilfe",
-        "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-        "from": {"id": user_id, "is_bot": False, "first_name": "Anna"},
-        "chat": {"id": user_id, "type": "private", "first_name": "Anna"}}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "text": "/hilfe",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            "from": {"id": user_id, "is_bot": False, "first_name": "Anna"},
+            "chat": {"id": user_id, "type": "private", "first_name": "Anna"},
+        },
+    }
 
 
 async def test_the_webhook_answers_only_posts_with_the_secret_token(
@@ -89,12 +96,15 @@ async def _until_listening(url: str) -> None:
                 await asyncio.sleep(0.05)
 
 
-@pytest.mark.parametrize(("webhook", "problem"), [
-    ('url = "https://bot.example.org/t"', "webhook.secret_token is missing, but url is set"),
-    ('url = "http://bot.example.org/t"\nsecret_token = "abc"', "is not an https:// URL"),
-    ('url = "https://bot.example.org/t"\nsecret_token = "a b"', "has characters Telegram"),
-    ('url = "https://bot.example.org/t"\nsecret_token = "abc"\nport = 70000', "is too large"),
-])
+@pytest.mark.parametrize(
+    ("webhook", "problem"),
+    [
+        ('url = "https://bot.example.org/t"', "webhook.secret_token is missing, but url is set"),
+        ('url = "http://bot.example.org/t"\nsecret_token = "abc"', "is not an https:// URL"),
+        ('url = "https://bot.example.org/t"\nsecret_token = "a b"', "has characters Telegram"),
+        ('url = "https://bot.example.org/t"\nsecret_token = "abc"\nport = 70000', "is too large"),
+    ],
+)
 def test_a_webhook_without_https_or_secret_is_refused_at_start(
     tmp_path: Path, webhook: str, problem: str
 ) -> None:

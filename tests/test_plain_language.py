@@ -15,9 +15,20 @@ from bot.render.check_size import check_size
 COORDINATOR = 9001
 # Every coordinator command, as registered in bot/telegram/routes.py (German names).
 COORDINATOR_COMMANDS = (
-    "/status", "/runde", "/frist", "/bericht", "/export", "/heatmap", "/wiedereroeffnen",
-    "/institution_neu", "/institution_umbenennen", "/institution_entfernen", "/einladung",
-    "/mitglieder", "/mitglied_entfernen", "/koordinierungsgruppe",
+    "/status",
+    "/runde",
+    "/frist",
+    "/bericht",
+    "/export",
+    "/heatmap",
+    "/wiedereroeffnen",
+    "/institution_neu",
+    "/institution_umbenennen",
+    "/institution_entfernen",
+    "/einladung",
+    "/mitglieder",
+    "/mitglied_entfernen",
+    "/koordinierungsgruppe",
 )
 
 
@@ -39,7 +50,9 @@ async def test_welcome_says_what_the_check_is_for_and_how_long_it_takes(
     size = check_size(load_catalogue())
     assert "Mitglied der Einrichtung „Ausländerbehörde“ (ABH)" in welcome
     assert "Bewertet werden die Angebote, nicht Personen" in welcome
-    assert f"zu {size.requirements} Qualitätsanforderungen je {size.per_requirement} Fragen" in welcome
+    assert (
+        f"zu {size.requirements} Qualitätsanforderungen je {size.per_requirement} Fragen" in welcome
+    )
     assert f"etwa {size.minutes_low} bis {size.minutes_high} Minuten" in welcome
     assert "Runde 2027" in welcome and "Runde Runde" not in welcome
 

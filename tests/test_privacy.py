@@ -55,23 +55,29 @@ async def test_my_data_comes_as_a_json_document(config: Config, fake_bot_api: Fa
     assert membership["institution"] == {"short": "ABH", "name": "Ausländerbehörde"}
     assert membership["first_name"] == "Anna" and membership["language"] == "de"
     assert data["reminders"]["enabled"] is False
-    first = [a for a in data["answers"] if a["requirement"] == "Z1" and a["question"] ==
-             "fulfilment"]
+    first = [
+        a for a in data["answers"] if a["requirement"] == "Z1" and a["question"] == "fulfilment"
+    ]
     assert [(a["revision"], a["value"]) for a in first] == [(1, "partly"), (2, "full")]
     assert first[0]["round"] == "Runde 2027" and first[0]["institution"] == "ABH"
     assert {"member_join", "answer"} <= {entry["action"] for entry in data["audit_log"]}
 
 
 async def test_erasure_leaves_no_trace_of_the_id_or_the_name(
-        config: Config, fake_bot_api: FakeBotApi) -> None:
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     """Zoltanna answered, submitted (the digest names her), guessed a code, and was also a
     coordinator who moved the deadline and replaced an invite link: afterwards no table, no
     revision, no log entry and no stored message holds her id or name."""
     code = await set_up_institution(config)
     await fill(config, "ABH", ZOLTANNA, NAME, "Schulung für alle", leave_out=1)
     config_file = str(Path(config.storage.path).parent / "config.toml")
-    assert await asyncio.to_thread(main, ["--config", config_file, "coordinator", "add",
-                                          str(ZOLTANNA)]) == 0
+    assert (
+        await asyncio.to_thread(
+            main, ["--config", config_file, "coordinator", "add", str(ZOLTANNA)]
+        )
+        == 0
+    )
     zoltanna = fake_bot_api.user(ZOLTANNA, NAME)
     async with running_bot(config, fake_bot_api):
         await zoltanna.send_and_wait("/start falsch")
@@ -95,8 +101,11 @@ async def test_erasure_leaves_no_trace_of_the_id_or_the_name(
     assert scan(config, NAME) == [] and scan(config, ZOLTANNA) == []
     # The institution's answers stay, by a former member without id or name.
     assert rows(config, "SELECT id, value, text FROM answers ORDER BY id") == answers_before
-    authors = rows(config, "SELECT DISTINCT m.telegram_user_id, m.first_name FROM answers a "
-                           "JOIN members m ON m.id = a.author_id")
+    authors = rows(
+        config,
+        "SELECT DISTINCT m.telegram_user_id, m.first_name FROM answers a "
+        "JOIN members m ON m.id = a.author_id",
+    )
     assert authors == [(None, None)]
     assert rows(config, "SELECT count(*) FROM coordinators") == [(0,)]
     # Not in the file's free pages or the write-ahead log either (secure_delete, checkpoint).
@@ -120,8 +129,9 @@ async def test_cancelling_changes_nothing(config: Config, fake_bot_api: FakeBotA
             assert rows(config, "SELECT * FROM members") == before
 
 
-async def test_a_member_leaves_and_their_answers_stay(config: Config,
-                                                      fake_bot_api: FakeBotApi) -> None:
+async def test_a_member_leaves_and_their_answers_stay(
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     code = await set_up_institution(config)
     anna, sam = fake_bot_api.user(1001, "Anna"), fake_bot_api.user(1003, "Sam")
     async with running_bot(config, fake_bot_api):
@@ -129,7 +139,9 @@ async def test_a_member_leaves_and_their_answers_stay(config: Config,
         await anna.press_button_and_wait("▶️ Los geht's")
         await anna.press_button_and_wait("🟠 teilweise erfüllt")
         await anna.send_and_wait("/austreten")
-        assert "Aus der Einrichtung „Ausländerbehörde“ austreten?" in (anna.last_message().visible_text or "")
+        assert "Aus der Einrichtung „Ausländerbehörde“ austreten?" in (
+            anna.last_message().visible_text or ""
+        )
         await anna.press_button_and_wait("🚪 Ja, austreten")
         assert "ausgetreten" in (anna.last_message().visible_text or "")
         assert [m for m in anna.messages() if m.buttons] == []  # the question's buttons too
@@ -140,9 +152,14 @@ async def test_a_member_leaves_and_their_answers_stay(config: Config,
         await anna.send_and_wait(f"/start {code}")  # she may join again, as a new member
     assert rows(config, "SELECT value FROM answers") == [("partly",)]
     assert rows(config, "SELECT telegram_user_id, first_name FROM members ORDER BY id") == [
-        (None, None), (1001, "Anna")]
+        (None, None),
+        (1001, "Anna"),
+    ]
     assert rows(config, "SELECT action FROM audit WHERE action LIKE 'member_%' ORDER BY id") == [
-        ("member_join",), ("member_leave",), ("member_join",)]
+        ("member_join",),
+        ("member_leave",),
+        ("member_join",),
+    ]
 
 
 async def test_erasing_scrubs_stored_messages_that_name_the_person(tmp_path: Path) -> None:
@@ -151,7 +168,7 @@ async def test_erasing_scrubs_stored_messages_that_name_the_person(tmp_path: Pat
         async with db.transaction():
             institution = await storage.add_institution(db, "ABH", "Amt", "code")
             await storage.join_institution(db, 42, institution.id, 'Jo "O\'Neil" <3', "de")
-            named = {"text": 'abgesendet von Jo &#34;O&#39;Neil&#34; &lt;3 am …'}
+            named = {"text": "abgesendet von Jo &#34;O&#39;Neil&#34; &lt;3 am …"}
             await storage.enqueue(db, "sent", GROUP, "message", named, now)
             await storage.enqueue(db, "pending", GROUP, "message", named, now)
             await storage.enqueue(db, "to-her", 42, "message", {"text": "Hallo"}, now)
@@ -173,7 +190,8 @@ def rows_of(path: Path, sql: str) -> list[tuple[object, ...]]:
 
 
 async def test_config_coordinator_is_told_the_config_still_names_them(
-        config: Config, fake_bot_api: FakeBotApi) -> None:
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     chief = fake_bot_api.user(COORDINATOR, "Kora")
     async with running_bot(config, fake_bot_api):
         await chief.send_and_wait("/loeschen")
@@ -181,9 +199,9 @@ async def test_config_coordinator_is_told_the_config_still_names_them(
     assert chief.last_message().visible_text == said("erased", in_config=True)
 
 
-
 async def test_erasure_under_litestream_promises_when_the_replica_forgets(
-        tmp_path: Path, fake_bot_api: FakeBotApi) -> None:
+    tmp_path: Path, fake_bot_api: FakeBotApi
+) -> None:
     """With [replication] configured, /loeschen erases while Litestream holds its read lock, and
     the question and the reply promise when the replica's history forgets the person too."""
     coordination_config(tmp_path, fake_bot_api)
@@ -198,14 +216,16 @@ async def test_erasure_under_litestream_promises_when_the_replica_forgets(
             await zoltanna.send_and_wait("/loeschen")
             assert "spätestens nach 48 Stunden" in (zoltanna.last_message().visible_text or "")
             await zoltanna.press_button_and_wait("🗑 Ja, meine Daten löschen")
-            assert zoltanna.last_message().visible_text == said("erased", in_config=False,
-                                                                replica_hours=48)
+            assert zoltanna.last_message().visible_text == said(
+                "erased", in_config=False, replica_hours=48
+            )
             litestream.execute("COMMIT")
     assert scan(config, NAME) == [] and scan(config, ZOLTANNA) == []
 
 
 async def test_without_replication_the_promise_names_no_replica(
-        config: Config, fake_bot_api: FakeBotApi) -> None:
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     """Without replication there is no replica to promise anything about."""
     code = await set_up_institution(config)
     zoltanna = fake_bot_api.user(ZOLTANNA, NAME)
@@ -217,7 +237,8 @@ async def test_without_replication_the_promise_names_no_replica(
 
 @pytest.mark.parametrize("replicated", [True, False])
 async def test_checkpoints_after_erasure_and_retention_never_wait_for_litestream(
-        tmp_path: Path, replicated: bool) -> None:
+    tmp_path: Path, replicated: bool
+) -> None:
     """Protects the bot's agreement with Litestream, which holds a read transaction so that
     nobody checkpoints past what it has replicated: under replication, erasure and retention
     must not wait for that lock (a TRUNCATE checkpoint holds the bot's one connection for the
@@ -230,8 +251,9 @@ async def test_checkpoints_after_erasure_and_retention_never_wait_for_litestream
                 litestream.execute("BEGIN")
                 litestream.execute("SELECT count(*) FROM members").fetchall()
             await asyncio.wait_for(privacy.erase(db, ZOLTANNA, "x", replicated), timeout=20)
-            await asyncio.wait_for(privacy.retention(db, 3, datetime.now(UTC), False,
-                                                     replicated), timeout=20)
+            await asyncio.wait_for(
+                privacy.retention(db, 3, datetime.now(UTC), False, replicated), timeout=20
+            )
         wal = path.with_name(path.name + "-wal")
         assert (wal.stat().st_size == 0) is not replicated
 
@@ -240,6 +262,7 @@ def _with_replication(tmp_path: Path, server: FakeBotApi) -> Config:
     """Return the config in tmp_path with [replication] naming a Litestream config."""
     path = tmp_path / "config.toml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(f'{text}\n[replication]\nlitestream_config = "litestream.yml"\n',
-                    encoding="utf-8")
+    path.write_text(
+        f'{text}\n[replication]\nlitestream_config = "litestream.yml"\n', encoding="utf-8"
+    )
     return load_config(path, env={"CHANCENCHECK_TELEGRAM_TOKEN": server.token})

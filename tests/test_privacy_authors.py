@@ -94,20 +94,25 @@ async def test_none_mode_names_nobody_anywhere(
     assert "überwiegend erfüllt" in text
 
 
-@pytest.mark.parametrize(("authors", "shown", "hidden"), [
-    ("names", "von Jörg", "Mitglied 1"),
-    ("members", "von Mitglied 1", "Jörg"),
-    ("none", "Runde 2026 · am", "Jörg"),
-])
+@pytest.mark.parametrize(
+    ("authors", "shown", "hidden"),
+    [
+        ("names", "von Jörg", "Mitglied 1"),
+        ("members", "von Mitglied 1", "Jörg"),
+        ("none", "Runde 2026 · am", "Jörg"),
+    ],
+)
 async def test_digest_names_the_submitter_as_the_mode_allows(
     round_: Round,  # noqa: F811  (the fixture imported above)
-    tmp_path: Path, authors: str, shown: str, hidden: str,
+    tmp_path: Path,
+    authors: str,
+    shown: str,
+    hidden: str,
 ) -> None:
     """The digest's "von …" follows [privacy] authors."""
     config = config_with(tmp_path, authors)
     digests = Digests(config, Presenter(Dialogue(CATALOGUE), TEMPLATES))
-    report = await load_check_report(round_.db, round_.full_id, round_.cycle_id,
-                                     authors)  # type: ignore[arg-type]
+    report = await load_check_report(round_.db, round_.full_id, round_.cycle_id, authors)  # type: ignore[arg-type]
     jorg = await storage.member_by_user(round_.db, 101)
     assert jorg is not None
     answers = {key: Answer(a.value, a.text) for key, a in report.answers.items()}

@@ -58,7 +58,6 @@ BEFORE_EFFECT = {"drop-before", "timeout-before"}  # the same to the bot, but no
 SENDS = {"sendMessage", "sendPhoto", "sendDocument"}
 
 
-
 async def test_telegram_failing_at_random_loses_nothing_and_doubles_only_what_it_must(
     tmp_path: Path, server: OpsBotApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -80,12 +79,23 @@ async def test_telegram_failing_at_random_loses_nothing_and_doubles_only_what_it
         app.bot_data[COURIER].backoff_base = 0.2  # retries within the test's patience
         server.chaos = chaos
         life = Life()
-        members = [Member(server, server.user(uid, f"P{uid}"), CATALOGUE, config.storage.path,
-                          life, seed=SEED + uid, reply_timeout=6) for uid in staff.values()]
+        members = [
+            Member(
+                server,
+                server.user(uid, f"P{uid}"),
+                CATALOGUE,
+                config.storage.path,
+                life,
+                seed=SEED + uid,
+                reply_timeout=6,
+            )
+            for uid in staff.values()
+        ]
         for member in members:
             member.prefilled = PREFILLED
         done = await asyncio.wait_for(
-            asyncio.gather(*(m.answer_everything() for m in members)), timeout=300)
+            asyncio.gather(*(m.answer_everything() for m in members)), timeout=300
+        )
         await _settled(config.storage.path, len(staff))
         server.chaos = None
         probe = server.user(9999, "Probe")  # the bot still answers
@@ -93,20 +103,33 @@ async def test_telegram_failing_at_random_loses_nothing_and_doubles_only_what_it
 
     verdict = judge(server, members)
     digests = _digests(server, config.storage.path)
-    doubling_faults = sum(kind in AFTER_EFFECT and method in SENDS and chat == GROUP
-                          for method, kind, chat in chaos.log)
+    doubling_faults = sum(
+        kind in AFTER_EFFECT and method in SENDS and chat == GROUP
+        for method, kind, chat in chaos.log
+    )
     received = {uid: reminders_received(server, uid) for uid in staff.values()}
-    reminder_faults = sum(kind in BEFORE_EFFECT and method == "sendMessage" and chat in received
-                          for method, kind, chat in chaos.log)
+    reminder_faults = sum(
+        kind in BEFORE_EFFECT and method == "sendMessage" and chat in received
+        for method, kind, chat in chaos.log
+    )
     figures = {
-        "seed": SEED, "fault_rate": RATE, "calls": len(server.requests),
-        "faults_injected": sum(chaos.injected.values()), "faults_by_kind": dict(chaos.injected),
-        "members": len(members), "submitted": sum(done), "answers_sent": verdict.answers,
-        "answers_acknowledged": verdict.acknowledged, "answers_lost": len(verdict.lost),
-        "answers_phantom": len(verdict.phantom), "resumes_checked": verdict.resumes,
-        "resumes_wrong": len(verdict.wrong_resumes), **digests,
+        "seed": SEED,
+        "fault_rate": RATE,
+        "calls": len(server.requests),
+        "faults_injected": sum(chaos.injected.values()),
+        "faults_by_kind": dict(chaos.injected),
+        "members": len(members),
+        "submitted": sum(done),
+        "answers_sent": verdict.answers,
+        "answers_acknowledged": verdict.acknowledged,
+        "answers_lost": len(verdict.lost),
+        "answers_phantom": len(verdict.phantom),
+        "resumes_checked": verdict.resumes,
+        "resumes_wrong": len(verdict.wrong_resumes),
+        **digests,
         "after_effect_faults_on_group_sends": doubling_faults,
-        "reminders_expected": len(staff), "reminders_received": sum(received.values()),
+        "reminders_expected": len(staff),
+        "reminders_received": sum(received.values()),
         "reminders_doubled": sum(n - 1 for n in received.values() if n > 1),
         "reminders_lost": sum(n == 0 for n in received.values()),
         "before_effect_faults_on_member_sends": reminder_faults,
@@ -133,9 +156,11 @@ async def _settled(db_path: Path, count: int) -> None:
         with closing(sqlite3.connect(db_path)) as conn:
             parts, open_parts = conn.execute(
                 "SELECT count(*), count(*) FILTER (WHERE delivered_at IS NULL) FROM outbox "
-                "WHERE key LIKE 'digest:%'").fetchone()
-            to_send = conn.execute("SELECT count(*) FROM reminders WHERE status IN "
-                                   "('pending', 'sending')").fetchone()[0]
+                "WHERE key LIKE 'digest:%'"
+            ).fetchone()
+            to_send = conn.execute(
+                "SELECT count(*) FROM reminders WHERE status IN ('pending', 'sending')"
+            ).fetchone()[0]
         if parts >= 4 * count and open_parts == 0 and to_send == 0:
             return
         assert time.monotonic() < deadline, (parts, open_parts, to_send)
@@ -150,5 +175,8 @@ def _digests(server: OpsBotApi, db_path: Path) -> dict[str, int]:
     for kind, text in rows:
         payload = json.loads(text)
         counts.append(copies(server, kind, payload, shorts.get(payload.get("institution_id"), "")))
-    return {"digest_parts": len(counts), "digest_parts_lost": counts.count(0),
-            "digest_parts_doubled": sum(c - 1 for c in counts if c > 1)}
+    return {
+        "digest_parts": len(counts),
+        "digest_parts_lost": counts.count(0),
+        "digest_parts_doubled": sum(c - 1 for c in counts if c > 1),
+    }

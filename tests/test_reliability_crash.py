@@ -51,11 +51,15 @@ TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 class BotProcess:
     """Start, kill and stop the bot process; count the kills that hit a delivery in flight."""
 
-    def __init__(self, server: OpsBotApi, config_path: Path, db_path: Path, offset: float,
-                 log: Path) -> None:
+    def __init__(
+        self, server: OpsBotApi, config_path: Path, db_path: Path, offset: float, log: Path
+    ) -> None:
         self.server, self.config_path, self.db_path = server, config_path, db_path
-        self.env = {**os.environ, "CHANCENCHECK_TELEGRAM_TOKEN": TOKEN,
-                    "CHANCENCHECK_TEST_CLOCK_OFFSET": str(offset)}
+        self.env = {
+            **os.environ,
+            "CHANCENCHECK_TELEGRAM_TOKEN": TOKEN,
+            "CHANCENCHECK_TEST_CLOCK_OFFSET": str(offset),
+        }
         self.log = log
         self.proc: asyncio.subprocess.Process | None = None
         self.kills = 0
@@ -65,8 +69,13 @@ class BotProcess:
         polls = len(self.server.calls("getUpdates"))
         with self.log.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, str(RUNNER), str(self.config_path), env=self.env,
-                stdout=out, stderr=out)
+                sys.executable,
+                str(RUNNER),
+                str(self.config_path),
+                env=self.env,
+                stdout=out,
+                stderr=out,
+            )
         if wait:
             deadline = clock.monotonic() + 30
             while len(self.server.calls("getUpdates")) <= polls:
@@ -84,8 +93,12 @@ class BotProcess:
     def _unrecorded_deliveries(self) -> int:
         """Count group messages Telegram accepted that the outbox does not record (yet)."""
         with closing(sqlite3.connect(self.db_path)) as conn:
-            recorded = {row[0] for row in conn.execute(
-                "SELECT message_id FROM outbox WHERE message_id IS NOT NULL")}
+            recorded = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT message_id FROM outbox WHERE message_id IS NOT NULL"
+                )
+            }
         seen = getattr(self, "_seen", set())
         hits = {r.result["message_id"] for r in group_sends(self.server)} - recorded - seen
         self._seen = seen | hits
@@ -101,7 +114,6 @@ class BotProcess:
         return clock.monotonic() - started
 
 
-
 async def test_sigkill_at_random_moments_loses_nothing_acknowledged(
     tmp_path: Path, server: OpsBotApi
 ) -> None:
@@ -114,8 +126,17 @@ async def test_sigkill_at_random_moments_loses_nothing_acknowledged(
     offset = (moment - now + timedelta(seconds=30)).total_seconds()
     bot = BotProcess(server, config_path, config.storage.path, offset, tmp_path / "bot.log")
     life = Life()
-    members = [Member(server, server.user(uid, f"P{uid}"), CATALOGUE, config.storage.path, life,
-                      seed=SEED + uid) for uid in staff.values()]
+    members = [
+        Member(
+            server,
+            server.user(uid, f"P{uid}"),
+            CATALOGUE,
+            config.storage.path,
+            life,
+            seed=SEED + uid,
+        )
+        for uid in staff.values()
+    ]
     started = clock.monotonic()
 
     for member in members:
@@ -199,7 +220,8 @@ async def _wait_for_digests(server: OpsBotApi, db_path: Path, count: int) -> Non
     while True:
         with closing(sqlite3.connect(db_path)) as conn:
             open_parts = conn.execute(
-                "SELECT count(*) FROM outbox WHERE delivered_at IS NULL").fetchone()[0]
+                "SELECT count(*) FROM outbox WHERE delivered_at IS NULL"
+            ).fetchone()[0]
             parts = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
         if open_parts == 0 and parts >= 4 * count:
             return
@@ -216,21 +238,34 @@ def _digest_figures(server: OpsBotApi, db_path: Path) -> dict[str, int]:
         payload = json.loads(text)
         short = shorts.get(payload.get("institution_id"), "")
         counts.append(copies(server, kind, payload, short))
-    return {"digest_parts": len(counts), "digest_parts_lost": counts.count(0),
-            "digest_parts_doubled": sum(c - 1 for c in counts if c > 1),
-            "group_messages": len(group_sends(server))}
+    return {
+        "digest_parts": len(counts),
+        "digest_parts_lost": counts.count(0),
+        "digest_parts_doubled": sum(c - 1 for c in counts if c > 1),
+        "group_messages": len(group_sends(server)),
+    }
 
 
 def _delivery_windows(server: OpsBotApi, db_path: Path, offset: float) -> list[float]:
     """Return, per delivered digest part, the milliseconds from Telegram's answer to its record."""
     wall = clock.time() - clock.monotonic()  # the fake stamps requests with the monotonic clock
-    answered = {r.result["message_id"]: r.finished + wall for r in group_sends(server)
-                if r.finished is not None}
+    answered = {
+        r.result["message_id"]: r.finished + wall
+        for r in group_sends(server)
+        if r.finished is not None
+    }
     with closing(sqlite3.connect(db_path)) as conn:
-        rows = list(conn.execute("SELECT message_id, delivered_at FROM outbox "
-                                 "WHERE delivered_at IS NOT NULL AND key LIKE 'digest:%'"))
-    windows = [(datetime.fromisoformat(at).timestamp() - offset - answered[mid]) * 1000
-               for mid, at in rows if mid in answered]
+        rows = list(
+            conn.execute(
+                "SELECT message_id, delivered_at FROM outbox "
+                "WHERE delivered_at IS NOT NULL AND key LIKE 'digest:%'"
+            )
+        )
+    windows = [
+        (datetime.fromisoformat(at).timestamp() - offset - answered[mid]) * 1000
+        for mid, at in rows
+        if mid in answered
+    ]
     return sorted(round(w, 1) for w in windows)
 
 
@@ -238,10 +273,12 @@ def _reminder_figures(server: OpsBotApi, db_path: Path, staff: dict[str, int]) -
     received = {uid: reminders_received(server, uid) for uid in staff.values()}
     with closing(sqlite3.connect(db_path)) as conn:
         statuses = dict(conn.execute("SELECT status, count(*) FROM reminders GROUP BY status"))
-    return {"reminders_received": sum(received.values()),
-            "reminders_doubled": sum(n - 1 for n in received.values() if n > 1),
-            "reminders_uncertain": statuses.get("uncertain", 0),
-            "reminders_sent_recorded": statuses.get("sent", 0)}
+    return {
+        "reminders_received": sum(received.values()),
+        "reminders_doubled": sum(n - 1 for n in received.values() if n > 1),
+        "reminders_uncertain": statuses.get("uncertain", 0),
+        "reminders_sent_recorded": statuses.get("sent", 0),
+    }
 
 
 async def test_a_kill_after_telegram_accepted_a_digest_part_doubles_that_part_only(
@@ -250,8 +287,9 @@ async def test_a_kill_after_telegram_accepted_a_digest_part_doubles_that_part_on
     """The courier's window, hit on purpose: Telegram accepts the report and the bot dies before
     it hears so. After the restart the report is sent again (at least once); nothing else is."""
     config, config_path = configure(tmp_path, server, level="WARNING")
-    await set_up(config, {"ABH": 5001}, datetime.now(UTC).date() + timedelta(days=30),
-                 datetime.now(UTC))
+    await set_up(
+        config, {"ABH": 5001}, datetime.now(UTC).date() + timedelta(days=30), datetime.now(UTC)
+    )
     await prefill(config.storage.path, 5001, 44)
     bot = BotProcess(server, config_path, config.storage.path, 0, tmp_path / "bot.log")
     await bot.start()
@@ -276,4 +314,3 @@ async def test_a_kill_after_telegram_accepted_a_digest_part_doubles_that_part_on
     report("crash-window", {"kills_after_acceptance": 1, **digests})
     assert digests["digest_parts_lost"] == 0
     assert digests["digest_parts_doubled"] == 1, digests
-

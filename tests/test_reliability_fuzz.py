@@ -36,17 +36,18 @@ BATCH = 20  # updates at once, each from another chat, so that replies can be to
 OPEN, SUBMITTED = 8001, 8002  # members: one mid-way through the check, one done
 
 
-
 def snapshot(db_path: Path) -> dict[str, Any]:
     """Return what no input from these users may change."""
     with closing(sqlite3.connect(db_path)) as conn:
         return {
-            "submitted_answers": list(conn.execute(
-                "SELECT a.* FROM answers a JOIN checks c ON c.id = a.check_id "
-                "WHERE c.status = 'submitted' ORDER BY a.id")),
+            "submitted_answers": list(
+                conn.execute(
+                    "SELECT a.* FROM answers a JOIN checks c ON c.id = a.check_id "
+                    "WHERE c.status = 'submitted' ORDER BY a.id"
+                )
+            ),
             "checks": list(conn.execute("SELECT id, institution_id, status FROM checks")),
-            "members": sorted(conn.execute(
-                "SELECT telegram_user_id, institution_id FROM members")),
+            "members": sorted(conn.execute("SELECT telegram_user_id, institution_id FROM members")),
             "institutions": list(conn.execute("SELECT id, short, name FROM institutions")),
             "cycles": list(conn.execute("SELECT id, name, deadline, closed_at FROM cycles")),
         }
@@ -55,8 +56,12 @@ def snapshot(db_path: Path) -> dict[str, Any]:
 async def test_a_thousand_hostile_updates_break_nothing(tmp_path: Path, server: OpsBotApi) -> None:
     rng = random.Random(SEED)
     config, _ = configure(tmp_path, server)
-    await set_up(config, {"ABH": OPEN, "VHS": SUBMITTED},
-                 datetime.now(UTC).date() + timedelta(days=30), datetime.now(UTC))
+    await set_up(
+        config,
+        {"ABH": OPEN, "VHS": SUBMITTED},
+        datetime.now(UTC).date() + timedelta(days=30),
+        datetime.now(UTC),
+    )
     await prefill(config.storage.path, OPEN, 10)
     await prefill(config.storage.path, SUBMITTED, 45)
     await _submit(config.storage.path, SUBMITTED)
@@ -83,19 +88,35 @@ async def test_a_thousand_hostile_updates_break_nothing(tmp_path: Path, server: 
     after = snapshot(config.storage.path)
     integrity = _rows(config.storage.path, "PRAGMA integrity_check")
     foreign = _rows(config.storage.path, "PRAGMA foreign_key_check")
-    new_revisions = _rows(config.storage.path, "SELECT a.text, m.telegram_user_id FROM answers a "
-                          "LEFT JOIN members m ON m.id = a.author_id WHERE a.id > ?",
-                          (revisions_before,))
-    unexplained = [(text, who) for text, who in new_revisions
-                   if who != OPEN or (text is not None and text not in sent_by_open
-                                      and text not in {t.strip() for t in sent_by_open})]
-    figures = {"seed": SEED, "inputs_tried": sum(tried.values()), "by_kind": tried,
-               "error_handler_calls": len(failures), "unanswered": len(missing),
-               "integrity": integrity[0][0], "foreign_key_problems": len(foreign),
-               "answers_stored_from_fuzz": len(new_revisions),
-               "answers_changed_unexpectedly": len(unexplained) + (after != before),
-               "bot_requests": len(server.requests),
-               "seconds": round(time.monotonic() - started, 1)}
+    new_revisions = _rows(
+        config.storage.path,
+        "SELECT a.text, m.telegram_user_id FROM answers a "
+        "LEFT JOIN members m ON m.id = a.author_id WHERE a.id > ?",
+        (revisions_before,),
+    )
+    unexplained = [
+        (text, who)
+        for text, who in new_revisions
+        if who != OPEN
+        or (
+            text is not None
+            and text not in sent_by_open
+            and text not in {t.strip() for t in sent_by_open}
+        )
+    ]
+    figures = {
+        "seed": SEED,
+        "inputs_tried": sum(tried.values()),
+        "by_kind": tried,
+        "error_handler_calls": len(failures),
+        "unanswered": len(missing),
+        "integrity": integrity[0][0],
+        "foreign_key_problems": len(foreign),
+        "answers_stored_from_fuzz": len(new_revisions),
+        "answers_changed_unexpectedly": len(unexplained) + (after != before),
+        "bot_requests": len(server.requests),
+        "seconds": round(time.monotonic() - started, 1),
+    }
     report("fuzz", figures)
     assert failures == [], [(f.update, repr(f.error)) for f in failures[:5]]
     assert missing == [], [(p.kind, p.expects, p.update) for p in missing[:5]]
@@ -121,16 +142,19 @@ def _plan(fuzzer: Fuzzer, rng: random.Random, uid: int) -> Planned:
     return fuzzer.malformed(uid)
 
 
-async def _wait_for(server: OpsBotApi, batch: list[Planned], since: int,
-                    timeout: float = 15) -> list[Planned]:
+async def _wait_for(
+    server: OpsBotApi, batch: list[Planned], since: int, timeout: float = 15
+) -> list[Planned]:
     """Wait until the bot took the batch and owes nothing; return what it left unanswered."""
     last = max(p.update["update_id"] for p in batch)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         tail = [r for r in server.requests[since:] if r.method != "getUpdates"]
         owed = [p for p in batch if not _done(p, tail)]
-        quiet = not tail or (all(r.finished for r in tail)
-                             and time.monotonic() - max(r.finished or 0 for r in tail) > 0.05)
+        quiet = not tail or (
+            all(r.finished for r in tail)
+            and time.monotonic() - max(r.finished or 0 for r in tail) > 0.05
+        )
         if server.confirmed_offset > last and not owed and quiet:
             return []
         await asyncio.sleep(0.02)
@@ -139,11 +163,19 @@ async def _wait_for(server: OpsBotApi, batch: list[Planned], since: int,
 
 def _done(planned: Planned, requests: list[Any]) -> bool:
     if planned.expects == "reply":
-        return any(r.method == "sendMessage" and r.status == 200
-                   and str(r.params.get("chat_id")) == str(planned.chat_id) for r in requests)
+        return any(
+            r.method == "sendMessage"
+            and r.status == 200
+            and str(r.params.get("chat_id")) == str(planned.chat_id)
+            for r in requests
+        )
     if planned.expects == "answer":
-        return any(r.method == "answerCallbackQuery" and r.status == 200
-                   and r.params.get("callback_query_id") == planned.query_id for r in requests)
+        return any(
+            r.method == "answerCallbackQuery"
+            and r.status == 200
+            and r.params.get("callback_query_id") == planned.query_id
+            for r in requests
+        )
     return True
 
 
@@ -171,8 +203,9 @@ async def test_commands_queued_from_a_group_the_bot_left_are_dropped(
     """Found by the fuzzer: the bot leaves a group it does not belong in, and a command from
     that group, fetched with the same batch, failed with Forbidden when the bot answered it."""
     config, _ = configure(tmp_path, server)
-    await set_up(config, {"ABH": OPEN}, datetime.now(UTC).date() + timedelta(days=30),
-                 datetime.now(UTC))
+    await set_up(
+        config, {"ABH": OPEN}, datetime.now(UTC).date() + timedelta(days=30), datetime.now(UTC)
+    )
     failures: list[Failure] = []
     async with running_bot(config, server, failures=failures):
         stranger = server.user(7_000_001, "Eve").in_group(-4711, "Fremd", "supergroup")
@@ -185,6 +218,9 @@ async def test_commands_queued_from_a_group_the_bot_left_are_dropped(
         again = stranger.message(new_chat_members=[server.bot_user])
         await stranger.wait_answered(again, since=since)
     assert failures == []
-    sends = [r.status for r in server.requests[since:]
-             if r.method == "sendMessage" and r.params.get("chat_id") == -4711]
+    sends = [
+        r.status
+        for r in server.requests[since:]
+        if r.method == "sendMessage" and r.params.get("chat_id") == -4711
+    ]
     assert sends == [200, 200], "told to use the private chat, twice; the command dropped"

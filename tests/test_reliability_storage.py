@@ -33,19 +33,22 @@ NOT_SAVED = parse_html(TEMPLATES.render("de", "not_saved")).text
 FIGURES: dict[str, Any] = {}
 
 
-
 @pytest.fixture
 async def setup(tmp_path: Path, server: OpsBotApi) -> Any:
     config, _ = configure(tmp_path, server)
-    await set_up(config, {"ABH": USER}, datetime.now(UTC).date() + timedelta(days=30),
-                 datetime.now(UTC))
+    await set_up(
+        config, {"ABH": USER}, datetime.now(UTC).date() + timedelta(days=30), datetime.now(UTC)
+    )
     return config
 
 
 def revisions(config: Any) -> list[tuple[Any, ...]]:
     with closing(sqlite3.connect(config.storage.path)) as conn:
-        return list(conn.execute("SELECT requirement_id, question_key, value, text FROM answers "
-                                 "ORDER BY id"))
+        return list(
+            conn.execute(
+                "SELECT requirement_id, question_key, value, text FROM answers ORDER BY id"
+            )
+        )
 
 
 async def answer(user: FakeUser) -> tuple[str, list[Any]]:
@@ -65,14 +68,23 @@ async def answer(user: FakeUser) -> tuple[str, list[Any]]:
     else:
         data = options[-1]
         await user.press_and_wait(screen.message_id, data, timeout=15)
-    replies = [r for r in user.server.requests[since:] if r.status == 200
-               and r.method in ("sendMessage", "editMessageText")]
+    replies = [
+        r
+        for r in user.server.requests[since:]
+        if r.status == 200 and r.method in ("sendMessage", "editMessageText")
+    ]
     return data, replies
 
 
-async def _scenario(name: str, config: Any, server: OpsBotApi, caplog: pytest.LogCaptureFixture,
-                    fault: Callable[[Any], Awaitable[Callable[[], Awaitable[None]]]],
-                    clue: str, repeats: int = 2) -> None:
+async def _scenario(
+    name: str,
+    config: Any,
+    server: OpsBotApi,
+    caplog: pytest.LogCaptureFixture,
+    fault: Callable[[Any], Awaitable[Callable[[], Awaitable[None]]]],
+    clue: str,
+    repeats: int = 2,
+) -> None:
     """Answer until the fault bites, and again; check what the member and operator are told."""
     caplog.set_level(logging.INFO)
     failures: list[Failure] = []
@@ -97,17 +109,23 @@ async def _scenario(name: str, config: Any, server: OpsBotApi, caplog: pytest.Lo
         data, replies = await answer(user)  # the same question again, now it works
         assert data == refused[0] and len(replies) >= 2
         stored_after = revisions(config)
-    FIGURES[name] = {"answers_before_fault": acknowledged, "answers_refused": len(refused),
-                     "acknowledged_unsaved": acknowledged_unsaved,
-                     "stored_while_refused": stored_unacknowledged,
-                     "stored_after_fault": len(stored_after) - acknowledged,
-                     "error_handler_calls": len(failures)}
+    FIGURES[name] = {
+        "answers_before_fault": acknowledged,
+        "answers_refused": len(refused),
+        "acknowledged_unsaved": acknowledged_unsaved,
+        "stored_while_refused": stored_unacknowledged,
+        "stored_after_fault": len(stored_after) - acknowledged,
+        "error_handler_calls": len(failures),
+    }
     report("storage", FIGURES)
     assert acknowledged_unsaved == 0, "an unsaved answer was acknowledged"
     assert stored_unacknowledged == 0, "an answer refused to the member was stored"
     assert len(set(refused)) == 1 and len(refused) == repeats + 1
-    operator = [r for r in caplog.records if r.levelno >= logging.ERROR
-                and "was not stored, the database failed" in r.getMessage()]
+    operator = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and "was not stored, the database failed" in r.getMessage()
+    ]
     assert operator and clue in operator[0].getMessage(), [r.getMessage() for r in operator]
     assert "\n" not in operator[0].getMessage()
     with closing(sqlite3.connect(config.storage.path)) as conn:
@@ -124,6 +142,7 @@ async def test_a_full_disk_refuses_the_answer_and_says_so(
 
         async def lift() -> None:
             await services.db.conn.execute("PRAGMA max_page_count = 1073741823")
+
         return lift
 
     with closing(sqlite3.connect(setup.storage.path)) as conn:
@@ -140,6 +159,7 @@ async def test_a_read_only_database_refuses_the_answer_and_says_so(
 
         async def lift() -> None:
             await services.db.conn.execute("PRAGMA query_only = OFF")
+
         return lift
 
     await _scenario("read-only", setup, server, caplog, read_only, "it is read-only")
@@ -168,8 +188,10 @@ async def test_a_locked_database_refuses_the_answer_and_says_so(
         async def lift() -> None:
             release.set()
             await asyncio.to_thread(holder.join, 10)
+
         return lift
 
     # Each refusal waits out the bot's busy timeout: one repeat is enough here.
-    await _scenario("locked", setup, server, caplog, lock, "another process holds its write lock",
-                    repeats=1)
+    await _scenario(
+        "locked", setup, server, caplog, lock, "another process holds its write lock", repeats=1
+    )

@@ -47,14 +47,18 @@ class FakeBot:
     calls: list[int] = field(default_factory=list)
     failures: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
 
-    async def send_message(self, chat_id: int, text: str,
-                           reply_markup: InlineKeyboardMarkup | None = None) -> Any:
+    async def send_message(
+        self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    ) -> Any:
         self.calls.append(chat_id)
         failure = self.failures[chat_id].pop(0) if self.failures[chat_id] else None
         if isinstance(failure, BaseException):
             raise failure
-        data = [b.callback_data for row in (reply_markup.inline_keyboard if reply_markup else ())
-                for b in row]
+        data = [
+            b.callback_data
+            for row in (reply_markup.inline_keyboard if reply_markup else ())
+            for b in row
+        ]
         self.sent.append(Sent(chat_id, text, data))
         if failure is CRASH:
             raise asyncio.CancelledError("the process died")
@@ -99,15 +103,18 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     db, catalogue = services.db, services.dialogue.catalogue
     members, checks = {}, {}
     async with db.transaction():
-        cycle = await storage.open_cycle(db, "Runde 2027", catalogue.id, catalogue.version,
-                                         DEADLINE, OPENED)
+        cycle = await storage.open_cycle(
+            db, "Runde 2027", catalogue.id, catalogue.version, DEADLINE, OPENED
+        )
         for short, users in STAFF.items():
-            institution = await storage.add_institution(db, short, f"Einrichtung {short}",
-                                                        f"code-{short}", OPENED)
+            institution = await storage.add_institution(
+                db, short, f"Einrichtung {short}", f"code-{short}", OPENED
+            )
             checks[short] = await storage.check_for(db, institution.id, cycle.id)
             for user_id in users:
                 members[user_id] = await storage.join_institution(
-                    db, user_id, institution.id, f"Person {user_id}", "de", OPENED)
+                    db, user_id, institution.id, f"Person {user_id}", "de", OPENED
+                )
     yield World(services, cycle, members, checks)
     await services.db.close()
 
@@ -202,8 +209,9 @@ async def test_members_who_opted_out_or_joined_later_get_nothing(world: World) -
     async with db.transaction():
         await storage.set_reminders(db, world.members[102].id, False)
         institution = world.members[101].institution_id
-        await storage.join_institution(db, 104, institution, "Neu", "de",
-                                       SEVEN_DAYS + timedelta(hours=1))
+        await storage.join_institution(
+            db, 104, institution, "Neu", "de", SEVEN_DAYS + timedelta(hours=1)
+        )
     await world.sweep(SEVEN_DAYS + timedelta(hours=2))
     assert 102 not in {s.chat_id for s in world.bot.sent}
     assert 104 not in {s.chat_id for s in world.bot.sent}  # joined after the 7-day reminder
@@ -212,7 +220,8 @@ async def test_members_who_opted_out_or_joined_later_get_nothing(world: World) -
 
 
 async def test_a_blocked_member_is_marked_unreachable_and_the_others_get_theirs(
-        world: World) -> None:
+    world: World,
+) -> None:
     world.bot.failures[102].append(Forbidden("Forbidden: bot was blocked by the user"))
     assert await world.sweep(SEVEN_DAYS) == {Outcome.SENT: len(ALL) - 1, Outcome.BLOCKED: 1}
     member = await storage.member_by_user(world.services.db, 102)
@@ -249,13 +258,14 @@ async def test_an_error_that_sent_nothing_is_tried_again_next_sweep(world: World
     assert await world.sweep(SEVEN_DAYS) == {Outcome.RETRY: 1}  # stops: Telegram is not well
     # Institutions go by short name: ABH, IFT, then VHS, where 201 stops the sweep again.
     assert await world.sweep(SEVEN_DAYS + timedelta(minutes=1)) == {
-        Outcome.SENT: 4, Outcome.RETRY: 1}
+        Outcome.SENT: 4,
+        Outcome.RETRY: 1,
+    }
     assert await world.sweep(SEVEN_DAYS + timedelta(minutes=2)) == {Outcome.SENT: 2}
     assert sorted(s.chat_id for s in world.bot.sent) == sorted(ALL)
 
 
-async def test_an_error_after_which_telegram_may_have_sent_it_is_not_repeated(
-        world: World) -> None:
+async def test_an_error_after_which_telegram_may_have_sent_it_is_not_repeated(world: World) -> None:
     lost_answer = TimedOut()
     lost_answer.__cause__ = httpx.ReadTimeout("read timed out")
     world.bot.failures[101].append(lost_answer)
@@ -263,7 +273,8 @@ async def test_an_error_after_which_telegram_may_have_sent_it_is_not_repeated(
     await world.sweep(SEVEN_DAYS + timedelta(minutes=1))
     assert world.bot.calls.count(101) == 1
     assert {r.status for r in await world.rows() if r.member_id == world.members[101].id} == {
-        "uncertain"}
+        "uncertain"
+    }
 
 
 async def test_a_crash_between_sending_and_recording_does_not_send_twice(world: World) -> None:
@@ -319,6 +330,9 @@ async def test_a_notice_made_obsolete_before_sending_is_dropped(world: World) ->
     await world.sweep(ONE_DAY)
     assert {s.chat_id for s in world.bot.sent} == {101, 102, 103, 301}  # the latest notice only
     assert all("20.04.2027" in s.text for s in world.bot.sent)
-    statuses = [r.status for r in await world.rows() if r.key.startswith(
-        f"deadline_moved:{first.change.id}:")]
+    statuses = [
+        r.status
+        for r in await world.rows()
+        if r.key.startswith(f"deadline_moved:{first.change.id}:")
+    ]
     assert statuses == ["dropped"] * 6

@@ -33,7 +33,8 @@ def in_utc(schedule: list[tuple[int, datetime]]) -> list[tuple[int, datetime]]:
 def test_reminders_are_at_send_at_local_time_days_before_the_deadline() -> None:
     schedule = reminder_times(date(2027, 6, 30), (14, 7, 3, 1), NINE, True, BERLIN)  # a Wednesday
     assert [(o, m.date(), m.time()) for o, m in schedule] == [
-        (14, date(2027, 6, 16), NINE), (7, date(2027, 6, 23), NINE),
+        (14, date(2027, 6, 16), NINE),
+        (7, date(2027, 6, 23), NINE),
         (3, date(2027, 6, 25), NINE),  # Sunday the 27th moves to Friday the 25th
         (1, date(2027, 6, 29), NINE),
     ]
@@ -58,9 +59,11 @@ def test_deadline_just_after_the_switch_to_summer_time() -> None:
     # after.
     schedule = reminder_times(date(2027, 3, 30), (14, 7, 3, 1, 0), NINE, True, BERLIN)
     assert in_utc(schedule) == [
-        (14, utc(2027, 3, 16, 8)), (7, utc(2027, 3, 23, 8)),
+        (14, utc(2027, 3, 16, 8)),
+        (7, utc(2027, 3, 23, 8)),
         (3, utc(2027, 3, 26, 8)),  # Saturday the 27th → Friday, still winter time
-        (1, utc(2027, 3, 29, 7)), (0, utc(2027, 3, 30, 7)),
+        (1, utc(2027, 3, 29, 7)),
+        (0, utc(2027, 3, 30, 7)),
     ]
     assert deadline_end(date(2027, 3, 30), BERLIN) == utc(2027, 3, 30, 22)
 
@@ -69,8 +72,10 @@ def test_deadline_just_after_the_switch_back_to_winter_time() -> None:
     # Back to CET on Sunday 31 October 2027.
     schedule = reminder_times(date(2027, 11, 2), (7, 3, 1, 0), NINE, True, BERLIN)
     assert in_utc(schedule) == [
-        (7, utc(2027, 10, 26, 7)), (3, utc(2027, 10, 29, 7)),
-        (1, utc(2027, 11, 1, 8)), (0, utc(2027, 11, 2, 8)),
+        (7, utc(2027, 10, 26, 7)),
+        (3, utc(2027, 10, 29, 7)),
+        (1, utc(2027, 11, 1, 8)),
+        (0, utc(2027, 11, 2, 8)),
     ]
     assert deadline_end(date(2027, 11, 2), BERLIN) == utc(2027, 11, 2, 23)
 
@@ -136,10 +141,18 @@ def test_deadlines_are_read_as_iso_or_german_dates() -> None:
     assert [parse_deadline(t) for t in ("2027-02-30", "morgen", "30.04.27", "")] == [None] * 4
 
 
-@pytest.mark.parametrize(("text", "exists"), [
-    ("30.02.2027", False), ("2027-02-30", False), ("31.04.2027", False), ("29.02.2027", False),
-    ("morgen", True), ("30.04.27", True), ("2027/04/30", True),
-])
+@pytest.mark.parametrize(
+    ("text", "exists"),
+    [
+        ("30.02.2027", False),
+        ("2027-02-30", False),
+        ("31.04.2027", False),
+        ("29.02.2027", False),
+        ("morgen", True),
+        ("30.04.27", True),
+        ("2027/04/30", True),
+    ],
+)
 def test_parse_day_tells_a_missing_day_from_a_non_date(text: str, exists: bool) -> None:
     """Every date input says "30.02.2027 gibt es nicht" rather than "not a date"."""
     with pytest.raises(DayError) as caught:

@@ -50,7 +50,10 @@ async def test_set_deadline_moves_it_and_keeps_the_history(db: Database) -> None
         first = await set_deadline(db, 1, date(2027, 4, 14), 900, NOW)
         second = await set_deadline(db, 1, date(2027, 4, 21), None, NOW + timedelta(hours=1))
     assert (first.old_deadline, first.new_deadline, first.changed_by) == (
-        DEADLINE, date(2027, 4, 14), 900)
+        DEADLINE,
+        date(2027, 4, 14),
+        900,
+    )
     assert await last_deadline_change(db, 1) == second
     cycle = await current_cycle(db)
     assert cycle is not None and cycle.deadline == date(2027, 4, 21)
@@ -80,7 +83,9 @@ async def test_a_later_reminder_supersedes_one_still_pending(db: Database) -> No
         await mark_reminder(db, old.id, "pending", "no connection", NOW)
         await claim_reminder(db, "reminder:1:2027-03-31:3:1", 1, 1, DEADLINE, 3, NOW)
     assert [(r.days_before, r.status) for r in await reminders_of_cycle(db, 1)] == [
-        (7, "dropped"), (3, "sending")]
+        (7, "dropped"),
+        (3, "sending"),
+    ]
 
 
 async def test_notices_are_queued_once_and_claimed_once(db: Database) -> None:
@@ -123,8 +128,9 @@ async def test_the_schema_refuses_rows_the_domain_does_not_allow(db: Database) -
                 await db.writer.execute(sql)
 
 
-def test_cycle_deadline_on_the_command_line(tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_cycle_deadline_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[storage]\npath = "cli.sqlite3"\n', encoding="utf-8")
     args = ["--config", str(config)]

@@ -40,16 +40,22 @@ class Clock:
         return self.now
 
 
-async def set_up_round(config: Config, staff: dict[str, list[int]], opened: datetime = OPENED,
-                       deadline: date = DEADLINE) -> dict[str, int]:
+async def set_up_round(
+    config: Config,
+    staff: dict[str, list[int]],
+    opened: datetime = OPENED,
+    deadline: date = DEADLINE,
+) -> dict[str, int]:
     """Create a round and institutions with members as stored; return check ids by short name."""
     checks = {}
     async with await storage.open_database(config.storage.path) as db, db.transaction():
-        cycle = await storage.open_cycle(db, "2027", CATALOGUE.id, CATALOGUE.version, deadline,
-                                         opened)
+        cycle = await storage.open_cycle(
+            db, "2027", CATALOGUE.id, CATALOGUE.version, deadline, opened
+        )
         for short, users in staff.items():
-            institution = await storage.add_institution(db, short, f"Amt {short}",
-                                                        f"code{short}", opened)
+            institution = await storage.add_institution(
+                db, short, f"Amt {short}", f"code{short}", opened
+            )
             checks[short] = (await storage.check_for(db, institution.id, cycle.id)).id
             for user in users:
                 await storage.join_institution(db, user, institution.id, f"P{user}", "de", opened)
@@ -87,7 +93,8 @@ def config(tmp_path, fake_bot_api: FakeBotApi) -> Config:
 
 
 async def test_fan_out_to_fifty_members_with_429s_delivers_each_reminder_once(
-        config: Config, fake_bot_api: FakeBotApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    config: Config, fake_bot_api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
     staff = {f"E{n}": [n * 100 + i for i in range(10)] for n in range(1, 6)}
     staff["DONE"] = [901, 902]
     checks = await set_up_round(config, staff)
@@ -115,8 +122,11 @@ async def test_fan_out_to_fifty_members_with_429s_delivers_each_reminder_once(
         await reminders.sweep(app.bot_data[SERVICES], app.bot, clock.now)
         await app.bot_data[COURIER].flush(app.bot)  # and whatever the outbox holds is sent
 
-    sends = [r for r in fake_bot_api.calls("sendMessage") if int(r.params["chat_id"]) != 101
-             or "Erinnerung" in r.params["text"]]
+    sends = [
+        r
+        for r in fake_bot_api.calls("sendMessage")
+        if int(r.params["chat_id"]) != 101 or "Erinnerung" in r.params["text"]
+    ]
     per_chat = {u: [r.status for r in sends if int(r.params["chat_id"]) == u] for u in users}
     for user in recipients:
         expected = [403] if user == 303 else [200]
@@ -135,9 +145,11 @@ async def test_fan_out_to_fifty_members_with_429s_delivers_each_reminder_once(
     ok = [r.at for r in delivered(fake_bot_api)][: len(recipients) - 1]
     # 30 at once, then 30 per second: AIORateLimiter, since the fan-out goes through app.bot.
     assert ok[-1] - ok[0] >= (len(ok) - 30) / 30 * 0.8
-    print(f"fan-out of {len(recipients)} reminders with 3×429: {took:.2f} s; the "
-          f"{len(ok)} deliveries took {ok[-1] - ok[0]:.2f} s after the waits; peak "
-          f"{peak_rate(fake_bot_api)} sendMessage calls in one second")
+    print(
+        f"fan-out of {len(recipients)} reminders with 3×429: {took:.2f} s; the "
+        f"{len(ok)} deliveries took {ok[-1] - ok[0]:.2f} s after the waits; peak "
+        f"{peak_rate(fake_bot_api)} sendMessage calls in one second"
+    )
 
 
 def peak_rate(server: FakeBotApi) -> int:

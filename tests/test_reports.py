@@ -81,8 +81,13 @@ def full_answers() -> dict[tuple[str, str], tuple[str, str | None]]:
 
 
 async def record(
-    db: storage.Database, check_id: int, key: tuple[str, str], value: str, text: str | None,
-    author: int, at: datetime,
+    db: storage.Database,
+    check_id: int,
+    key: tuple[str, str],
+    value: str,
+    text: str | None,
+    author: int,
+    at: datetime,
 ) -> None:
     await storage.record_answer(
         db,
@@ -96,8 +101,9 @@ async def record(
 async def round_(tmp_path: Path) -> AsyncIterator[Round]:
     db = await storage.open_database(tmp_path / "reports.sqlite3")
     async with db.transaction():
-        cycle = await storage.open_cycle(db, "2026", CATALOGUE.id, CATALOGUE.version,
-                                         date(2026, 3, 31), NOW)
+        cycle = await storage.open_cycle(
+            db, "2026", CATALOGUE.id, CATALOGUE.version, date(2026, 3, 31), NOW
+        )
         abh = await storage.add_institution(db, "ABH", "Ausländerbehörde", "code-abh", NOW)
         vhs = await storage.add_institution(db, "VHS", "Volkshochschule", "code-vhs", NOW)
         jorg = await storage.join_institution(db, 101, abh.id, "Jörg", "de", NOW)
@@ -171,8 +177,17 @@ async def test_area_scores_leave_out_unknown_and_open(round_: Round) -> None:
 
 @pytest.mark.parametrize(
     ("score", "colour"),
-    [(3.0, "green"), (2.5, "green"), (2.49, "yellow"), (1.5, "yellow"), (1.49, "orange"),
-     (0.5, "orange"), (0.49, "red"), (0.0, "red"), (None, "grey")],
+    [
+        (3.0, "green"),
+        (2.5, "green"),
+        (2.49, "yellow"),
+        (1.5, "yellow"),
+        (1.49, "orange"),
+        (0.5, "orange"),
+        (0.49, "red"),
+        (0.0, "red"),
+        (None, "grey"),
+    ],
 )
 def test_traffic_light_thresholds(score: float | None, colour: str) -> None:
     assert traffic_light(score) == colour
@@ -249,15 +264,24 @@ async def test_heatmap_reads_a_hundred_institutions(tmp_path: Path) -> None:
     db = await storage.open_database(tmp_path / "many.sqlite3")
     try:
         async with db.transaction():
-            cycle = await storage.open_cycle(db, "2027", CATALOGUE.id, CATALOGUE.version,
-                                             date(2027, 3, 31), NOW)
+            cycle = await storage.open_cycle(
+                db, "2027", CATALOGUE.id, CATALOGUE.version, date(2027, 3, 31), NOW
+            )
             for n in range(100):
-                institution = await storage.add_institution(db, f"E{n:03d}", f"Amt {n}",
-                                                            f"code-{n}", NOW)
+                institution = await storage.add_institution(
+                    db, f"E{n:03d}", f"Amt {n}", f"code-{n}", NOW
+                )
                 check = await storage.check_for(db, institution.id, cycle.id)
                 for i, requirement in enumerate(REQUIREMENTS[: n % 16]):
-                    await record(db, check.id, (requirement.id, "fulfilment"),
-                                 SCALE[(n + i) % 5], None, None, NOW)
+                    await record(
+                        db,
+                        check.id,
+                        (requirement.id, "fulfilment"),
+                        SCALE[(n + i) % 5],
+                        None,
+                        None,
+                        NOW,
+                    )
         started = time.perf_counter()
         reports = await load_round_reports(db, cycle.id)
         loaded = time.perf_counter()
@@ -304,8 +328,9 @@ async def test_xlsx_holds_every_answer_and_keeps_formulas_as_text(round_: Round)
     assert sum(row[0] == "ABH" for row in rows) == 45
     texts = {row[COLUMNS.index("text")] for row in rows}
     assert {FORMULA, COMMAND, SCRIPT, MULTILINE} <= texts
-    formula = next(row for row in sheet.iter_rows(min_row=2)
-                   if row[COLUMNS.index("text")].value == FORMULA)[COLUMNS.index("text")]
+    formula = next(
+        row for row in sheet.iter_rows(min_row=2) if row[COLUMNS.index("text")].value == FORMULA
+    )[COLUMNS.index("text")]
     assert formula.data_type == "s" and formula.quotePrefix
     answered_at = rows[0][COLUMNS.index("answered_at")]
     assert answered_at == datetime(2026, 3, 1, 10, 0)  # local time, as Excel keeps it
@@ -317,8 +342,15 @@ async def test_xlsx_has_one_row_per_institution_and_requirement(round_: Round) -
     reports = [await full_report(round_), await partial_report(round_)]
     book = load_workbook(io.BytesIO(export_xlsx(reports, CATALOGUE, "de", TZ)))
     table = [[cell.value for cell in row] for row in book["Anforderungen"].iter_rows()]
-    assert table[0][:7] == ["Kürzel", "Einrichtung", "Qualitätsbereich", "Anforderung-Nr.",
-                            "Qualitätsanforderung", "Erfüllung", "Punkte (0–3)"]
+    assert table[0][:7] == [
+        "Kürzel",
+        "Einrichtung",
+        "Qualitätsbereich",
+        "Anforderung-Nr.",
+        "Qualitätsanforderung",
+        "Erfüllung",
+        "Punkte (0–3)",
+    ]
     assert len(table) == 1 + 2 * 15
     z1 = table[1]
     assert z1[:2] == ["ABH", "Ausländerbehörde"] and z1[3] == "Z1"

@@ -22,11 +22,13 @@ STAFF = {"ABH": [101, 102], "VHS": [201], "IFT": [301]}
 
 
 @pytest.fixture
-async def config(tmp_path, fake_bot_api: FakeBotApi,
-                 monkeypatch: pytest.MonkeyPatch) -> Config:
+async def config(tmp_path, fake_bot_api: FakeBotApi, monkeypatch: pytest.MonkeyPatch) -> Config:
     monkeypatch.setattr(reminders, "FIRST_SWEEP", 3600)  # only the sweeps the commands start
-    config = make_config(tmp_path, fake_bot_api, f"coordinators = [{COORDINATOR}]\n"
-                                                 f"coordination_chat_id = {COORDINATION_CHAT}\n")
+    config = make_config(
+        tmp_path,
+        fake_bot_api,
+        f"coordinators = [{COORDINATOR}]\ncoordination_chat_id = {COORDINATION_CHAT}\n",
+    )
     checks = await set_up_round(config, STAFF, OPENED, DEADLINE)
     async with await storage.open_database(config.storage.path) as db, db.transaction():
         await storage.submit_check(db, checks["IFT"], None, OPENED)
@@ -42,7 +44,8 @@ def deadline_in_db(config: Config) -> str:
 
 
 async def test_a_coordinator_moves_the_deadline_and_open_institutions_are_told(
-        config: Config, fake_bot_api: FakeBotApi) -> None:
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     members = {u: fake_bot_api.user(u, f"P{u}") for users in STAFF.values() for u in users}
     chief = fake_bot_api.user(COORDINATOR, "Chefin")
     async with running_bot(config, fake_bot_api, Clock(NOW)):
@@ -61,12 +64,15 @@ async def test_a_coordinator_moves_the_deadline_and_open_institutions_are_told(
     assert "vom 30.03.2027 auf den 13.04.2027" in (notice.visible_text or "")
     assert notice.callback_data == ["r"]
     changes = query(config, "SELECT old_deadline, new_deadline, changed_by FROM deadline_changes")
-    assert changes == [("2027-03-30", "2027-04-13", COORDINATOR),
-                       ("2027-04-13", "2027-04-20", COORDINATOR)]
+    assert changes == [
+        ("2027-03-30", "2027-04-13", COORDINATOR),
+        ("2027-04-13", "2027-04-20", COORDINATOR),
+    ]
 
 
 async def test_others_cannot_move_the_deadline_and_learn_nothing(
-        config: Config, fake_bot_api: FakeBotApi) -> None:
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     member = fake_bot_api.user(101, "P101")
     stranger = fake_bot_api.user(555, "Fremd")
     chief = fake_bot_api.user(COORDINATOR, "Chefin")
@@ -92,7 +98,8 @@ async def test_others_cannot_move_the_deadline_and_learn_nothing(
 
 
 async def test_round_shows_members_their_own_institution_and_coordinators_all(
-        config: Config, fake_bot_api: FakeBotApi) -> None:
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     member = fake_bot_api.user(201, "P201")
     stranger = fake_bot_api.user(555, "Fremd")
     chief = fake_bot_api.user(COORDINATOR, "Chefin")
@@ -114,7 +121,8 @@ async def test_round_shows_members_their_own_institution_and_coordinators_all(
 
 
 async def test_members_switch_their_reminders_off_and_on(
-        config: Config, fake_bot_api: FakeBotApi) -> None:
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
     anna = fake_bot_api.user(101, "Anna")
     ben = fake_bot_api.user(102, "Ben", language_code="en")
     async with await storage.open_database(config.storage.path) as db, db.transaction():
@@ -126,8 +134,11 @@ async def test_members_switch_their_reminders_off_and_on(
         assert "Erinnerungen sind aus" in text_of(anna)
         await ben.send_and_wait("/reminders off")
         assert "Reminders are off" in text_of(ben)
-        enabled = query(config, "SELECT telegram_user_id, reminders_enabled FROM members "
-                                "WHERE telegram_user_id IN (101, 102) ORDER BY 1")
+        enabled = query(
+            config,
+            "SELECT telegram_user_id, reminders_enabled FROM members "
+            "WHERE telegram_user_id IN (101, 102) ORDER BY 1",
+        )
         assert enabled == [(101, 0), (102, 0)]
         await anna.send_and_wait("/erinnerungen")
         assert "sind aus. Einschalten: /erinnerungen an" in text_of(anna)
@@ -136,5 +147,6 @@ async def test_members_switch_their_reminders_off_and_on(
         group = anna.in_group(-100999, "Kaffeeküche")
         await group.send_and_wait("/erinnerungen aus")
         assert "privaten Chat" in text_of(group)
-    assert query(config, "SELECT reminders_enabled FROM members WHERE telegram_user_id = 101"
-                 ) == [(1,)]
+    assert query(config, "SELECT reminders_enabled FROM members WHERE telegram_user_id = 101") == [
+        (1,)
+    ]

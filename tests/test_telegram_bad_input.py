@@ -63,8 +63,13 @@ class Bot:
     code: str
     catalogue: Catalogue
 
-    async def member(self, user_id: int = 1001, name: str = "Anna", started: bool = True,
-                     language_code: str = "de") -> FakeUser:
+    async def member(
+        self,
+        user_id: int = 1001,
+        name: str = "Anna",
+        started: bool = True,
+        language_code: str = "de",
+    ) -> FakeUser:
         """Return a user who joined with the invite link and (by default) began the check."""
         user = self.server.user(user_id, name, language_code=language_code)
         await user.send_and_wait(f"/start {self.code}")
@@ -77,14 +82,22 @@ class Bot:
         return self.catalogue.questions[number - 1].text(language)
 
     def counts(self) -> dict[str, int]:
-        return {table: query(self.config, f"SELECT count(*) FROM {table}")[0][0]
-                for table in ("answers", "members", "positions")}
+        return {
+            table: query(self.config, f"SELECT count(*) FROM {table}")[0][0]
+            for table in ("answers", "members", "positions")
+        }
 
     def snapshot(self) -> tuple[dict[str, int], dict[Any, Any], list[tuple[Any, ...]]]:
         """Everything a bad input must leave alone: answer revisions, members, positions."""
-        return (self.counts(), current_answers(self.config),
-                query(self.config, "SELECT member_id, requirement_id, question_key, phase "
-                                   "FROM positions ORDER BY member_id"))
+        return (
+            self.counts(),
+            current_answers(self.config),
+            query(
+                self.config,
+                "SELECT member_id, requirement_id, question_key, phase "
+                "FROM positions ORDER BY member_id",
+            ),
+        )
 
 
 @pytest.fixture
@@ -125,9 +138,13 @@ def current_question(user: FakeUser) -> BotMessage:
 
 def texts_since(server: FakeBotApi, chat_id: int, since: int) -> list[str]:
     """Visible texts of messages sent (not edited) to a chat from request index `since` on."""
-    return [visible(r.params["text"]) for r in server.requests[since:]
-            if r.method == "sendMessage" and str(r.params.get("chat_id")) == str(chat_id)
-            and r.status == 200]
+    return [
+        visible(r.params["text"])
+        for r in server.requests[since:]
+        if r.method == "sendMessage"
+        and str(r.params.get("chat_id")) == str(chat_id)
+        and r.status == 200
+    ]
 
 
 async def answer_until_follow_up(bot: Bot, user: FakeUser) -> None:
@@ -147,8 +164,13 @@ async def test_non_text_messages_get_a_hint_and_store_nothing(bot: Bot) -> None:
     await answer_until_follow_up(bot, anna)  # text is expected now
     asking = current_question(anna)
     before = bot.snapshot()
-    for send in (anna.send_sticker, anna.send_photo, anna.send_voice, anna.send_document,
-                 lambda: anna.send_photo(caption="Mehr Beratung in leichter Sprache")):
+    for send in (
+        anna.send_sticker,
+        anna.send_photo,
+        anna.send_voice,
+        anna.send_document,
+        lambda: anna.send_photo(caption="Mehr Beratung in leichter Sprache"),
+    ):
         since = len(bot.server.requests)
         await anna.wait_answered(send(), since=since)
         assert texts_since(bot.server, anna.chat_id, since) == [said("not_text")]
@@ -159,7 +181,9 @@ async def test_non_text_messages_get_a_hint_and_store_nothing(bot: Bot) -> None:
     # And the conversation goes on where it was.
     await anna.send_and_wait("Mehr Beratung in leichter Sprache")
     assert current_answers(bot.config)[("Z1", "potential")] == (
-        "yes", "Mehr Beratung in leichter Sprache")
+        "yes",
+        "Mehr Beratung in leichter Sprache",
+    )
     assert bot.question(3) in current_question(anna).visible_text
     assert_callbacks_answered(bot.server)
 
@@ -188,8 +212,10 @@ async def test_button_of_an_answered_question_changes_nothing(bot: Bot) -> None:
     shown = current_question(anna)
     assert bot.question(2) in shown.visible_text
     assert shown.message_id == anna.last_message().message_id
-    assert texts_since(bot.server, anna.chat_id, since) == [said("rejected", reason="stale"),
-                                                           shown.visible_text]
+    assert texts_since(bot.server, anna.chat_id, since) == [
+        said("rejected", reason="stale"),
+        shown.visible_text,
+    ]
     # The same answer again: changes nothing either; the current question stays the newest
     # message with buttons (shown again, or left where it is).
     since = len(bot.server.requests)
@@ -207,8 +233,17 @@ async def test_button_of_an_answered_question_changes_nothing(bot: Bot) -> None:
     assert_callbacks_answered(bot.server)
 
 
-FORGED = ["zz", "c:K1.0:<b>", "c:Z1.0:<b>", "c:Z1.9:full", "j:../x", "c:Z1.0:" + "x" * 30,
-          "r:junk", "c:Z1.0:full:extra", "%00"]
+FORGED = [
+    "zz",
+    "c:K1.0:<b>",
+    "c:Z1.0:<b>",
+    "c:Z1.9:full",
+    "j:../x",
+    "c:Z1.0:" + "x" * 30,
+    "r:junk",
+    "c:Z1.0:full:extra",
+    "%00",
+]
 
 
 async def test_forged_callback_data_changes_nothing(bot: Bot) -> None:
@@ -267,19 +302,23 @@ async def test_text_over_the_limit_is_refused_and_at_the_limit_stored(bot: Bot) 
     assert_callbacks_answered(bot.server)
 
 
-MAX_CONFIGURABLE = next(m.le for m in TelegramSection.model_fields["max_text_length"].metadata
-                        if hasattr(m, "le"))
+MAX_CONFIGURABLE = next(
+    m.le for m in TelegramSection.model_fields["max_text_length"].metadata if hasattr(m, "le")
+)
 
 
 def failed_sends(server: FakeBotApi) -> list[Any]:
-    return [r for r in server.requests
-            if r.method.startswith(("send", "edit")) and r.status != 200]
+    return [r for r in server.requests if r.method.startswith(("send", "edit")) and r.status != 200]
 
 
-@pytest.mark.parametrize(("bot_extra", "text"), [
-    ("", "😀" * 2000),  # the default limit, in emoji (2 UTF-16 units each)
-    (f"max_text_length = {MAX_CONFIGURABLE}", "a" * MAX_CONFIGURABLE),  # plain, at the maximum
-], ids=["emoji-at-default-limit", "ascii-at-configurable-maximum"])
+@pytest.mark.parametrize(
+    ("bot_extra", "text"),
+    [
+        ("", "😀" * 2000),  # the default limit, in emoji (2 UTF-16 units each)
+        (f"max_text_length = {MAX_CONFIGURABLE}", "a" * MAX_CONFIGURABLE),  # plain, at the maximum
+    ],
+    ids=["emoji-at-default-limit", "ascii-at-configurable-maximum"],
+)
 async def test_answer_at_the_limit_can_be_shown_again(bot: Bot, text: str) -> None:
     """Whatever the limit lets through must fit every message that quotes it.
 
@@ -293,7 +332,8 @@ async def test_answer_at_the_limit_can_be_shown_again(bot: Bot, text: str) -> No
     stored = current_answers(bot.config)[("Z1", "potential")]
     if stored != ("yes", text):  # refusing it is fine too, if it says so
         assert texts_since(bot.server, anna.chat_id, since)[0] == said(
-            "rejected", reason="too_long", limit=bot.config.telegram.max_text_length)
+            "rejected", reason="too_long", limit=bot.config.telegram.max_text_length
+        )
         return
     # Back to question 2, its explanation, "yes" (the description asked with "Bisher: …"),
     # and the explanation there too (the follow-up has no 💡 button, the command works).
@@ -332,8 +372,14 @@ async def test_commands_in_a_group_point_to_the_private_chat(bot: Bot) -> None:
     team = bot.server.user(2002, "Ben").in_group(GROUP_ID, "Team", "supergroup")
     before = bot.snapshot()
     pointer = said("private_only", bot="chancencheck_test_bot")
-    for text in ("/weiter", f"/start {bot.code}", "/start@chancencheck_test_bot " + bot.code,
-                 "/sprache", "/hilfe", "/absenden"):
+    for text in (
+        "/weiter",
+        f"/start {bot.code}",
+        "/start@chancencheck_test_bot " + bot.code,
+        "/sprache",
+        "/hilfe",
+        "/absenden",
+    ):
         since = len(bot.server.requests)
         await team.send_and_wait(text)
         assert texts_since(bot.server, GROUP_ID, since) == [pointer], text
@@ -356,7 +402,8 @@ async def test_member_writing_in_a_group_changes_nothing(bot: Bot) -> None:
     await team.send_and_wait("/weiter")
     await team.wait_answered(team.send("vollständig erfüllt"), expect_reply=False)
     assert texts_since(bot.server, GROUP_ID, since) == [
-        said("private_only", bot="chancencheck_test_bot")]
+        said("private_only", bot="chancencheck_test_bot")
+    ]
     assert texts_since(bot.server, anna.chat_id, since) == []
     assert bot.snapshot() == before
     assert current_question(anna) == asking
@@ -374,7 +421,8 @@ async def test_overview_in_a_group_points_to_the_private_chat(bot: Bot, command:
     await team.send_and_wait(command)
     assert bot.snapshot() == before
     assert texts_since(bot.server, GROUP_ID, since) == [
-        said("private_only", bot="chancencheck_test_bot")]
+        said("private_only", bot="chancencheck_test_bot")
+    ]
     assert_callbacks_answered(bot.server)
 
 
@@ -383,7 +431,8 @@ async def test_bot_added_to_a_group_says_it_works_privately(bot: Bot) -> None:
     group = ben.in_group(GROUP_ID, "Team", "group")
     await group.wait_answered(group.message(new_chat_members=[bot.server.bot_user]))
     assert [m.visible_text for m in group.messages()] == [
-        said("private_only", bot="chancencheck_test_bot")]
+        said("private_only", bot="chancencheck_test_bot")
+    ]
     # Someone else joining the group is not greeted.
     since = len(bot.server.requests)
     other = {"id": 3003, "is_bot": False, "first_name": "Cem"}
@@ -442,7 +491,8 @@ async def test_double_tap_shows_what_follows_once(bot: Bot, where: str) -> None:
     assert_callbacks_answered(bot.server)
     assert bot.counts()["answers"] == before + 1
     assert query(bot.config, "SELECT count(*) FROM answers WHERE question_key = ?", (key,)) == [
-        (1,)]
+        (1,)
+    ]
     assert follows in current_question(anna).visible_text
     sent = texts_since(bot.server, anna.chat_id, since)
     assert said("rejected", reason="stale") not in sent
@@ -510,9 +560,13 @@ async def test_stranger_is_told_how_to_join_and_nothing_is_created(bot: Bot) -> 
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", welcome.split("\n", 1)[1]) if s]
     assert len(sentences) == 2, sentences
     for text, template in (
-        ("Hallo?", "not_member"), ("/weiter", "not_member"), ("/uebersicht", "not_member"),
-        ("/sprache", "not_member"), ("/foo", "unknown_command"),
-        (f"/start {bot.code}x", "invite_invalid"), ("/start ABH", "invite_invalid"),
+        ("Hallo?", "not_member"),
+        ("/weiter", "not_member"),
+        ("/uebersicht", "not_member"),
+        ("/sprache", "not_member"),
+        ("/foo", "unknown_command"),
+        (f"/start {bot.code}x", "invite_invalid"),
+        ("/start ABH", "invite_invalid"),
         ("/start ../../etc", "invite_invalid"),
     ):
         since = len(bot.server.requests)
@@ -556,8 +610,11 @@ async def test_edited_answer_is_not_applied(bot: Bot) -> None:
     before = bot.snapshot()
     assert before[1][("Z1", "potential")] == ("yes", "Mehr Beratung")
     asking = current_question(anna)
-    edited = {**sent["message"], "text": "Weniger Beratung",
-              "edit_date": sent["message"]["date"] + 5}
+    edited = {
+        **sent["message"],
+        "text": "Weniger Beratung",
+        "edit_date": sent["message"]["date"] + 5,
+    }
     since = len(bot.server.requests)
     await anna.wait_answered(bot.server.inject({"edited_message": edited}), since=since)
     assert texts_since(bot.server, anna.chat_id, since) == [said("edited")]
@@ -582,7 +639,9 @@ async def test_failed_reply_keeps_the_answer_and_the_bot_goes_on(
     await anna.send_and_wait("Mehr Beratung in leichter Sprache")
     # Committed before replying: the answer is safe although the reply failed.
     assert current_answers(bot.config)[("Z1", "potential")] == (
-        "yes", "Mehr Beratung in leichter Sprache")
+        "yes",
+        "Mehr Beratung in leichter Sprache",
+    )
     sends = [r for r in bot.server.requests[since:] if r.method == "sendMessage"]
     assert [r.status for r in sends] == [500, 200]  # PTB does not retry a 500; no duplicate
     assert visible(sends[1].params["text"]) == said("error")
@@ -606,7 +665,9 @@ async def test_failure_on_a_button_press_still_answers_the_query(bot: Bot) -> No
     await anna.press_button_and_wait(FULL)
     assert current_answers(bot.config) == {("Z1", "fulfilment"): ("full", None)}
     assert [r.status for r in bot.server.requests[since:] if r.method == "sendMessage"] == [
-        500, 500]
+        500,
+        500,
+    ]
     assert_callbacks_answered(bot.server)  # the error handler answered the press
     await anna.send_and_wait("/weiter")
     assert bot.question(2) in current_question(anna).visible_text
@@ -676,8 +737,11 @@ async def test_command_menu_is_set_in_german_and_english(bot: Bot) -> None:
         wanted = TEMPLATES.commands(language or "de")
         assert [c["description"] for c in commands] == [wanted[n] for n in MENU]
     assert menus[(default, "")] == menus[(default, "de")] != menus[(default, "en")]
-    calls = [c for c in bot.server.calls("setMyCommands")
-             if c.params.get("scope") == {"type": "all_private_chats"}]
+    calls = [
+        c
+        for c in bot.server.calls("setMyCommands")
+        if c.params.get("scope") == {"type": "all_private_chats"}
+    ]
     assert sorted(str(c.params.get("language_code", "")) for c in calls) == ["", "de", "en"]
     # Every command in the menu is understood in a private chat (none is "unknown").
     anna = await bot.member()

@@ -12,8 +12,13 @@ from bot.catalogue import load_catalogue
 from bot.config import Config
 
 CATALOGUE = load_catalogue()
-RATINGS = ["🟢 vollständig erfüllt", "🟡 überwiegend erfüllt", "🟠 teilweise erfüllt",
-           "🔴 nicht erfüllt", "⚪ nicht beurteilbar / trifft nicht zu"]
+RATINGS = [
+    "🟢 vollständig erfüllt",
+    "🟡 überwiegend erfüllt",
+    "🟠 teilweise erfüllt",
+    "🔴 nicht erfüllt",
+    "⚪ nicht beurteilbar / trifft nicht zu",
+]
 PROGRESS = re.compile(r"Anforderung (\d+) von 15 · Frage (\d) von 3")
 
 
@@ -31,7 +36,7 @@ async def answer_shown(user: FakeUser, number: int) -> None:
         await user.press_button_and_wait(RATINGS[number % 5])
     elif "Ja" in labels and number % 2:
         await user.press_button_and_wait("Ja")
-        await user.send_and_wait(f"Potenzial {number}: Formulare <kürzer> & \"klarer\" 📄")
+        await user.send_and_wait(f'Potenzial {number}: Formulare <kürzer> & "klarer" 📄')
     elif "Ja" in labels:
         await user.press_button_and_wait("Nein")
     elif number % 3:
@@ -139,8 +144,11 @@ async def test_back_shows_and_changes_the_answer_keeping_the_old_revision(
         await anna.press_button_and_wait(RATINGS[3])
         assert where(anna) == (1, 2)
 
-    revisions = query(config, "SELECT value FROM answers WHERE requirement_id = 'Z1' "
-                              "AND question_key = 'fulfilment' ORDER BY id")
+    revisions = query(
+        config,
+        "SELECT value FROM answers WHERE requirement_id = 'Z1' "
+        "AND question_key = 'fulfilment' ORDER BY id",
+    )
     assert revisions == [("mostly",), ("not",)]
 
 
@@ -163,8 +171,11 @@ async def test_a_second_member_sees_the_first_members_answers(config, fake_bot_a
         await ben.send_and_wait("/zurueck")
         await ben.press_button_and_wait(RATINGS[0])
 
-    rows = query(config, "SELECT value, m.first_name FROM answers a JOIN members m "
-                         "ON m.id = a.author_id WHERE requirement_id = 'Z1' ORDER BY a.id")
+    rows = query(
+        config,
+        "SELECT value, m.first_name FROM answers a JOIN members m "
+        "ON m.id = a.author_id WHERE requirement_id = 'Z1' ORDER BY a.id",
+    )
     assert rows == [("partly", "Anna"), ("full", "Ben")]
 
 
@@ -195,8 +206,10 @@ async def test_typed_option_and_hint(config, fake_bot_api) -> None:
         await anna.send_and_wait("überwiegend erfüllt")
         await anna.send_and_wait("nein")
         assert where(anna) == (1, 3)
-    assert current_answers(config) == {("Z1", "fulfilment"): ("mostly", None),
-                                       ("Z1", "potential"): ("no", None)}
+    assert current_answers(config) == {
+        ("Z1", "fulfilment"): ("mostly", None),
+        ("Z1", "potential"): ("no", None),
+    }
 
 
 async def test_review_splits_long_answers_within_telegram_limits(config, fake_bot_api) -> None:

@@ -23,8 +23,12 @@ TEMPLATES = Templates(ZoneInfo("Europe/Berlin"))
 CATALOGUE = load_catalogue()
 FULFILMENT, POTENTIAL, MEASURES = CATALOGUE.questions
 START = "▶️ Los geht's"
-FULL, PARTLY, NOT_MET, UNKNOWN = ("🟢 vollständig erfüllt", "🟠 teilweise erfüllt",
-                                  "🔴 nicht erfüllt", "⚪ nicht beurteilbar / trifft nicht zu")
+FULL, PARTLY, NOT_MET, UNKNOWN = (
+    "🟢 vollständig erfüllt",
+    "🟠 teilweise erfüllt",
+    "🔴 nicht erfüllt",
+    "⚪ nicht beurteilbar / trifft nicht zu",
+)
 YES, NO, NONE_PLANNED = "Ja", "Nein", "Keine Maßnahmen geplant"
 DESCRIPTION = "Formulare gibt es nur auf Deutsch"
 
@@ -41,9 +45,19 @@ def said(name: str, /, **context: object) -> str:
 
 
 def rejected(reason: str, **context: object) -> str:
-    return said("rejected", reason=reason, **{"limit": None, "open_count": 0, "options": [],
-                                              "kind": None, "follow_up": None,
-                                              "none_label": None, **context})
+    return said(
+        "rejected",
+        reason=reason,
+        **{
+            "limit": None,
+            "open_count": 0,
+            "options": [],
+            "kind": None,
+            "follow_up": None,
+            "none_label": None,
+            **context,
+        },
+    )
 
 
 def shown(user: FakeUser) -> BotMessage:
@@ -76,7 +90,8 @@ async def answer_the_rest(user: FakeUser) -> BotMessage:
 
 
 async def test_yes_without_description_is_asked_for_after_a_restart_and_the_check_submits(
-    config: Config, fake_bot_api: FakeBotApi,
+    config: Config,
+    fake_bot_api: FakeBotApi,
 ) -> None:
     """Protects against the trap of issue 13: a member taps "Ja", the bot restarts before the
     description; /weiter, an old "keep" button, and the end screen's "Weiter" all ask for the
@@ -131,7 +146,8 @@ async def test_yes_without_description_is_asked_for_after_a_restart_and_the_chec
 
 
 async def test_after_a_jump_and_an_answer_the_next_open_question_follows(
-    config: Config, fake_bot_api: FakeBotApi,
+    config: Config,
+    fake_bot_api: FakeBotApi,
 ) -> None:
     """Protects §2: after overview → K1 and an answer there, the bot goes on to K1's next open
     question, then wraps to the first open one; answered questions are not walked again."""
@@ -142,8 +158,9 @@ async def test_after_a_jump_and_an_answer_the_next_open_question_follows(
         await anna.press_button_and_wait(START)
         await anna.press_button_and_wait(FULL)  # Z1 1
         await anna.send_and_wait("/uebersicht")
-        await anna.press_button_and_wait(next(b for b in shown(anna).button_labels
-                                              if b.endswith(" K1")))
+        await anna.press_button_and_wait(
+            next(b for b in shown(anna).button_labels if b.endswith(" K1"))
+        )
         await anna.press_button_and_wait(PARTLY)  # K1 1
         assert POTENTIAL.text.de in (shown(anna).visible_text or "")
         assert "Anforderung 7 von 15 · Frage 2 von 3" in (shown(anna).visible_text or "")
@@ -168,7 +185,8 @@ async def at_measures(config: Config, fake_bot_api: FakeBotApi) -> FakeUser:
 
 
 async def test_a_bare_yes_to_measures_asks_for_them_and_stores_nothing(
-    config: Config, fake_bot_api: FakeBotApi,
+    config: Config,
+    fake_bot_api: FakeBotApi,
 ) -> None:
     """Protects §3: "Ja", "ja.", "yes", "ok", "j" are no measures — the bot asks which, stores
     nothing; "Nein" still means "keine geplant"."""
@@ -178,9 +196,12 @@ async def test_a_bare_yes_to_measures_asks_for_them_and_stores_nothing(
         for reply in ("Ja", "ja.", "yes", "ok", "j", "OK!"):
             await anna.send_and_wait(reply)
             texts = [m.visible_text for m in anna.messages()[-2:]]
-            assert texts[0] == rejected("yes_no_word", kind="measures",
-                                        follow_up=MEASURES.follow_up.de,  # type: ignore[union-attr]
-                                        none_label=NONE_PLANNED)
+            assert texts[0] == rejected(
+                "yes_no_word",
+                kind="measures",
+                follow_up=MEASURES.follow_up.de,  # type: ignore[union-attr]
+                none_label=NONE_PLANNED,
+            )
             assert "Welche Maßnahmen?" in (texts[0] or "")
             assert MEASURES.text.de in (texts[1] or "")  # the question again, to answer
             assert current_answers(config) == before
@@ -189,15 +210,20 @@ async def test_a_bare_yes_to_measures_asks_for_them_and_stores_nothing(
 
 
 async def test_digits_and_punctuation_are_no_description(
-    config: Config, fake_bot_api: FakeBotApi,
+    config: Config,
+    fake_bot_api: FakeBotApi,
 ) -> None:
     """Protects §3: a number alone ("99") or punctuation alone ("...") is refused with a short
     hint on the measures and on a description, and nothing is stored."""
     async with running_bot(config, fake_bot_api):
         anna = await at_measures(config, fake_bot_api)
         before = current_answers(config)
-        for reply, reason in (("99", "digits_only"), ("12.05.", "digits_only"),
-                              ("...", "no_words"), ("?!", "no_words")):
+        for reply, reason in (
+            ("99", "digits_only"),
+            ("12.05.", "digits_only"),
+            ("...", "no_words"),
+            ("?!", "no_words"),
+        ):
             await anna.send_and_wait(reply)
             assert anna.messages()[-2].visible_text == rejected(reason)
             assert current_answers(config) == before
@@ -207,14 +233,16 @@ async def test_digits_and_punctuation_are_no_description(
         for reply, reason in (("2", "digits_only"), ("ja", "yes_no_word"), ("-", "no_words")):
             await anna.send_and_wait(reply)
             assert (anna.messages()[-2].visible_text or "").startswith(
-                rejected(reason, follow_up=POTENTIAL.follow_up.de)[:20])  # type: ignore[union-attr]
+                rejected(reason, follow_up=POTENTIAL.follow_up.de)[:20]
+            )  # type: ignore[union-attr]
             assert current_answers(config)[("Z2", "potential")] == ("yes", None)
         await anna.send_and_wait("nein")  # a typed "no" answers the question instead
         assert current_answers(config)[("Z2", "potential")] == ("no", None)
 
 
 async def test_typed_options_match_as_people_type_them(
-    config: Config, fake_bot_api: FakeBotApi,
+    config: Config,
+    fake_bot_api: FakeBotApi,
 ) -> None:
     """Protects §3: "teilweise", "überwiegend", "voll", "weiß nicht" pick their options; "nicht"
     could be two, so the bot asks back with both as buttons and stores nothing until one is
@@ -226,8 +254,13 @@ async def test_typed_options_match_as_people_type_them(
         await anna.press_button_and_wait(START)
         for requirement, (typed, value) in zip(
             ("Z1", "Z2", "Z3", "ZU1"),
-            (("teilweise", "partly"), ("Überwiegend", "mostly"), ("voll", "full"),
-             ("weiß nicht", "unknown")), strict=True,
+            (
+                ("teilweise", "partly"),
+                ("Überwiegend", "mostly"),
+                ("voll", "full"),
+                ("weiß nicht", "unknown"),
+            ),
+            strict=True,
         ):
             await anna.send_and_wait(typed)
             assert current_answers(config)[(requirement, "fulfilment")] == (value, None)

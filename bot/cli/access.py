@@ -25,32 +25,54 @@ def institution_commands(inner: Subparsers, command: AddCommand) -> None:
     rename = command(inner, "rename", _rename, "give an institution a new full name")
     rename.add_argument("short", help="the institution's short name, e.g. ABH")
     rename.add_argument("name", help='the new full name, e.g. "Ausländerbehörde Ludwigshafen"')
-    remove = command(inner, "remove", _remove,
-                     "remove an institution, its members and (with --force) its answers")
+    remove = command(
+        inner,
+        "remove",
+        _remove,
+        "remove an institution, its members and (with --force) its answers",
+    )
     remove.add_argument("short")
-    remove.add_argument("--force", action="store_true",
-                        help="also when it has answers, which are deleted with it")
+    remove.add_argument(
+        "--force", action="store_true", help="also when it has answers, which are deleted with it"
+    )
     invite = command(inner, "invite", _invite, "give an institution a new invite link")
     invite.add_argument("short")
-    invite.add_argument("--rotate", action="store_true", required=True,
-                        help="make a new code; the old link stops working")
+    invite.add_argument(
+        "--rotate",
+        action="store_true",
+        required=True,
+        help="make a new code; the old link stops working",
+    )
 
 
 def commands(sub: Subparsers, command: AddCommand) -> None:
     """Add `coordinator`, `retention` and `audit` to the command line."""
     group = sub.add_parser("coordinator", help="coordinators besides those in config")
     inner = group.add_subparsers(dest="coordinator", required=True)
-    for name, handler, text in (("add", _coordinator_add, "make a Telegram user a coordinator"),
-                                ("remove", _coordinator_remove, "remove a stored coordinator")):
+    for name, handler, text in (
+        ("add", _coordinator_add, "make a Telegram user a coordinator"),
+        ("remove", _coordinator_remove, "remove a stored coordinator"),
+    ):
         command(inner, name, handler, text).add_argument("id", type=int, help="Telegram user id")
     command(inner, "list", _coordinator_list, "list coordinators (config and stored)")
-    invite = command(inner, "invite", _coordinator_invite,
-                     "print a one-time link that makes whoever opens it a coordinator")
-    invite.add_argument("--hours", type=int, metavar="H",
-                        help="how long the link is valid (default: [telegram] "
-                             "coordinator_invite_hours, 24)")
-    retention = command(sub, "retention", _retention,
-                        "delete rounds closed more than N years ago, with all their data")
+    invite = command(
+        inner,
+        "invite",
+        _coordinator_invite,
+        "print a one-time link that makes whoever opens it a coordinator",
+    )
+    invite.add_argument(
+        "--hours",
+        type=int,
+        metavar="H",
+        help="how long the link is valid (default: [telegram] coordinator_invite_hours, 24)",
+    )
+    retention = command(
+        sub,
+        "retention",
+        _retention,
+        "delete rounds closed more than N years ago, with all their data",
+    )
     retention.add_argument("--older-than-years", type=_years, required=True, metavar="N")
     retention.add_argument("--dry-run", action="store_true", help="only say what would go")
     log = command(sub, "audit", _audit, "show the audit log: who did what when")
@@ -95,8 +117,10 @@ async def _remove(args: argparse.Namespace, config: Config) -> int:
     async with await storage.open_database(config.storage.path) as db:
         removed = await institutions.remove(db, args.short, args.force, storage.CLI)
     deleted = ", ".join(f"{n} {table}" for table, n in removed.counts.items() if n)
-    print(f"removed {removed.institution.short} ({removed.institution.name}), ending "
-          f"{count(removed.members, 'membership')}; deleted rows: {deleted or 'none'}")
+    print(
+        f"removed {removed.institution.short} ({removed.institution.name}), ending "
+        f"{count(removed.members, 'membership')}; deleted rows: {deleted or 'none'}"
+    )
     return 0
 
 
@@ -121,8 +145,11 @@ async def _coordinator_add(args: argparse.Namespace, config: Config) -> int:
 async def _coordinator_remove(args: argparse.Namespace, config: Config) -> int:
     async with await storage.open_database(config.storage.path) as db, db.transaction():
         if not await storage.remove_coordinator(db, args.id):
-            where = ("in the config file: remove it from [telegram] coordinators there"
-                     if args.id in config.telegram.coordinators else "not a stored coordinator")
+            where = (
+                "in the config file: remove it from [telegram] coordinators there"
+                if args.id in config.telegram.coordinators
+                else "not a stored coordinator"
+            )
             raise admin.AdminError(f"{args.id} is {where}")
         await storage.record_audit(db, storage.CLI, "coordinator_remove", subject_user_id=args.id)
     print(f"{args.id} is no coordinator any more")
@@ -164,8 +191,9 @@ def _positive(user_id: int) -> None:
 
 async def _retention(args: argparse.Namespace, config: Config) -> int:
     async with await storage.open_database(config.storage.path) as db:
-        purge = await privacy.retention(db, args.older_than_years, datetime.now(UTC),
-                                        args.dry_run, config.replication.enabled)
+        purge = await privacy.retention(
+            db, args.older_than_years, datetime.now(UTC), args.dry_run, config.replication.enabled
+        )
     verb = "would delete" if args.dry_run else "deleted"
     rounds = ", ".join(purge.cycles) or "none"
     rows = ", ".join(f"{n} {table}" for table, n in purge.counts.items() if n) or "nothing"

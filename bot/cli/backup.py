@@ -38,17 +38,21 @@ def backup_database(source: Path, target: Path) -> Backup:
     partial = target.with_name(f"{target.name}.partial")
     started = time.monotonic()
     try:
-        with closing(sqlite3.connect(source, timeout=10)) as src, \
-                closing(sqlite3.connect(partial)) as copy:
+        with (
+            closing(sqlite3.connect(source, timeout=10)) as src,
+            closing(sqlite3.connect(partial)) as copy,
+        ):
             src.execute("PRAGMA busy_timeout = 10000")
             src.backup(copy)  # all pages in one step: one read transaction, one moment
             copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
             problems = [row[0] for row in copy.execute("PRAGMA integrity_check")]
             answers = copy.execute("SELECT count(*) FROM answers").fetchone()[0]
         if problems != ["ok"]:
-            raise BackupError(f"the copy of {source} fails SQLite's integrity check "
-                              f"({problems[0]}): the database itself may be damaged; run "
-                              "`chancencheck doctor`")
+            raise BackupError(
+                f"the copy of {source} fails SQLite's integrity check "
+                f"({problems[0]}): the database itself may be damaged; run "
+                "`chancencheck doctor`"
+            )
         _sync(partial)
         os.replace(partial, target)
         _sync(target.parent)
@@ -66,8 +70,10 @@ def _refuse(source: Path, target: Path) -> None:
     if not source.is_file():
         raise BackupError(f"there is no database at {source}; check [storage] path")
     if target.exists():
-        raise BackupError(f"{target} exists already; choose a new file name, e.g. with the "
-                          "date in it, or delete the old file first")
+        raise BackupError(
+            f"{target} exists already; choose a new file name, e.g. with the "
+            "date in it, or delete the old file first"
+        )
     if not target.parent.is_dir():
         raise BackupError(f"the folder {target.parent} does not exist; create it first")
 

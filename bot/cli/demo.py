@@ -26,7 +26,14 @@ DEMO_ROUND_DAYS = 30
 QUIT = {"q", "quit", "exit", "/ende", "/quit", "/exit"}
 # Commands the Telegram chat has and the demo has not (English aliases included).
 CHAT_ONLY = frozenset(MENU) - frozenset(DIALOGUE_COMMANDS) | {
-    "start", "help", "language", "round", "reminders", "meinedaten", "austreten", "loeschen",
+    "start",
+    "help",
+    "language",
+    "round",
+    "reminders",
+    "meinedaten",
+    "austreten",
+    "loeschen",
 }
 YES_WORDS = {"j", "ja", "y", "yes"}
 
@@ -34,8 +41,9 @@ ReadLine = Callable[[str], Awaitable[str | None]]  # None at the end of input
 Write = Callable[[str], None]
 
 
-async def ensure_demo(db: storage.Database, dialogue: Dialogue, language: str,
-                      today: date) -> storage.Member:
+async def ensure_demo(
+    db: storage.Database, dialogue: Dialogue, language: str, today: date
+) -> storage.Member:
     """Create the demo institution, round and member on first use."""
     institution = await storage.institution_by_short(db, DEMO_SHORT)
     if institution is None:
@@ -55,8 +63,14 @@ async def ensure_demo(db: storage.Database, dialogue: Dialogue, language: str,
 class Demo:
     """A terminal conversation for the demo member."""
 
-    def __init__(self, checks: Checks, presenter: Presenter, member: storage.Member,
-                 write: Write, colour: bool) -> None:
+    def __init__(
+        self,
+        checks: Checks,
+        presenter: Presenter,
+        member: storage.Member,
+        write: Write,
+        colour: bool,
+    ) -> None:
         self.checks = checks
         self.presenter = presenter
         self.member = member
@@ -95,8 +109,12 @@ class Demo:
             event = dialogue_event(name)
             if event is None:
                 commands = [f"/{c}" for c in DIALOGUE_COMMANDS]
-                self.note("demo_command", name=name, chat_only=name.lower() in CHAT_ONLY,
-                          commands=commands)
+                self.note(
+                    "demo_command",
+                    name=name,
+                    chat_only=name.lower() in CHAT_ONLY,
+                    commands=commands,
+                )
             return event
         return ev.Type(line) if line else ev.Show()
 

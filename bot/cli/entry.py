@@ -30,8 +30,11 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         token = config.telegram.token.get_secret_value() if config.telegram.token else None
         secret = config.webhook.secret_token
-        setup_logging(args.log_level or config.logging.level, token,
-                      secret.get_secret_value() if secret else None)
+        setup_logging(
+            args.log_level or config.logging.level,
+            token,
+            secret.get_secret_value() if secret else None,
+        )
         code: int = asyncio.run(args.handler(args, config))
         return code
     except (ConfigError, CatalogueError, storage.StorageError, admin.AdminError) as exc:
@@ -43,14 +46,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="chancencheck", description="Telegram bot for the ChancenCheckLU self-check.",
+        prog="chancencheck",
+        description="Telegram bot for the ChancenCheckLU self-check.",
         parents=[_common_options(None)],
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _command(sub, "run", _run, "run the Telegram bot (the offline demo without a token)")
     demo = _command(sub, "demo", _demo, "answer the check in the terminal, offline")
-    demo.add_argument("--reset", action="store_true",
-                      help="delete the demo's answers and start over (asks first)")
+    demo.add_argument(
+        "--reset", action="store_true", help="delete the demo's answers and start over (asks first)"
+    )
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db", required=True)
     _command(db, "migrate", _migrate, "create or update the database schema")
     catalogue = sub.add_parser("catalogue", help="catalogue files")
@@ -66,25 +71,40 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _operation_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    _command(sub, "doctor", _doctor, "check config, database, token, coordination chat and "
-             "reminders, and say what to fix (exit code 1 if something is wrong)")
-    backup = _command(sub, "backup", _backup, "copy the database consistently, also while the "
-                      "bot runs")
+    _command(
+        sub,
+        "doctor",
+        _doctor,
+        "check config, database, token, coordination chat and "
+        "reminders, and say what to fix (exit code 1 if something is wrong)",
+    )
+    backup = _command(
+        sub, "backup", _backup, "copy the database consistently, also while the bot runs"
+    )
     backup.add_argument("file", type=Path, help="the backup file to write (must not exist)")
 
 
 def _common_options(default: object) -> argparse.ArgumentParser:
     """Options allowed before and after the subcommand; after it, they only override."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, default=default,
-                        help="config file (default: $CHANCENCHECK_CONFIG, else built-in defaults)")
-    common.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                        default=default)
+    common.add_argument(
+        "--config",
+        type=Path,
+        default=default,
+        help="config file (default: $CHANCENCHECK_CONFIG, else built-in defaults)",
+    )
+    common.add_argument(
+        "--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], default=default
+    )
     return common
 
 
-def _command(sub: argparse._SubParsersAction, name: str, handler: Command,  # type: ignore[type-arg]
-             help_text: str) -> argparse.ArgumentParser:
+def _command(
+    sub: argparse._SubParsersAction,
+    name: str,
+    handler: Command,  # type: ignore[type-arg]
+    help_text: str,
+) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = sub.add_parser(
         name, help=help_text, description=help_text, parents=[_common_options(argparse.SUPPRESS)]
     )
@@ -103,16 +123,23 @@ def _institution_commands(sub: argparse._SubParsersAction) -> None:  # type: ign
 
 
 def _report_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    report = _command(sub, "report", _report,
-                      "write one institution's full report with its chart (PDF or HTML)")
+    report = _command(
+        sub, "report", _report, "write one institution's full report with its chart (PDF or HTML)"
+    )
     report.add_argument("short", help="the institution's short name, e.g. ABH")
-    report.add_argument("--format", choices=["pdf", "html"],
-                        help="pdf or html (default: from --out's extension, else pdf)")
+    report.add_argument(
+        "--format",
+        choices=["pdf", "html"],
+        help="pdf or html (default: from --out's extension, else pdf)",
+    )
     report.add_argument("--out", type=Path, help="file to write (default: named after it)")
     report.add_argument("--force", action="store_true", help="overwrite an existing file")
     export = _command(sub, "export", _export, "write all answers of the current round")
-    export.add_argument("--format", choices=["xlsx", "csv"],
-                        help="xlsx or csv (default: from --out's extension, else xlsx)")
+    export.add_argument(
+        "--format",
+        choices=["xlsx", "csv"],
+        help="xlsx or csv (default: from --out's extension, else xlsx)",
+    )
     export.add_argument("--out", type=Path, required=True, help="file to write")
     export.add_argument("--force", action="store_true", help="overwrite an existing file")
 
@@ -126,8 +153,12 @@ def _cycle_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _command(inner, "list", _cycle_list, "list rounds")
     closing = _command(inner, "close", _cycle_close, "close an open round")
     closing.add_argument("name")
-    moving = _command(inner, "deadline", _cycle_deadline,
-                      "move the open round's deadline; the running bot tells the members")
+    moving = _command(
+        inner,
+        "deadline",
+        _cycle_deadline,
+        "move the open round's deadline; the running bot tells the members",
+    )
     moving.add_argument("deadline", type=_date, help="the new deadline, DD.MM.YYYY or YYYY-MM-DD")
 
 
@@ -190,8 +221,10 @@ async def _backup(args: argparse.Namespace, config: Config) -> int:
     from bot.cli.backup import backup_database
 
     done = await asyncio.to_thread(backup_database, config.storage.path, args.file)
-    print(f"wrote {done.path}: {done.size / 1024:.0f} KiB, {done.answers} answer revisions, "
-          f"integrity ok, in {done.seconds:.1f} s")
+    print(
+        f"wrote {done.path}: {done.size / 1024:.0f} KiB, {done.answers} answer revisions, "
+        f"integrity ok, in {done.seconds:.1f} s"
+    )
     return 0
 
 
@@ -206,9 +239,11 @@ def _catalogue_check(path: Path) -> int:
     catalogue = load_catalogue(path)
     questions = len(catalogue.requirements) * len(catalogue.questions)
     print(f"{path}: catalogue {catalogue.id} version {catalogue.version} is valid")
-    print(f"  {count(len(catalogue.areas), 'area')}, "
-          f"{count(len(catalogue.requirements), 'requirement')}, "
-          f"{count(questions, 'question')}, {count(len(catalogue.scale), 'rating step')}")
+    print(
+        f"  {count(len(catalogue.areas), 'area')}, "
+        f"{count(len(catalogue.requirements), 'requirement')}, "
+        f"{count(questions, 'question')}, {count(len(catalogue.scale), 'rating step')}"
+    )
     for area in catalogue.areas:
         ids = ", ".join(r.id for r in area.requirements)
         print(f"  {area.id:<3} {area.title.de} ({ids})")
@@ -233,8 +268,10 @@ async def _institution_list(args: argparse.Namespace, config: Config) -> int:
     for institution, number in zip(institutions, members, strict=True):
         print(f"{institution.short:<12} {institution.name:<40} {count(number, 'member')}")
     # Only a fingerprint of each code is stored, so a link cannot be shown again.
-    print("invite links cannot be shown again; for a new one (the old one stops working): "
-          "chancencheck institution invite SHORT --rotate")
+    print(
+        "invite links cannot be shown again; for a new one (the old one stops working): "
+        "chancencheck institution invite SHORT --rotate"
+    )
     return 0
 
 
@@ -242,8 +279,10 @@ async def _cycle_open(args: argparse.Namespace, config: Config) -> int:
     catalogue = load_catalogue(config.checks.catalogue_path)
     async with await storage.open_database(config.storage.path) as db:
         cycle = await admin.open_round(db, catalogue, args.name, args.deadline, date.today())
-    print(f"opened round {cycle.name} (catalogue {cycle.catalogue_id} {cycle.catalogue_version}),"
-          f" deadline {cycle.deadline.isoformat()}")
+    print(
+        f"opened round {cycle.name} (catalogue {cycle.catalogue_id} {cycle.catalogue_version}),"
+        f" deadline {cycle.deadline.isoformat()}"
+    )
     return 0
 
 
@@ -254,8 +293,10 @@ async def _cycle_list(args: argparse.Namespace, config: Config) -> int:
         print('no rounds yet; open one with: chancencheck cycle open "2027" --deadline 2027-03-31')
     for cycle in cycles:
         state = f"closed {cycle.closed_at:%Y-%m-%d}" if cycle.closed_at else "open"
-        print(f"{cycle.name:<20} deadline {cycle.deadline.isoformat()}  {state}  "
-              f"catalogue {cycle.catalogue_id} {cycle.catalogue_version}")
+        print(
+            f"{cycle.name:<20} deadline {cycle.deadline.isoformat()}  {state}  "
+            f"catalogue {cycle.catalogue_id} {cycle.catalogue_version}"
+        )
     return 0
 
 
@@ -277,16 +318,20 @@ async def _cycle_deadline(args: argparse.Namespace, config: Config) -> int:
     async with await storage.open_database(config.storage.path) as db:
         cycle = await storage.current_cycle(db)
         if cycle is None:
-            raise admin.AdminError('no round is open; open one with: chancencheck cycle open '
-                                   '"2027" --deadline YYYY-MM-DD')
+            raise admin.AdminError(
+                "no round is open; open one with: chancencheck cycle open "
+                '"2027" --deadline YYYY-MM-DD'
+            )
         problem = deadline_problem(cycle, args.deadline, now.astimezone(config.checks.tz).date())
         if problem:
             why = "has passed" if problem == "past" else "is the deadline already"
             raise admin.AdminError(f"{args.deadline.isoformat()} {why}; choose another date")
         move = await move_deadline(db, cycle, args.deadline, None, now)
-    print(f"moved the deadline of round {cycle.name} from {cycle.deadline.isoformat()} to "
-          f"{args.deadline.isoformat()}; the running bot tells {count(move.told, 'member')} of "
-          f"{count(move.institutions, 'institution')} that have not submitted")
+    print(
+        f"moved the deadline of round {cycle.name} from {cycle.deadline.isoformat()} to "
+        f"{args.deadline.isoformat()}; the running bot tells {count(move.told, 'member')} of "
+        f"{count(move.institutions, 'institution')} that have not submitted"
+    )
     return 0
 
 
@@ -298,11 +343,13 @@ async def _report(args: argparse.Namespace, config: Config) -> int:
     catalogue = load_catalogue(config.checks.catalogue_path)
     async with await storage.open_database(config.storage.path) as db:
         cycle, institution = await _round_and_institution(db, args.short)
-        report = await reports.load_check_report(db, institution.id, cycle.id,
-                                                  config.privacy.authors)
+        report = await reports.load_check_report(
+            db, institution.id, cycle.id, config.privacy.authors
+        )
     file_format = report_format(args.format, args.out)
-    document = reports.report_file(report, catalogue, Templates(config.checks.tz),
-                                   config.checks.language, file_format)
+    document = reports.report_file(
+        report, catalogue, Templates(config.checks.tz), config.checks.language, file_format
+    )
     out = args.out or Path(f"{file_stem(report)}.{file_format}")
     write_new(out, document, args.force)
     print(f"wrote {out}")
@@ -341,13 +388,15 @@ async def _export(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-async def _round_and_institution(db: storage.Database,
-                                 short: str) -> tuple[storage.Cycle, storage.Institution]:
+async def _round_and_institution(
+    db: storage.Database, short: str
+) -> tuple[storage.Cycle, storage.Institution]:
     cycle = await storage.current_cycle(db)
     if cycle is None:
         raise admin.AdminError("no round is open; open one with: chancencheck cycle open")
     institution = await storage.institution_by_short(db, short)
     if institution is None:
-        raise admin.AdminError(f"there is no institution {short!r}; see: chancencheck institution list")
+        raise admin.AdminError(
+            f"there is no institution {short!r}; see: chancencheck institution list"
+        )
     return cycle, institution
-

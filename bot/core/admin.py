@@ -44,34 +44,53 @@ def invite_link(bot_username: str, code: str) -> str:
     return f"https://t.me/{bot_username}?start={code}"
 
 
-async def add_institution(db: storage.Database, short: str, name: str,
-                          actor: storage.Actor = storage.CLI) -> Invitation:
+async def add_institution(
+    db: storage.Database, short: str, name: str, actor: storage.Actor = storage.CLI
+) -> Invitation:
     """Create an institution with a fresh invite code (and a check in the open round)."""
     if not SHORT_NAME.match(short):
-        raise AdminError(f"short name {short!r}: use 1–12 letters or digits, for example ABH",
-                         "bad_short", short=short)
+        raise AdminError(
+            f"short name {short!r}: use 1–12 letters or digits, for example ABH",
+            "bad_short",
+            short=short,
+        )
     check_name(name)
     code = new_invite_code()
     async with db.transaction():
         if await storage.institution_by_short(db, short.upper()):
-            raise AdminError(f"an institution {short.upper()} exists already", "exists",
-                             short=short.upper())
+            raise AdminError(
+                f"an institution {short.upper()} exists already", "exists", short=short.upper()
+            )
         institution = await storage.add_institution(db, short.upper(), name.strip(), code)
-        await storage.record_audit(db, actor, "institution_add", institution_id=institution.id,
-                                   detail={"short": institution.short, "name": institution.name})
+        await storage.record_audit(
+            db,
+            actor,
+            "institution_add",
+            institution_id=institution.id,
+            detail={"short": institution.short, "name": institution.name},
+        )
     return Invitation(institution, code)
 
 
 def check_name(name: str) -> None:
     """Refuse an empty or overlong institution name."""
     if not name.strip() or len(name.strip()) > NAME_LENGTH:
-        raise AdminError(f"the institution needs a name of 1–{NAME_LENGTH} characters, for "
-                         "example \"Ausländerbehörde\"", "bad_name", limit=NAME_LENGTH)
+        raise AdminError(
+            f"the institution needs a name of 1–{NAME_LENGTH} characters, for "
+            'example "Ausländerbehörde"',
+            "bad_name",
+            limit=NAME_LENGTH,
+        )
 
 
-async def open_round(db: storage.Database, catalogue: Catalogue, name: str,
-                     deadline: date, today: date,
-                     actor: storage.Actor = storage.CLI) -> storage.Cycle:
+async def open_round(
+    db: storage.Database,
+    catalogue: Catalogue,
+    name: str,
+    deadline: date,
+    today: date,
+    actor: storage.Actor = storage.CLI,
+) -> storage.Cycle:
     """Open an assessment round with the loaded catalogue; one round is open at a time."""
     if deadline < today:
         raise AdminError(f"the deadline {deadline.isoformat()} has passed; choose a later date")
@@ -85,6 +104,11 @@ async def open_round(db: storage.Database, catalogue: Catalogue, name: str,
         if await storage.cycle_by_name(db, name):
             raise AdminError(f"a round called {name!r} exists already; choose another name")
         cycle = await storage.open_cycle(db, name, catalogue.id, catalogue.version, deadline)
-        await storage.record_audit(db, actor, "cycle_open", cycle_id=cycle.id,
-                                   detail={"name": name, "deadline": deadline.isoformat()})
+        await storage.record_audit(
+            db,
+            actor,
+            "cycle_open",
+            cycle_id=cycle.id,
+            detail={"name": name, "deadline": deadline.isoformat()},
+        )
         return cycle

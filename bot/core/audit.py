@@ -8,20 +8,26 @@ import storage
 from bot.services import Services
 
 
-async def coordinator_action(s: Services, actor: storage.Actor, action: str, *,
-                             institution_id: int | None = None,
-                             cycle_id: int | None = None) -> None:
+async def coordinator_action(
+    s: Services,
+    actor: storage.Actor,
+    action: str,
+    *,
+    institution_id: int | None = None,
+    cycle_id: int | None = None,
+) -> None:
     """Record that the coordinator did something (such as view a report) in its own commit."""
     async with s.db.transaction():
-        await storage.record_audit(s.db, actor, action, s.clock(),
-                                   institution_id=institution_id, cycle_id=cycle_id)
+        await storage.record_audit(
+            s.db, actor, action, s.clock(), institution_id=institution_id, cycle_id=cycle_id
+        )
 
 
 def describe(entry: storage.AuditEntry) -> str:
     """Return one line of `chancencheck audit`: when, who, what, about which."""
     who = {
-        "member": f"member #{entry.actor_id}" + (f" ({entry.actor_name})" if entry.actor_name
-                                                 else ""),
+        "member": f"member #{entry.actor_id}"
+        + (f" ({entry.actor_name})" if entry.actor_name else ""),
         "coordinator": f"coordinator {entry.actor_id}",
     }.get(entry.actor_kind, entry.actor_kind)
     if entry.actor_kind in ("member", "coordinator") and entry.actor_id is None:

@@ -51,9 +51,13 @@ OnSubmitted = Callable[[storage.Database, storage.Check, storage.Member, datetim
 class Checks:
     """Run members' events against their institution's check in the current round."""
 
-    def __init__(self, db: storage.Database, dialogue: Dialogue,
-                 clock: Callable[[], datetime] = utc_now,
-                 on_submitted: OnSubmitted | None = None) -> None:
+    def __init__(
+        self,
+        db: storage.Database,
+        dialogue: Dialogue,
+        clock: Callable[[], datetime] = utc_now,
+        on_submitted: OnSubmitted | None = None,
+    ) -> None:
         self.db = db
         self.dialogue = dialogue
         self.clock = clock
@@ -84,22 +88,28 @@ class Checks:
             raise CatalogueMismatch(cycle, catalogue.id, catalogue.version)
         return cycle
 
-    async def _state(self, member: storage.Member, check: storage.Check,
-                     stored: dict[Key, storage.StoredAnswer]) -> State:
+    async def _state(
+        self, member: storage.Member, check: storage.Check, stored: dict[Key, storage.StoredAnswer]
+    ) -> State:
         saved = await storage.load_position(self.db, member.id, check.id)
         answers = {key: Answer(a.value, a.text) for key, a in stored.items()}
         position = DialoguePosition(saved.requirement_id, saved.question_key) if saved else None
         phase = Phase(saved.phase) if saved else Phase.PAUSED
         return self.dialogue.restore(position, phase, answers, check.status == "submitted")
 
-    async def _store(self, member: storage.Member, check: storage.Check, step: Step,
-                     cycle: storage.Cycle) -> None:
+    async def _store(
+        self, member: storage.Member, check: storage.Check, step: Step, cycle: storage.Cycle
+    ) -> None:
         now = self.clock()
         for record in step.records:
             answer = storage.NewAnswer(
-                record.position.requirement_id, record.position.question_key,
-                record.answer.value, record.answer.text, member.id,
-                cycle.catalogue_id, cycle.catalogue_version,
+                record.position.requirement_id,
+                record.position.question_key,
+                record.answer.value,
+                record.answer.text,
+                member.id,
+                cycle.catalogue_id,
+                cycle.catalogue_version,
             )
             await storage.record_answer(self.db, check.id, answer, now)
         if any(isinstance(e, fx.Submitted) for e in step.effects):
@@ -110,9 +120,12 @@ class Checks:
             await storage.reopen_check(self.db, check.id, now)
         position = step.state.position
         await storage.save_position(
-            self.db, member.id, check.id,
-            storage.SavedPosition(position.requirement_id, position.question_key,
-                                  step.state.phase.value),
+            self.db,
+            member.id,
+            check.id,
+            storage.SavedPosition(
+                position.requirement_id, position.question_key, step.state.phase.value
+            ),
             now,
         )
         await storage.touch_member(self.db, member.id, now)

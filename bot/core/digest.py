@@ -57,19 +57,24 @@ class Digests:
         self.catalogue = presenter.catalogue
         self.language = config.checks.language
 
-    async def submitted(self, db: storage.Database, check: storage.Check, member: storage.Member,
-                        now: datetime) -> None:
+    async def submitted(
+        self, db: storage.Database, check: storage.Check, member: storage.Member, now: datetime
+    ) -> None:
         """Record the submission and queue its digest; call inside the submission's transaction."""
-        report = await load_check_report(db, check.institution_id, check.cycle_id,
-                                         self.config.privacy.authors)
+        report = await load_check_report(
+            db, check.institution_id, check.cycle_id, self.config.privacy.authors
+        )
         answers = {key: Answer(a.value, a.text) for key, a in report.answers.items()}
         previous = await storage.last_submission(db, report.check.id)
-        submission = await storage.record_submission(db, report.check.id, member.id,
-                                                     snapshot(answers), now)
+        submission = await storage.record_submission(
+            db, report.check.id, member.id, snapshot(answers), now
+        )
         chat_id = await coordination_chat(db, self.config)
         if chat_id is None:
-            log.warning("no coordination chat configured: the digest of check %s is not sent",
-                        report.check.id)
+            log.warning(
+                "no coordination chat configured: the digest of check %s is not sent",
+                report.check.id,
+            )
             return
         changes = self.changes(previous.answers, answers) if previous else None
         # One digest per submission: the key names the submission, whatever the clock says.
@@ -83,26 +88,44 @@ class Digests:
         for kind in ATTACHMENTS:
             await storage.enqueue(db, f"{prefix}:{kind}", chat_id, kind, ids, now)
 
-    def texts(self, report: CheckReport, member: storage.Member, answers: dict[Key, Answer],
-              now: datetime, changes: list[Change] | None,
-              progress: tuple[int, int] | None = None) -> list[str]:
+    def texts(
+        self,
+        report: CheckReport,
+        member: storage.Member,
+        answers: dict[Key, Answer],
+        now: datetime,
+        changes: list[Change] | None,
+        progress: tuple[int, int] | None = None,
+    ) -> list[str]:
         """Render the digest as messages within Telegram's limit, split between blocks."""
         render = self.presenter.templates.render
-        head = render(self.language, "digest", institution=report.institution,
-                      cycle=report.cycle, at=now, update=changes is not None,
-                      **self._submitter(report, member), areas=self._areas(report, answers),
-                      improvable=self._improvable(answers),
-                      total=len(self.catalogue.requirements), progress=progress)
+        head = render(
+            self.language,
+            "digest",
+            institution=report.institution,
+            cycle=report.cycle,
+            at=now,
+            update=changes is not None,
+            **self._submitter(report, member),
+            areas=self._areas(report, answers),
+            improvable=self._improvable(answers),
+            total=len(self.catalogue.requirements),
+            progress=progress,
+        )
         blocks: list[str] = self._potentials(answers)
         if changes is not None:
             # A blank line before each section; split_blocks joins blocks by single newlines.
-            blocks.append("\n" + render(self.language, "digest_heading", section="changes",
-                                        count=len(changes)))
+            blocks.append(
+                "\n"
+                + render(self.language, "digest_heading", section="changes", count=len(changes))
+            )
             blocks += [render(self.language, "digest_change", **self._change(c)) for c in changes]
         measures = self._measures(answers)
         if measures:
-            blocks.append("\n" + render(self.language, "digest_heading", section="measures",
-                                        count=len(measures)))
+            blocks.append(
+                "\n"
+                + render(self.language, "digest_heading", section="measures", count=len(measures))
+            )
             blocks += [render(self.language, "digest_measure", **m) for m in measures]
         return split_blocks(head, blocks, separator="\n")
 
@@ -122,24 +145,32 @@ class Digests:
             answer = answers.get((requirement.id, potential))
             if answer is None or answer.value != YES:
                 continue
-            found.append({"requirement_id": requirement.id,
-                          "title": requirement.title(self.language),
-                          "text": shorten(answer.text or "", POTENTIAL_LIMIT)})
+            found.append(
+                {
+                    "requirement_id": requirement.id,
+                    "title": requirement.title(self.language),
+                    "text": shorten(answer.text or "", POTENTIAL_LIMIT),
+                }
+            )
             planned = answers.get((requirement.id, measures))
             if planned is None or not planned.text:
                 unplanned.append(requirement.id)
         if not found:
             return []
-        blocks = ["\n" + render(self.language, "digest_heading", section="potential",
-                                 count=len(found))]
+        blocks = [
+            "\n" + render(self.language, "digest_heading", section="potential", count=len(found))
+        ]
         blocks += [render(self.language, "digest_potential", **p) for p in found]
         blocks += [render(self.language, "digest_unplanned", requirement_id=r) for r in unplanned]
         return blocks
 
     def changes(self, before: storage.Snapshot, after: dict[Key, Answer]) -> list[Change]:
         """List the questions whose answer differs from the previous submission."""
-        old = {tuple(key.split(".", 1)): Answer(v, t) for key, (v, t) in before.items()
-               if v is not None}  # never None: an answer's value is NOT NULL
+        old = {
+            tuple(key.split(".", 1)): Answer(v, t)
+            for key, (v, t) in before.items()
+            if v is not None
+        }  # never None: an answer's value is NOT NULL
         changed = []
         for position in self.presenter.dialogue.positions:
             key = (position.requirement_id, position.question_key)
@@ -168,14 +199,23 @@ class Digests:
                 step = self.catalogue.step(answer.value) if answer else None
                 marks.append(f"{requirement.id} {COLOUR_MARK[step.colour] if step else '⚪'}")
             light = COLOUR_MARK[traffic_light(scores[area.id])]
-            areas.append({"title": area.title(self.language), "light": light, "marks": marks,
-                          "score": format_score(scores[area.id], self.language)})
+            areas.append(
+                {
+                    "title": area.title(self.language),
+                    "light": light,
+                    "marks": marks,
+                    "score": format_score(scores[area.id], self.language),
+                }
+            )
         return areas
 
     def _improvable(self, answers: dict[Key, Answer]) -> int:
         potential = self.catalogue.questions[1].key
-        return sum(1 for r in self.catalogue.requirements
-                   if (a := answers.get((r.id, potential))) is not None and a.value == YES)
+        return sum(
+            1
+            for r in self.catalogue.requirements
+            if (a := answers.get((r.id, potential))) is not None and a.value == YES
+        )
 
     def _measures(self, answers: dict[Key, Answer]) -> list[dict[str, str]]:
         measures = self.catalogue.questions[2].key
@@ -183,8 +223,11 @@ class Digests:
         for requirement in self.catalogue.requirements:
             answer = answers.get((requirement.id, measures))
             if answer is not None and answer.text:
-                found.append({"requirement_id": requirement.id,
-                              "title": requirement.title(self.language),
-                              "text": shorten(answer.text, MEASURE_LIMIT)})
+                found.append(
+                    {
+                        "requirement_id": requirement.id,
+                        "title": requirement.title(self.language),
+                        "text": shorten(answer.text, MEASURE_LIMIT),
+                    }
+                )
         return found
-

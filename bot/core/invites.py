@@ -25,8 +25,9 @@ class Refused:
     values: dict[str, object] = field(default_factory=dict)
 
 
-async def redeem(db: storage.Database, user_id: int, code: str,
-                 now: datetime) -> storage.Institution | BecameCoordinator | Refused:
+async def redeem(
+    db: storage.Database, user_id: int, code: str, now: datetime
+) -> storage.Institution | BecameCoordinator | Refused:
     """Return the institution the code invites to, or why not, counting wrong codes."""
     async with db.transaction():  # kept only as long as the limit needs them
         await storage.forget_invite_failures(db, now - WINDOW)
@@ -40,8 +41,13 @@ async def redeem(db: storage.Database, user_id: int, code: str,
     async with db.transaction():
         if await storage.claim_coordinator_invite(db, storage.invite_hash(code), user_id, now):
             await storage.add_coordinator(db, user_id, now)
-            await storage.record_audit(db, storage.Actor.coordinator(user_id),
-                                       "coordinator_joined", now, subject_user_id=user_id)
+            await storage.record_audit(
+                db,
+                storage.Actor.coordinator(user_id),
+                "coordinator_joined",
+                now,
+                subject_user_id=user_id,
+            )
             return BecameCoordinator()
         await storage.record_invite_failure(db, user_id, now)
     return Refused("invite_invalid", {"limit": GUESSES})
@@ -51,9 +57,10 @@ async def new_coordinator_invite(db: storage.Database, hours: int, now: datetime
     """Make a one-time link code that makes whoever opens it first a coordinator."""
     code = new_invite_code()
     async with db.transaction():
-        await storage.create_coordinator_invite(db, storage.invite_hash(code),
-                                                now + timedelta(hours=hours), now)
-        await storage.record_audit(db, storage.CLI, "coordinator_invite", now,
-                                   detail={"hours": hours})
+        await storage.create_coordinator_invite(
+            db, storage.invite_hash(code), now + timedelta(hours=hours), now
+        )
+        await storage.record_audit(
+            db, storage.CLI, "coordinator_invite", now, detail={"hours": hours}
+        )
     return code
-

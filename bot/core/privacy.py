@@ -24,8 +24,9 @@ async def personal_data_json(db: storage.Database, user_id: int, now: datetime) 
 REPLICA_HISTORY_HOURS = 48
 
 
-async def erase(db: storage.Database, user_id: int, former: str,
-                replicated: bool = False) -> dict[str, int]:
+async def erase(
+    db: storage.Database, user_id: int, former: str, replicated: bool = False
+) -> dict[str, int]:
     """Erase the user's id and name everywhere, then leave no copy in the write-ahead log.
 
     replicated: Litestream owns the log (see storage.checkpoint); the erased data then lives on
@@ -41,8 +42,13 @@ async def leave(db: storage.Database, member: storage.Member) -> storage.Member:
     """End the member's own membership; their answers stay with the institution."""
     async with db.transaction():
         former = await storage.end_membership(db, member)
-        await storage.record_audit(db, storage.Actor.member(member.id), "member_leave",
-                                   member_id=member.id, institution_id=member.institution_id)
+        await storage.record_audit(
+            db,
+            storage.Actor.member(member.id),
+            "member_leave",
+            member_id=member.id,
+            institution_id=member.institution_id,
+        )
     return former
 
 
@@ -54,16 +60,21 @@ def years_before(moment: datetime, years: int) -> datetime:
         return moment.replace(year=moment.year - years, day=28)
 
 
-async def retention(db: storage.Database, years: int, now: datetime,
-                    dry_run: bool, replicated: bool = False) -> storage.Purge:
+async def retention(
+    db: storage.Database, years: int, now: datetime, dry_run: bool, replicated: bool = False
+) -> storage.Purge:
     """Delete (or on a dry run count) rounds closed more than `years` years ago."""
     cutoff = years_before(now, years)
     if dry_run:
         return await storage.purge_cycles(db, cutoff, dry_run=True)
     async with db.transaction():
         purge = await storage.purge_cycles(db, cutoff)
-        await storage.record_audit(db, storage.CLI, "retention", now,
-                                   detail={"years": years, "rounds": purge.cycles,
-                                           "deleted": purge.counts})
+        await storage.record_audit(
+            db,
+            storage.CLI,
+            "retention",
+            now,
+            detail={"years": years, "rounds": purge.cycles, "deleted": purge.counts},
+        )
     await storage.checkpoint(db, truncate=not replicated)
     return purge

@@ -64,8 +64,13 @@ def deadline_problem(cycle: storage.Cycle, deadline: date, today: date) -> str |
     return None
 
 
-async def move_deadline(db: storage.Database, cycle: storage.Cycle, deadline: date,
-                        changed_by: int | None, now: datetime) -> DeadlineMove:
+async def move_deadline(
+    db: storage.Database,
+    cycle: storage.Cycle,
+    deadline: date,
+    changed_by: int | None,
+    now: datetime,
+) -> DeadlineMove:
     """Move the deadline and queue a notice to every reachable member of an open check.
 
     The notices are stored in the same transaction as the change, so a crash cannot lose
@@ -77,8 +82,9 @@ async def move_deadline(db: storage.Database, cycle: storage.Cycle, deadline: da
         for check in await storage.checks_in_cycle(db, cycle.id):
             if check.status == "submitted":
                 continue
-            members = [m for m in await storage.members_of(db, check.institution_id)
-                       if not m.unreachable]
+            members = [
+                m for m in await storage.members_of(db, check.institution_id) if not m.unreachable
+            ]
             for member in members:
                 key = notice_key(change.id, member.id)
                 await storage.queue_notice(db, key, cycle.id, member.id, deadline, now)

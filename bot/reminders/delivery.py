@@ -68,8 +68,14 @@ class Sender:
     handed over and recorded by its own task, so the bookkeeping is that of a single message.
     """
 
-    def __init__(self, services: Services, bot: Bot, sleep: Sleep, report: SweepReport,
-                 in_flight: int | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        bot: Bot,
+        sleep: Sleep,
+        report: SweepReport,
+        in_flight: int | None = None,
+    ) -> None:
         self.services, self.bot, self.sleep, self.report = services, bot, sleep, report
         self.stopped = False  # Telegram unreachable or flooding: hand over nothing more
         self._slots = asyncio.Semaphore(in_flight or IN_FLIGHT)
@@ -99,8 +105,9 @@ class Sender:
             [[InlineKeyboardButton(label, callback_data=encode(ev.Resume()))]]
         )
         try:
-            outcome, detail = await deliver(self.bot, member.telegram_user_id, text, markup,
-                                            self.sleep)
+            outcome, detail = await deliver(
+                self.bot, member.telegram_user_id, text, markup, self.sleep
+            )
             # Telegram unreachable or flooding: the others would fare no better before next time.
             self.stopped = self.stopped or outcome in (Outcome.RETRY, Outcome.FLOODED)
             await self._record(row, member, outcome, detail)
@@ -112,8 +119,9 @@ class Sender:
         finally:
             self._slots.release()
 
-    async def _record(self, row: storage.Reminder, member: storage.Member, outcome: Outcome,
-                      detail: int | str) -> None:
+    async def _record(
+        self, row: storage.Reminder, member: storage.Member, outcome: Outcome, detail: int | str
+    ) -> None:
         db, now = self.services.db, self.services.clock()
         async with db.transaction():
             if outcome is Outcome.SENT:
@@ -130,12 +138,18 @@ class Sender:
         log.log(level, "%s to member %s: %s (%s)", row.key, member.id, outcome.value, detail)
 
 
-_STATUS = {Outcome.BLOCKED: "failed", Outcome.FAILED: "failed", Outcome.RETRY: "pending",
-           Outcome.FLOODED: "pending", Outcome.UNCERTAIN: "uncertain"}
+_STATUS = {
+    Outcome.BLOCKED: "failed",
+    Outcome.FAILED: "failed",
+    Outcome.RETRY: "pending",
+    Outcome.FLOODED: "pending",
+    Outcome.UNCERTAIN: "uncertain",
+}
 
 
-async def deliver(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup,
-                  sleep: Sleep = asyncio.sleep) -> tuple[Outcome, int | str]:
+async def deliver(
+    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup, sleep: Sleep = asyncio.sleep
+) -> tuple[Outcome, int | str]:
     """Send one message through the bot's rate limiter; return the outcome and message id."""
     for attempt in range(FLOOD_RETRIES + 1):
         try:
@@ -153,6 +167,11 @@ async def deliver(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarku
     raise AssertionError("unreachable: the last attempt returns")
 
 
-_OUTCOME = {Verdict.BLOCKED: Outcome.BLOCKED, Verdict.REFUSED: Outcome.FAILED,
-            Verdict.NOT_SENT: Outcome.RETRY, Verdict.UNCERTAIN: Outcome.UNCERTAIN,
-            Verdict.MIGRATED: Outcome.FAILED, Verdict.OTHER: Outcome.FAILED}
+_OUTCOME = {
+    Verdict.BLOCKED: Outcome.BLOCKED,
+    Verdict.REFUSED: Outcome.FAILED,
+    Verdict.NOT_SENT: Outcome.RETRY,
+    Verdict.UNCERTAIN: Outcome.UNCERTAIN,
+    Verdict.MIGRATED: Outcome.FAILED,
+    Verdict.OTHER: Outcome.FAILED,
+}

@@ -32,8 +32,9 @@ async def round_progress(services: Services, cycle: storage.Cycle) -> list[Insti
     return [await institution_progress(services, i, checks.get(i.id)) for i in institutions]
 
 
-async def institution_progress(services: Services, institution: storage.Institution,
-                               check: storage.Check | None) -> InstitutionProgress:
+async def institution_progress(
+    services: Services, institution: storage.Institution, check: storage.Check | None
+) -> InstitutionProgress:
     """Count the complete answers of a check as the dialogue engine does."""
     dialogue = services.dialogue
     stored = await storage.current_answers(services.db, check.id) if check else {}
@@ -43,5 +44,6 @@ async def institution_progress(services: Services, institution: storage.Institut
     open_ids = {requirement_id for requirement_id, _ in dialogue.open_questions(state)}
     open_requirements = tuple(r for r in dialogue.catalogue.requirements if r.id in open_ids)
     progress = dialogue.progress(state)
-    return InstitutionProgress(institution, check, progress.answered, progress.total,
-                               open_requirements)
+    return InstitutionProgress(
+        institution, check, progress.answered, progress.total, open_requirements
+    )

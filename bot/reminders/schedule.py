@@ -19,8 +19,9 @@ SENDING_WINDOW = timedelta(hours=10)
 Schedule = list[tuple[int, datetime]]  # (days before the deadline, local moment), earliest first
 
 
-def reminder_times(deadline: date, days_before: Iterable[int], send_at: time,
-                   skip_weekends: bool, tz: ZoneInfo) -> Schedule:
+def reminder_times(
+    deadline: date, days_before: Iterable[int], send_at: time, skip_weekends: bool, tz: ZoneInfo
+) -> Schedule:
     """Return when each reminder is due, earliest first; one on a weekend moves to Friday.
 
     The moments are aware, in `tz`, at `send_at` local time whatever the UTC offset of that day.
@@ -33,8 +34,10 @@ def reminder_times(deadline: date, days_before: Iterable[int], send_at: time,
         if skip_weekends and day.weekday() >= SATURDAY:
             day -= timedelta(days=day.weekday() - FRIDAY)
         by_day[day] = offset  # a smaller offset comes later and wins the day
-    return [(offset, datetime.combine(day, send_at, tzinfo=tz))
-            for day, offset in sorted(by_day.items())]
+    return [
+        (offset, datetime.combine(day, send_at, tzinfo=tz))
+        for day, offset in sorted(by_day.items())
+    ]
 
 
 def deadline_end(deadline: date, tz: ZoneInfo) -> datetime:
@@ -42,8 +45,9 @@ def deadline_end(deadline: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(deadline + timedelta(days=1), time(0), tzinfo=tz)
 
 
-def due_reminder(schedule: Schedule, now: datetime, since: datetime,
-                 deadline: date, tz: ZoneInfo) -> tuple[int, datetime] | None:
+def due_reminder(
+    schedule: Schedule, now: datetime, since: datetime, deadline: date, tz: ZoneInfo
+) -> tuple[int, datetime] | None:
     """Return the latest reminder due at `now` and planned after `since`, or None.
 
     `since` is when the member could first be reminded (the round opened, they joined, the

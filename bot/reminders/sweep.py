@@ -74,16 +74,18 @@ async def _sweep_job(context: BotContext) -> None:
         log.info("reminder sweep: %s", {o.value: n for o, n in report.outcomes.items()})
 
 
-async def sweep(services: Services, bot: Bot, now: datetime,
-                sleep: Sleep = asyncio.sleep) -> SweepReport:
+async def sweep(
+    services: Services, bot: Bot, now: datetime, sleep: Sleep = asyncio.sleep
+) -> SweepReport:
     """Send what is due at `now`: deadline notices, reminders, and once late, the summary."""
     report = SweepReport({})
     db = services.db
     async with _locks.setdefault(db, asyncio.Lock()):  # one sweep at a time per database
         async with db.transaction():
             if abandoned := await storage.abandon_sending(db, now):
-                log.warning("%d reminders were interrupted while sending; not sent again",
-                            abandoned)
+                log.warning(
+                    "%d reminders were interrupted while sending; not sent again", abandoned
+                )
         cycle = await storage.current_cycle(db)
         if cycle is None:
             return report
@@ -117,8 +119,9 @@ async def _plan(services: Services, cycle: storage.Cycle, now: datetime) -> _Pla
     config, tz = services.config.reminders, services.config.checks.tz
     if not in_sending_hours(now, config.send_at, config.skip_weekends, tz):
         return None
-    times = reminder_times(cycle.deadline, config.days_before, config.send_at,
-                           config.skip_weekends, tz)
+    times = reminder_times(
+        cycle.deadline, config.days_before, config.send_at, config.skip_weekends, tz
+    )
     change = await storage.last_deadline_change(services.db, cycle.id)
     start = max(cycle.opened_at, change.changed_at) if change else cycle.opened_at
     if due_reminder(times, now, start, cycle.deadline, tz) is None:
@@ -126,12 +129,19 @@ async def _plan(services: Services, cycle: storage.Cycle, now: datetime) -> _Pla
     return _Plan(times, start)
 
 
-async def _send_reminders(services: Services, sender: Sender, cycle: storage.Cycle, plan: _Plan,
-                          progress: dict[int, InstitutionProgress], now: datetime) -> None:
+async def _send_reminders(
+    services: Services,
+    sender: Sender,
+    cycle: storage.Cycle,
+    plan: _Plan,
+    progress: dict[int, InstitutionProgress],
+    now: datetime,
+) -> None:
     """Send each member of an open check the latest reminder due, unless it was handled."""
     db, tz = services.db, services.config.checks.tz
-    handled = {r.key for r in await storage.reminders_of_cycle(db, cycle.id)
-               if r.status != "pending"}
+    handled = {
+        r.key for r in await storage.reminders_of_cycle(db, cycle.id) if r.status != "pending"
+    }
     for entry in (p for p in progress.values() if not p.submitted):
         for member in await storage.members_of(db, entry.institution.id):
             since = max(plan.start, member.joined_at)
@@ -142,8 +152,9 @@ async def _send_reminders(services: Services, sender: Sender, cycle: storage.Cyc
             if key in handled:
                 continue
             async with db.transaction():
-                row = await storage.claim_reminder(db, key, cycle.id, member.id,
-                                                   cycle.deadline, due[0], now)
+                row = await storage.claim_reminder(
+                    db, key, cycle.id, member.id, cycle.deadline, due[0], now
+                )
             if row is None:
                 continue
             text = _text(services, "reminder", member, cycle, entry, now)
@@ -151,9 +162,14 @@ async def _send_reminders(services: Services, sender: Sender, cycle: storage.Cyc
                 return
 
 
-async def _send_notices(services: Services, sender: Sender, cycle: storage.Cycle,
-                        notices: list[storage.Reminder], progress: dict[int, InstitutionProgress],
-                        now: datetime) -> bool:
+async def _send_notices(
+    services: Services,
+    sender: Sender,
+    cycle: storage.Cycle,
+    notices: list[storage.Reminder],
+    progress: dict[int, InstitutionProgress],
+    now: datetime,
+) -> bool:
     """Send the pending notices of a moved deadline; False if the sweep must stop."""
     db = services.db
     change = await storage.last_deadline_change(db, cycle.id)
@@ -167,15 +183,20 @@ async def _send_notices(services: Services, sender: Sender, cycle: storage.Cycle
             continue
         async with db.transaction():
             row = await storage.claim_pending(db, notice.id, now)
-        text = _text(services, "deadline_moved", member, cycle, entry, now,
-                     old_deadline=change.old_deadline)
+        text = _text(
+            services, "deadline_moved", member, cycle, entry, now, old_deadline=change.old_deadline
+        )
         if row is not None and not await sender.send(row, member, text):
             return False
     return True
 
 
-def _obsolete(notice: storage.Reminder, cycle: storage.Cycle, member: storage.Member | None,
-              entry: InstitutionProgress | None) -> str | None:
+def _obsolete(
+    notice: storage.Reminder,
+    cycle: storage.Cycle,
+    member: storage.Member | None,
+    entry: InstitutionProgress | None,
+) -> str | None:
     """Say why a pending notice should no longer be sent, or None if it should."""
     if notice.cycle_id != cycle.id or notice.deadline != cycle.deadline:
         return "the deadline moved again or the round ended"
@@ -193,14 +214,28 @@ async def _drop_notices(services: Services, reason: str, now: datetime) -> None:
             await storage.mark_reminder(services.db, notice.id, "dropped", reason, now)
 
 
-def _text(services: Services, template: str, member: storage.Member, cycle: storage.Cycle,
-          entry: InstitutionProgress, now: datetime, **extra: object) -> str:
+def _text(
+    services: Services,
+    template: str,
+    member: storage.Member,
+    cycle: storage.Cycle,
+    entry: InstitutionProgress,
+    now: datetime,
+    **extra: object,
+) -> str:
     """Render a reminder or notice: progress, open requirements, when the check is due."""
     left = days_left(cycle.deadline, now, services.config.checks.tz)
     return services.templates.render(
-        member.language, template, name=member.first_name, cycle=cycle,
-        institution=entry.institution, answered=entry.answered, total=entry.total,
-        open_requirements=entry.open_requirements, days_left=left, **extra,
+        member.language,
+        template,
+        name=member.first_name,
+        cycle=cycle,
+        institution=entry.institution,
+        answered=entry.answered,
+        total=entry.total,
+        open_requirements=entry.open_requirements,
+        days_left=left,
+        **extra,
     )
 
 
@@ -212,14 +247,22 @@ async def _queue_summary(services: Services, cycle: storage.Cycle, now: datetime
         return False
     chat_id = await coordination_chat(services.db, services.config)
     if chat_id is None:
-        log.warning("the deadline of round %s has passed, but no coordination chat is "
-                    "configured ([telegram] coordination_chat_id) to tell", cycle.name)
+        log.warning(
+            "the deadline of round %s has passed, but no coordination chat is "
+            "configured ([telegram] coordination_chat_id) to tell",
+            cycle.name,
+        )
         queued.add(key)
         return False
     progress = await round_progress(services, cycle)
     late = [p for p in progress if not p.submitted]
-    text = services.templates.render(services.config.checks.language, "deadline_passed",
-                                     cycle=cycle, late=late, count=len(progress))
+    text = services.templates.render(
+        services.config.checks.language,
+        "deadline_passed",
+        cycle=cycle,
+        late=late,
+        count=len(progress),
+    )
     async with services.db.transaction():
         new = not await storage.in_outbox(services.db, key)
         await storage.enqueue(services.db, key, chat_id, "message", {"text": text}, now)

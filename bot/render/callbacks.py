@@ -12,8 +12,14 @@ from dialogues.model import Position
 # Positions travel as "K1.0" (requirement id and question number) so that a button can tell
 # which question it was shown for; the engine rejects it when the member has moved on.
 _SIMPLE: dict[str, Callable[[], ev.Event]] = {
-    "r": ev.Resume, "w": ev.Show, "p": ev.Pause, "o": ev.Overview, "v": ev.Review,
-    "s": ev.Submit, "y": ev.Confirm, "x": ev.Cancel,
+    "r": ev.Resume,
+    "w": ev.Show,
+    "p": ev.Pause,
+    "o": ev.Overview,
+    "v": ev.Review,
+    "s": ev.Submit,
+    "y": ev.Confirm,
+    "x": ev.Cancel,
 }
 _AT: dict[str, Callable[..., ev.Event]] = {"k": ev.Keep, "b": ev.Back, "n": ev.Skip, "h": ev.Hint}
 _CODES = {cls: code for code, cls in {**_SIMPLE, **_AT}.items()}

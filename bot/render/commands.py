@@ -18,9 +18,19 @@ DIALOGUE_COMMANDS: dict[str, tuple[tuple[str, ...], Callable[[], ev.Event]]] = {
     "absenden": (("submit",), ev.Submit),
 }
 # Commands shown in Telegram's menu, in this order; descriptions come from labels.toml.
-MENU = ("weiter", "uebersicht", "pruefen", "zurueck", "ueberspringen", "pause", "absenden",
-        "runde", "erinnerungen",
-        "hilfe", "sprache")
+MENU = (
+    "weiter",
+    "uebersicht",
+    "pruefen",
+    "zurueck",
+    "ueberspringen",
+    "pause",
+    "absenden",
+    "runde",
+    "erinnerungen",
+    "hilfe",
+    "sprache",
+)
 
 
 def dialogue_event(name: str) -> ev.Event | None:

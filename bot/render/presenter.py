@@ -121,17 +121,22 @@ class Presenter:
             "area": self.catalogue.area_of(effect.position.requirement_id).title(lang),
             "requirement": self._requirement(effect.position, lang),
             "hint": self.catalogue.requirement(effect.position.requirement_id).hint(lang)
-            if effect.with_hint else None,
+            if effect.with_hint
+            else None,
             "question": question.text(lang),
             "kind": question.kind.value,
             "follow_up": question.follow_up(lang) if question.follow_up else None,
             "none_label": question.none(lang) if question.none else None,
             "asking_follow_up": effect.follow_up,
             "chosen": self._chosen(effect, lang),
-            "others": [self._option_button(effect.position, v, lang)
-                       for v in self._other_options(effect)] if effect.follow_up else [],
+            "others": [
+                self._option_button(effect.position, v, lang) for v in self._other_options(effect)
+            ]
+            if effect.follow_up
+            else [],
             "existing": self.answer_text(effect.position, effect.existing, lang)
-            if effect.existing else None,
+            if effect.existing
+            else None,
             "existing_text": effect.existing.text if effect.existing else None,
             "complete": is_complete(question, effect.existing),
             "author": self._author(authorship, lang),
@@ -142,8 +147,11 @@ class Presenter:
 
     def _requirement(self, position: Position, language: str) -> dict[str, str]:
         requirement = self.catalogue.requirement(position.requirement_id)
-        return {"id": requirement.id, "title": requirement.title(language),
-                "text": requirement.text(language)}
+        return {
+            "id": requirement.id,
+            "title": requirement.title(language),
+            "text": requirement.text(language),
+        }
 
     def _author(self, authorship: Authorship | None, language: str) -> str | None:
         if authorship is None:
@@ -157,13 +165,25 @@ class Presenter:
         label = self._labeller(language)
         question = self.dialogue.question(at)
         if effect.follow_up:
-            others = [Button(self._option_button(at, v, language), ev.Choose(v, at))
-                      for v in self._other_options(effect)]
-            keep = [label("keep_text", ev.Keep(at))] if effect.existing and effect.existing.text else []
-            return (*rows(others, 3), (label("back", ev.Back(at)), label("skip", ev.Skip(at))),
-                    (label("pause", ev.Pause()),), *rows(keep, 1))
-        choices = [Button(self._option_button(at, value, language), ev.Choose(value, at))
-                   for value in effect.options]
+            others = [
+                Button(self._option_button(at, v, language), ev.Choose(v, at))
+                for v in self._other_options(effect)
+            ]
+            keep = (
+                [label("keep_text", ev.Keep(at))]
+                if effect.existing and effect.existing.text
+                else []
+            )
+            return (
+                *rows(others, 3),
+                (label("back", ev.Back(at)), label("skip", ev.Skip(at))),
+                (label("pause", ev.Pause()),),
+                *rows(keep, 1),
+            )
+        choices = [
+            Button(self._option_button(at, value, language), ev.Choose(value, at))
+            for value in effect.options
+        ]
         per_row = 2 if question.kind is AnswerKind.RATING else 3
         complete = is_complete(question, effect.existing)
         keep = [label("keep", ev.Keep(at))] if complete else []
@@ -171,7 +191,11 @@ class Presenter:
             *rows(choices[:4], per_row),
             *rows(choices[4:], 1),
             (label("back", ev.Back(at)), label("skip", ev.Skip(at))),
-            (label("hint", ev.Hint(at)), label("overview", ev.Overview()), label("pause", ev.Pause())),
+            (
+                label("hint", ev.Hint(at)),
+                label("overview", ev.Overview()),
+                label("pause", ev.Pause()),
+            ),
             *rows(keep, 1),
         )
 
@@ -179,8 +203,9 @@ class Presenter:
         """Return the label of the option whose text a follow-up asks for ("Ja"), if it has one."""
         if not (effect.follow_up and effect.existing and effect.existing.value in effect.options):
             return None
-        return option_label(self.catalogue, self.dialogue.question(effect.position),
-                            effect.existing.value)(language)
+        return option_label(
+            self.catalogue, self.dialogue.question(effect.position), effect.existing.value
+        )(language)
 
     def _other_options(self, effect: fx.Ask) -> tuple[str, ...]:
         """Return the options to switch to from a follow-up ("Nein" instead of "Ja")."""
@@ -202,22 +227,43 @@ class Presenter:
         lang = ctx.language
         statuses = {item.requirement_id: item for item in effect.items}
         areas = [
-            {"title": area.title(lang),
-             "requirements": [{"id": r.id, "title": r.title(lang), "answered": statuses[r.id].answered,
-                               "total": statuses[r.id].total} for r in area.requirements]}
+            {
+                "title": area.title(lang),
+                "requirements": [
+                    {
+                        "id": r.id,
+                        "title": r.title(lang),
+                        "answered": statuses[r.id].answered,
+                        "total": statuses[r.id].total,
+                    }
+                    for r in area.requirements
+                ],
+            }
             for area in self.catalogue.areas
         ]
-        text = self.templates.render(lang, "overview", areas=areas, p=effect.progress,
-                                     bar=progress_bar(effect.progress))
-        jumps = [Button(f"{_status_mark(i.answered, i.total)} {i.requirement_id}",
-                        ev.Jump(i.requirement_id)) for i in effect.items]
+        text = self.templates.render(
+            lang, "overview", areas=areas, p=effect.progress, bar=progress_bar(effect.progress)
+        )
+        jumps = [
+            Button(
+                f"{_status_mark(i.answered, i.total)} {i.requirement_id}", ev.Jump(i.requirement_id)
+            )
+            for i in effect.items
+        ]
         label = self._labeller(lang)
-        return View(text, (*rows(jumps, 3), (label("resume", ev.Resume()), label("review", ev.Review()))))
+        return View(
+            text, (*rows(jumps, 3), (label("resume", ev.Resume()), label("review", ev.Review())))
+        )
 
     def review(self, effect: fx.ShowReview, ctx: Context) -> list[View]:
         lang = ctx.language
-        head = self.templates.render(lang, "review_head", p=effect.progress,
-                                     bar=progress_bar(effect.progress), submitted=effect.submitted)
+        head = self.templates.render(
+            lang,
+            "review_head",
+            p=effect.progress,
+            bar=progress_bar(effect.progress),
+            submitted=effect.submitted,
+        )
         blocks = [self._review_block(item, ctx) for item in effect.items]
         texts = split_blocks(head, blocks, separator="\n")
         label = self._labeller(lang)
@@ -245,10 +291,17 @@ class Presenter:
 
     def end(self, effect: fx.EndReached, ctx: Context) -> View:
         label = self._labeller(ctx.language)
-        open_ids = sorted({req for req, _ in effect.open_questions},
-                          key=[r.id for r in self.catalogue.requirements].index)
-        text = self.templates.render(ctx.language, "end", p=effect.progress, open_ids=open_ids,
-                                     open_count=len(effect.open_questions))
+        open_ids = sorted(
+            {req for req, _ in effect.open_questions},
+            key=[r.id for r in self.catalogue.requirements].index,
+        )
+        text = self.templates.render(
+            ctx.language,
+            "end",
+            p=effect.progress,
+            open_ids=open_ids,
+            open_count=len(effect.open_questions),
+        )
         if effect.open_questions:
             keyboard = ((label("resume", ev.Resume()), label("overview", ev.Overview())),)
         else:
@@ -258,8 +311,11 @@ class Presenter:
     def submitted(self, step: Step, ctx: Context) -> View:
         lang = ctx.language
         summary = [self._area_summary(area.id, step, lang) for area in self.catalogue.areas]
-        return View(self.templates.render(lang, "submitted", areas=summary,
-                                          p=self.dialogue.progress(step.state)))
+        return View(
+            self.templates.render(
+                lang, "submitted", areas=summary, p=self.dialogue.progress(step.state)
+            )
+        )
 
     def _area_summary(self, area_id: str, step: Step, language: str) -> dict[str, object]:
         area = next(a for a in self.catalogue.areas if a.id == area_id)
@@ -269,27 +325,40 @@ class Presenter:
             answer = step.state.answers.get((requirement.id, first))
             scale_step = self.catalogue.step(answer.value) if answer else None
             marks.append(COLOUR_MARK[scale_step.colour] if scale_step else "⚪")
-        improvable = sum(1 for r in area.requirements
-                         if (a := step.state.answers.get((r.id, potential))) and a.value == YES)
+        improvable = sum(
+            1
+            for r in area.requirements
+            if (a := step.state.answers.get((r.id, potential))) and a.value == YES
+        )
         return {"title": area.title(language), "marks": "".join(marks), "improvable": improvable}
 
     def rejected(self, effect: fx.Rejected, ctx: Context, step: Step | None = None) -> View:
         position = step.state.position if step is not None else None
         question = self.dialogue.question(position) if position is not None else None
         follow_up = question.follow_up(ctx.language) if question and question.follow_up else None
-        labels = [self._option_button(position, v, ctx.language) for v in effect.options] \
-            if position is not None else []
+        labels = (
+            [self._option_button(position, v, ctx.language) for v in effect.options]
+            if position is not None
+            else []
+        )
         text = self.templates.render(
-            ctx.language, "rejected", reason=effect.reason.value, limit=effect.limit,
-            open_count=len(effect.open_questions), options=labels,
-            kind=question.kind.value if question else None, follow_up=follow_up,
+            ctx.language,
+            "rejected",
+            reason=effect.reason.value,
+            limit=effect.limit,
+            open_count=len(effect.open_questions),
+            options=labels,
+            kind=question.kind.value if question else None,
+            follow_up=follow_up,
             none_label=question.none(ctx.language) if question and question.none else None,
         )
         if effect.reason is fx.Reason.READ_ONLY:  # the answers can still be read
             return View(text, ((self._labeller(ctx.language)("review", ev.Review()),),))
         if effect.reason is fx.Reason.AMBIGUOUS and position is not None:
-            buttons = [Button(name, ev.Choose(value, position))
-                       for name, value in zip(labels, effect.options, strict=True)]
+            buttons = [
+                Button(name, ev.Choose(value, position))
+                for name, value in zip(labels, effect.options, strict=True)
+            ]
             return View(text, rows(buttons, 1), asks=position)
         return View(text)
 

@@ -38,7 +38,9 @@ class Templates:
             undefined=jinja2.StrictUndefined,
         )
         env.filters["when"] = lambda moment: self.when(moment, language)
-        env.filters["date"] = lambda day: day.strftime("%d.%m.%Y" if language == "de" else "%Y-%m-%d")
+        env.filters["date"] = lambda day: day.strftime(
+            "%d.%m.%Y" if language == "de" else "%Y-%m-%d"
+        )
         env.filters["round_name"] = round_name
         env.globals["label"] = lambda key: self.label(language, key)
         return env

@@ -16,7 +16,9 @@ _TAG = re.compile(r"<[^>]+>")
 def to_text(markup: str, colour: bool) -> str:
     """Turn Telegram HTML into plain text, with ANSI bold where the terminal has colour."""
     if colour:
-        markup = _BOLD.sub(lambda m: "\033[0m" if m.group(0).startswith("</") else "\033[1m", markup)
+        markup = _BOLD.sub(
+            lambda m: "\033[0m" if m.group(0).startswith("</") else "\033[1m", markup
+        )
     return html.unescape(_TAG.sub("", markup))
 
 

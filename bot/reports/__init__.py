@@ -82,8 +82,13 @@ def export_csv(
     return export.export_csv(reports, catalogue, language, tz)
 
 
-def report_file(report: CheckReport, catalogue: Catalogue, templates: Templates, language: str,
-                file_format: str = "pdf") -> bytes:
+def report_file(
+    report: CheckReport,
+    catalogue: Catalogue,
+    templates: Templates,
+    language: str,
+    file_format: str = "pdf",
+) -> bytes:
     """Return the full report with its profile chart embedded, as a PDF or an HTML file."""
     chart = profile_chart_png(report, catalogue, language)
     if file_format == "html":

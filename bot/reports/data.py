@@ -83,7 +83,10 @@ async def _cycle(db: storage.Database, cycle_id: int) -> storage.Cycle:
 
 
 async def _report(
-    db: storage.Database, institution: storage.Institution, cycle: storage.Cycle, check_id: int,
+    db: storage.Database,
+    institution: storage.Institution,
+    cycle: storage.Cycle,
+    check_id: int,
     authors: Authors,
 ) -> CheckReport:
     """Read a check's current answers and its submitter, named as `authors` allows."""
@@ -95,21 +98,25 @@ async def _report(
         member = await storage.member_by_id(db, check.submitted_by)
         submitter = member.first_name if member else None
     answers = await storage.current_answers(db, check.id)
-    report = CheckReport(institution, cycle, check, answers, submitter,
-                         submitter_id=check.submitted_by)
+    report = CheckReport(
+        institution, cycle, check, answers, submitter, submitter_id=check.submitted_by
+    )
     return report if authors == "names" else await _without_names(db, report, authors)
 
 
-async def _without_names(db: storage.Database, report: CheckReport,
-                         authors: Authors) -> CheckReport:
+async def _without_names(
+    db: storage.Database, report: CheckReport, authors: Authors
+) -> CheckReport:
     """Drop the first names; with "members", number everyone who ever answered in the check."""
     answers = {key: replace(a, author_name=None) for key, a in report.answers.items()}
     numbers: dict[int, int] = {}
     if authors == "members":
         # Numbered by member id over every revision, so a number stays with its person even
         # when a colleague later replaces all of that person's answers.
-        sql = ("SELECT DISTINCT author_id FROM answers WHERE check_id = ? "
-               "AND author_id IS NOT NULL ORDER BY author_id")
+        sql = (
+            "SELECT DISTINCT author_id FROM answers WHERE check_id = ? "
+            "AND author_id IS NOT NULL ORDER BY author_id"
+        )
         ids = [row["author_id"] for row in await fetch_all(db.conn, sql, (report.check.id,))]
         if report.submitter_id is not None and report.submitter_id not in ids:
             ids = sorted([*ids, report.submitter_id])
@@ -119,8 +126,10 @@ async def _without_names(db: storage.Database, report: CheckReport,
 
 async def round_progress(db: storage.Database, cycle_id: int) -> tuple[int, int]:
     """Return how many checks of a round are submitted, and how many there are."""
-    sql = ("SELECT count(*) FILTER (WHERE status = 'submitted') AS submitted, count(*) AS total "
-           "FROM checks WHERE cycle_id = ?")
+    sql = (
+        "SELECT count(*) FILTER (WHERE status = 'submitted') AS submitted, count(*) AS total "
+        "FROM checks WHERE cycle_id = ?"
+    )
     row = (await fetch_all(db.conn, sql, (cycle_id,)))[0]
     return int(row["submitted"]), int(row["total"])
 

@@ -66,9 +66,7 @@ def _stylesheet() -> Markup:
     return Markup(CSS_FILE.read_text(encoding="utf-8"))
 
 
-def _area(
-    report: CheckReport, catalogue: Catalogue, area: Area, language: str
-) -> dict[str, Any]:
+def _area(report: CheckReport, catalogue: Catalogue, area: Area, language: str) -> dict[str, Any]:
     """Summarise one area and list its requirements with their answers."""
     score = area_scores(report, catalogue)[area.id]
     requirements = [_requirement(report, catalogue, r, language) for r in area.requirements]
@@ -79,21 +77,24 @@ def _area(
         "colour": traffic_light(score),
         "count": len(area.requirements),
         "rated": len(area.requirements) - area_missing(report, catalogue)[area.id],
-        "improvable": sum(_has(report, catalogue, r.id, AnswerKind.YES_NO, YES)
-                          for r in area.requirements),
+        "improvable": sum(
+            _has(report, catalogue, r.id, AnswerKind.YES_NO, YES) for r in area.requirements
+        ),
         "measures": sum(_has_measures(report, catalogue, r.id) for r in area.requirements),
         "open": sum(r["open"] for r in requirements),
         "requirements": requirements,
     }
 
 
-def _has(report: CheckReport, catalogue: Catalogue, requirement_id: str, kind: AnswerKind,
-         value: str) -> bool:
+def _has(
+    report: CheckReport, catalogue: Catalogue, requirement_id: str, kind: AnswerKind, value: str
+) -> bool:
     """Return whether the requirement's question of this kind was answered with value."""
     return any(
         (answer := report.answers.get((requirement_id, q.key))) is not None
         and answer.value == value
-        for q in catalogue.questions if q.kind is kind
+        for q in catalogue.questions
+        if q.kind is kind
     )
 
 
@@ -102,7 +103,8 @@ def _has_measures(report: CheckReport, catalogue: Catalogue, requirement_id: str
     return any(
         (answer := report.answers.get((requirement_id, q.key))) is not None
         and answer.value != NONE_PLANNED
-        for q in catalogue.questions if q.kind is AnswerKind.MEASURES
+        for q in catalogue.questions
+        if q.kind is AnswerKind.MEASURES
     )
 
 
@@ -114,8 +116,9 @@ def _requirement(
 ) -> dict[str, Any]:
     """Describe one requirement with its questions and answers."""
     answers = [
-        _answer(report, catalogue, requirement.id, catalogue.question(requirement.id, q.key),
-                language)
+        _answer(
+            report, catalogue, requirement.id, catalogue.question(requirement.id, q.key), language
+        )
         for q in catalogue.questions
     ]
     return {

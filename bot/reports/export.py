@@ -17,15 +17,35 @@ from dialogues.catalogue import AnswerKind, Catalogue, Question, Requirement
 from storage import StoredAnswer
 
 COLUMNS = (
-    "institution_short", "institution", "round", "area_id", "area", "requirement_id",
-    "requirement", "question_key", "question", "value", "score", "text", "author", "answered_at",
+    "institution_short",
+    "institution",
+    "round",
+    "area_id",
+    "area",
+    "requirement_id",
+    "requirement",
+    "question_key",
+    "question",
+    "value",
+    "score",
+    "text",
+    "author",
+    "answered_at",
     "revision",
 )
 # The sheet coordinators read first: one row per institution and requirement, the three
 # answers side by side.
 REQUIREMENT_COLUMNS = (
-    "institution_short", "institution", "area", "requirement_id", "requirement", "fulfilment",
-    "score", "potential", "potential_text", "measures",
+    "institution_short",
+    "institution",
+    "area",
+    "requirement_id",
+    "requirement",
+    "fulfilment",
+    "score",
+    "potential",
+    "potential_text",
+    "measures",
 )
 # German Excel expects ";" as the CSV separator (the comma is the decimal separator), and reads
 # a file as UTF-8 only when it starts with a byte-order mark; without it umlauts break.
@@ -51,7 +71,8 @@ def _report_rows(
     unknown = [key for key in report.answers if key not in known]
     return [
         _row(report, catalogue, report.answers[key], language, tz)
-        for key in [*order, *unknown] if key in report.answers
+        for key in [*order, *unknown]
+        if key in report.answers
     ]
 
 
@@ -82,7 +103,8 @@ def _row(
         "question_key": question_label(question, language) if question else key,
         "question": question.text(language) if question else "",
         "value": value_label(catalogue, question, answer.value, language)
-        if question else answer.value,
+        if question
+        else answer.value,
         "score": _score(catalogue, question, answer.value),
         "text": answer.text or "",
         "author": author_label(answer, language, report),
@@ -125,8 +147,9 @@ def export_csv(
     buffer = io.StringIO(newline="")
     # Quoting is minimal but complete: fields with ";", quotes or line breaks are quoted and
     # inner quotes doubled, so multi-line answers stay one field.
-    writer = csv.writer(buffer, delimiter=CSV_DELIMITER, quoting=csv.QUOTE_MINIMAL,
-                        lineterminator="\r\n")
+    writer = csv.writer(
+        buffer, delimiter=CSV_DELIMITER, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n"
+    )
     writer.writerow(header(language))
     for row in export_rows(reports, catalogue, language, tz):
         row["answered_at"] = csv_time(row["answered_at"], language)
@@ -152,17 +175,27 @@ def mean_rows(
     reports: Iterable[CheckReport], catalogue: Catalogue, language: str
 ) -> list[list[Any]]:
     """Return a table of the mean score per institution and area, with a header row."""
-    head = [column_labels(language)["institution_short"], column_labels(language)["institution"],
-            label(language, "status"), label(language, "answered")]
+    head = [
+        column_labels(language)["institution_short"],
+        column_labels(language)["institution"],
+        label(language, "status"),
+        label(language, "answered"),
+    ]
     head += [area.title(language) for area in catalogue.areas]
     total = len(catalogue.requirements) * len(catalogue.questions)
     rows: list[list[Any]] = [head]
     for report in reports:
         scores = area_scores(report, catalogue)
         status = label(language, f"status_{report.check.status}")
-        rows.append([report.institution.short, report.institution.name, status,
-                     f"{len(report.answers)}/{total}",
-                     *[_rounded(scores[area.id]) for area in catalogue.areas]])
+        rows.append(
+            [
+                report.institution.short,
+                report.institution.name,
+                status,
+                f"{len(report.answers)}/{total}",
+                *[_rounded(scores[area.id]) for area in catalogue.areas],
+            ]
+        )
     return rows
 
 
@@ -183,15 +216,25 @@ def export_xlsx(
     scores = mean_rows(reports, catalogue, language)
     first_score = len(scores[0]) - len(catalogue.areas)
     by_requirement = requirement_rows(reports, catalogue, language)
-    return build([
-        Sheet(label(language, "answers_sheet"), answers, wrapped=wrapped, times=times),
-        Sheet(label(language, "scores_sheet"), scores,
-                       scores=list(range(first_score, len(scores[0])))),
-        Sheet(label(language, "requirements_sheet"), by_requirement,
-                       wrapped=[REQUIREMENT_COLUMNS.index(c)
-                                for c in ("requirement", "potential_text", "measures")],
-                       scores=[REQUIREMENT_COLUMNS.index("score")]),
-    ])
+    return build(
+        [
+            Sheet(label(language, "answers_sheet"), answers, wrapped=wrapped, times=times),
+            Sheet(
+                label(language, "scores_sheet"),
+                scores,
+                scores=list(range(first_score, len(scores[0]))),
+            ),
+            Sheet(
+                label(language, "requirements_sheet"),
+                by_requirement,
+                wrapped=[
+                    REQUIREMENT_COLUMNS.index(c)
+                    for c in ("requirement", "potential_text", "measures")
+                ],
+                scores=[REQUIREMENT_COLUMNS.index("score")],
+            ),
+        ]
+    )
 
 
 def requirement_rows(
@@ -204,16 +247,32 @@ def requirement_rows(
     for report in reports:
         for area in catalogue.areas:
             for requirement in area.requirements:
-                answers = {kind: report.answers.get((requirement.id, q.key))
-                           for kind, q in kinds.items()}
-                rows.append(_requirement_row(report, catalogue, language, area.title(language),
-                                             requirement, answers, kinds))
+                answers = {
+                    kind: report.answers.get((requirement.id, q.key)) for kind, q in kinds.items()
+                }
+                rows.append(
+                    _requirement_row(
+                        report,
+                        catalogue,
+                        language,
+                        area.title(language),
+                        requirement,
+                        answers,
+                        kinds,
+                    )
+                )
     return rows
 
 
-def _requirement_row(report: CheckReport, catalogue: Catalogue, language: str, area: str,
-                     requirement: Requirement, answers: dict[AnswerKind, StoredAnswer | None],
-                     kinds: dict[AnswerKind, Question]) -> list[Any]:
+def _requirement_row(
+    report: CheckReport,
+    catalogue: Catalogue,
+    language: str,
+    area: str,
+    requirement: Requirement,
+    answers: dict[AnswerKind, StoredAnswer | None],
+    kinds: dict[AnswerKind, Question],
+) -> list[Any]:
     def shown(kind: AnswerKind) -> str:
         answer = answers.get(kind)
         if answer is None:
@@ -223,9 +282,14 @@ def _requirement_row(report: CheckReport, catalogue: Catalogue, language: str, a
     rating, potential = answers.get(AnswerKind.RATING), answers.get(AnswerKind.YES_NO)
     measures = answers.get(AnswerKind.MEASURES)
     return [
-        report.institution.short, report.institution.name, area, requirement.id,
-        requirement.title(language), shown(AnswerKind.RATING),
+        report.institution.short,
+        report.institution.name,
+        area,
+        requirement.id,
+        requirement.title(language),
+        shown(AnswerKind.RATING),
         _score(catalogue, kinds.get(AnswerKind.RATING), rating.value) if rating else None,
-        shown(AnswerKind.YES_NO), (potential.text or "") if potential else "",
+        shown(AnswerKind.YES_NO),
+        (potential.text or "") if potential else "",
         (measures.text or shown(AnswerKind.MEASURES)) if measures else shown(AnswerKind.MEASURES),
     ]

@@ -39,8 +39,9 @@ def report_pdf(
     with tempfile.TemporaryDirectory(prefix="chancencheck-report-") as folder:
         (Path(folder) / "chart.png").write_bytes(chart_png)
         compiler = typst.Compiler(root=folder, ignore_system_fonts=True)
-        pdf = compiler.compile(input=_source(), format="pdf",
-                               sys_inputs={"data": json.dumps(data, ensure_ascii=False)})
+        pdf = compiler.compile(
+            input=_source(), format="pdf", sys_inputs={"data": json.dumps(data, ensure_ascii=False)}
+        )
     assert isinstance(pdf, bytes)  # one document, not one file per page
     return pdf
 
@@ -50,8 +51,9 @@ def _source() -> bytes:
     return SOURCE.read_bytes()
 
 
-def _data(report: CheckReport, catalogue: Catalogue, templates: Templates, language: str,
-          now: datetime) -> dict[str, Any]:
+def _data(
+    report: CheckReport, catalogue: Catalogue, templates: Templates, language: str, now: datetime
+) -> dict[str, Any]:
     """Turn the report into the plain strings and numbers the Typst source lays out."""
     context = document_context(report, catalogue, templates, language)
     words = pdf_labels(language)
@@ -62,12 +64,16 @@ def _data(report: CheckReport, catalogue: Catalogue, templates: Templates, langu
         "labels": words,
         "colours": HEX,
         "title": f"{context['catalogue_title']} – {title} – {words['round']} "
-                 f"{round_name(report.cycle.name)}",
+        f"{round_name(report.cycle.name)}",
         "catalogue_title": context["catalogue_title"],
         "kicker": _fill(words["kicker"], catalogue=context["catalogue_title"]),
         "institution": title,
-        "footer": _fill(words["footer"], institution=report.institution.short,
-                        round=round_name(report.cycle.name), created=created),
+        "footer": _fill(
+            words["footer"],
+            institution=report.institution.short,
+            round=round_name(report.cycle.name),
+            created=created,
+        ),
         "facts": _facts(context, words, templates, language, created),
         "chart_caption": words["chart_caption"],
         "chart_alt": words["chart_alt"],
@@ -76,24 +82,38 @@ def _data(report: CheckReport, catalogue: Catalogue, templates: Templates, langu
     }
 
 
-def _facts(context: dict[str, Any], words: dict[str, Any], templates: Templates, language: str,
-           created: str) -> list[list[str]]:
+def _facts(
+    context: dict[str, Any],
+    words: dict[str, Any],
+    templates: Templates,
+    language: str,
+    created: str,
+) -> list[list[str]]:
     cycle = context["cycle"]
     deadline = cycle.deadline.strftime("%d.%m.%Y" if language == "de" else "%Y-%m-%d")
     return [
         [words["round"], round_name(cycle.name)],
         [words["deadline"], deadline],
         [words["status"], _status(context, words, templates, language)],
-        [words["answered"], _fill(words["answered_value"], answered=context["answered"],
-                                  total=context["total"])],
-        [words["catalogue"], _fill(words["catalogue_value"], title=context["catalogue_title"],
-                                   version=context["catalogue_version"])],
+        [
+            words["answered"],
+            _fill(words["answered_value"], answered=context["answered"], total=context["total"]),
+        ],
+        [
+            words["catalogue"],
+            _fill(
+                words["catalogue_value"],
+                title=context["catalogue_title"],
+                version=context["catalogue_version"],
+            ),
+        ],
         [words["created"], created],
     ]
 
 
-def _status(context: dict[str, Any], words: dict[str, Any], templates: Templates,
-            language: str) -> str:
+def _status(
+    context: dict[str, Any], words: dict[str, Any], templates: Templates, language: str
+) -> str:
     submitted_at = context["submitted_at"]
     if submitted_at is None:
         return str(words["not_submitted"])
@@ -104,8 +124,9 @@ def _status(context: dict[str, Any], words: dict[str, Any], templates: Templates
     return _fill(words["submitted_by"], at=at, by=by) if by else _fill(words["submitted"], at=at)
 
 
-def _area(area: dict[str, Any], words: dict[str, Any], templates: Templates,
-          language: str) -> dict[str, Any]:
+def _area(
+    area: dict[str, Any], words: dict[str, Any], templates: Templates, language: str
+) -> dict[str, Any]:
     return {
         "title": area["title"],
         "colour": area["colour"],
@@ -114,13 +135,13 @@ def _area(area: dict[str, Any], words: dict[str, Any], templates: Templates,
         "improvable": area["improvable"],
         "measures": area["measures"],
         "open": area["open"],
-        "requirements": [_requirement(r, words, templates, language)
-                         for r in area["requirements"]],
+        "requirements": [_requirement(r, words, templates, language) for r in area["requirements"]],
     }
 
 
-def _requirement(requirement: dict[str, Any], words: dict[str, Any], templates: Templates,
-                 language: str) -> dict[str, Any]:
+def _requirement(
+    requirement: dict[str, Any], words: dict[str, Any], templates: Templates, language: str
+) -> dict[str, Any]:
     return {
         "id": requirement["id"],
         "title": requirement["title"],
@@ -131,8 +152,9 @@ def _requirement(requirement: dict[str, Any], words: dict[str, Any], templates: 
     }
 
 
-def _answer(answer: dict[str, Any], words: dict[str, Any], templates: Templates,
-            language: str) -> dict[str, Any]:
+def _answer(
+    answer: dict[str, Any], words: dict[str, Any], templates: Templates, language: str
+) -> dict[str, Any]:
     shown = {"question": answer["question"], "open": answer["open"]}
     if answer["open"]:
         return shown
@@ -140,10 +162,14 @@ def _answer(answer: dict[str, Any], words: dict[str, Any], templates: Templates,
     by.append(templates.when(answer["at"], language))
     if answer["revision"] > 1:
         by.append(_fill(words["revision"], number=answer["revision"]))
-    return {**shown, "label": answer["label"], "colour": answer["colour"],
-            "text": answer["text"], "by": " · ".join(by)}
+    return {
+        **shown,
+        "label": answer["label"],
+        "colour": answer["colour"],
+        "text": answer["text"],
+        "by": " · ".join(by),
+    }
 
 
 def _fill(text: str, **values: object) -> str:
     return text.format(**values)
-

@@ -44,9 +44,13 @@ POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news
 OVERALL_RATE = 29
 
 
-def build_application(config: Config, clock: Callable[[], datetime] = utc_now, *,
-                      request: BaseRequest | None = None,
-                      rate_limiter: BaseRateLimiter[Any] | None = None) -> BotApp:
+def build_application(
+    config: Config,
+    clock: Callable[[], datetime] = utc_now,
+    *,
+    request: BaseRequest | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+) -> BotApp:
     """Create the Application; the database and catalogue open in post_init.
 
     `request` replaces the HTTP transport to Telegram and `rate_limiter` the limiter to its
@@ -80,8 +84,7 @@ def build_application(config: Config, clock: Callable[[], datetime] = utc_now, *
         .base_file_url(config.telegram.base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.checks.tz))
         # A few retries on 429 inside the limiter: replies then wait instead of failing.
-        .rate_limiter(rate_limiter or AIORateLimiter(overall_max_rate=OVERALL_RATE,
-                                                     max_retries=2))
+        .rate_limiter(rate_limiter or AIORateLimiter(overall_max_rate=OVERALL_RATE, max_retries=2))
         # Members' updates at once, each chat's in order: round trips to Telegram overlap.
         .concurrent_updates(PerChatUpdates())
         .post_init(post_init)
@@ -106,13 +109,17 @@ async def set_commands(bot: Bot, services: Services) -> None:
         texts = services.templates.commands(language or services.config.checks.language)
         commands = [BotCommand(name, texts[name]) for name in MENU]
         # Private chats only: in groups the bot answers nothing but coordinator commands.
-        await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
-                                  language_code=language)
+        await bot.set_my_commands(
+            commands, scope=BotCommandScopeAllPrivateChats(), language_code=language
+        )
 
 
-async def serve(app: BotApp, stop: asyncio.Event,
-                poll_timeout: int = POLL_TIMEOUT,
-                receive: Callable[[Updater], Awaitable[object]] | None = None) -> None:
+async def serve(
+    app: BotApp,
+    stop: asyncio.Event,
+    poll_timeout: int = POLL_TIMEOUT,
+    receive: Callable[[Updater], Awaitable[object]] | None = None,
+) -> None:
     """Poll until `stop` is set, then finish the updates in flight and shut down.
 
     The steps and hooks are those of PTB's run_polling, which we cannot use: it owns the event

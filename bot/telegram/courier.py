@@ -76,8 +76,9 @@ class Courier:
             await storage.mark_delivered(db, message.id, sent.message_id, self.services.clock())
         return Outcome.DELIVERED
 
-    async def _failed(self, message: storage.OutboxMessage, exc: TelegramError,
-                      now: datetime) -> Outcome:
+    async def _failed(
+        self, message: storage.OutboxMessage, exc: TelegramError, now: datetime
+    ) -> Outcome:
         """Record what Telegram's refusal means for the message: later, migrated or never."""
         failure = classify(exc)
         if failure.verdict is Verdict.FLOODED:
@@ -87,15 +88,20 @@ class Courier:
             await self._migrate(message.chat_id, failure.new_chat_id)
             return Outcome.MIGRATED
         if failure.verdict in (Verdict.BLOCKED, Verdict.REFUSED):
-            log.error("outbox %s (%s) refused by Telegram, given up: %s",
-                      message.key, message.kind, failure.message)
+            log.error(
+                "outbox %s (%s) refused by Telegram, given up: %s",
+                message.key,
+                message.kind,
+                failure.message,
+            )
             async with self.services.db.transaction():
-                await storage.mark_failed(self.services.db, message.id, failure.message,
-                                          retry_at=None)
+                await storage.mark_failed(
+                    self.services.db, message.id, failure.message, retry_at=None
+                )
             return Outcome.GIVEN_UP
         if failure.verdict is Verdict.OTHER:
             raise exc
-        delay = min(self.backoff_base * 2 ** message.attempts, BACKOFF_MAX)  # network trouble
+        delay = min(self.backoff_base * 2**message.attempts, BACKOFF_MAX)  # network trouble
         return await self._retry(message, failure.message, now + timedelta(seconds=delay))
 
     async def _retry(self, message: storage.OutboxMessage, error: str, at: datetime) -> Outcome:
@@ -130,7 +136,9 @@ class Courier:
         """Render a digest's chart, report or spreadsheet from the database, off the event loop."""
         s = self.services
         report = await reports.load_check_report(
-            s.db, int(payload["institution_id"]), int(payload["cycle_id"]),  # type: ignore[call-overload]
+            s.db,
+            int(payload["institution_id"]),
+            int(payload["cycle_id"]),  # type: ignore[call-overload]
             s.config.privacy.authors,
         )
         catalogue, language = s.dialogue.catalogue, s.config.checks.language
@@ -139,11 +147,13 @@ class Courier:
             png = await asyncio.to_thread(reports.profile_chart_png, report, catalogue, language)
             return InputFile(png, filename=f"{name}.png")
         if kind == "report":
-            pdf = await asyncio.to_thread(reports.report_file, report, catalogue, s.templates,
-                                          language)
+            pdf = await asyncio.to_thread(
+                reports.report_file, report, catalogue, s.templates, language
+            )
             return InputFile(pdf, filename=f"{name}.pdf")
-        xlsx = await asyncio.to_thread(reports.export_xlsx, [report], catalogue, language,
-                                       s.config.checks.tz)
+        xlsx = await asyncio.to_thread(
+            reports.export_xlsx, [report], catalogue, language, s.config.checks.tz
+        )
         return InputFile(xlsx, filename=f"{name}.xlsx")
 
 
@@ -156,4 +166,3 @@ async def deliver_outbox(context: BotContext) -> None:
     """Run the courier from the job queue."""
     courier: Courier = context.application.bot_data[COURIER]
     await courier.flush(context.bot, lambda: context.application.running)
-

@@ -50,8 +50,7 @@ def classify(exc: TelegramError) -> Failure:
         gone = "chat not found" in exc.message.lower()
         return Failure(Verdict.BLOCKED if gone else Verdict.REFUSED, exc.message)
     if isinstance(exc, NetworkError):  # timeouts too
-        return Failure(Verdict.NOT_SENT if surely_not_sent(exc) else Verdict.UNCERTAIN,
-                       exc.message)
+        return Failure(Verdict.NOT_SENT if surely_not_sent(exc) else Verdict.UNCERTAIN, exc.message)
     return Failure(Verdict.OTHER, exc.message)
 
 

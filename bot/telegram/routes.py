@@ -69,8 +69,10 @@ def register(app: BotApp) -> None:
     for names, callback in INSTITUTION_COMMANDS:
         app.add_handler(CommandHandler(names, callback, filters=filters.UpdateType.MESSAGE))
     # /runde and /frist also work in the coordination group, so they come before the groups.
-    for names, callback in ((["runde", "round"], rounds.on_round),
-                            (["frist", "deadline"], rounds.on_deadline)):
+    for names, callback in (
+        (["runde", "round"], rounds.on_round),
+        (["frist", "deadline"], rounds.on_deadline),
+    ):
         app.add_handler(CommandHandler(names, callback, filters=filters.UpdateType.MESSAGE))
     # order matters: groups are answered next, so nothing below ever runs for a group chat.
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, general.on_group))
@@ -81,8 +83,9 @@ def register(app: BotApp) -> None:
     app.add_handler(CommandHandler(dialogue_names, dialogue.on_command, filters=PRIVATE))
     app.add_handler(CommandHandler(["hilfe", "help"], general.on_help, filters=PRIVATE))
     app.add_handler(CommandHandler(["sprache", "language"], general.on_language, filters=PRIVATE))
-    app.add_handler(CommandHandler(["erinnerungen", "reminders"], rounds.on_reminders,
-                                   filters=PRIVATE))
+    app.add_handler(
+        CommandHandler(["erinnerungen", "reminders"], rounds.on_reminders, filters=PRIVATE)
+    )
     for names, callback in PRIVACY_COMMANDS:
         app.add_handler(CommandHandler(names, callback, filters=PRIVATE))
     # order matters: after every known command, so that only unknown ones land here.
@@ -92,7 +95,9 @@ def register(app: BotApp) -> None:
     app.add_handler(CallbackQueryHandler(dialogue.on_button))
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT, dialogue.on_text))
     app.add_handler(MessageHandler(PRIVATE, general.on_not_text))
-    app.add_handler(MessageHandler(
-        filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, general.on_edited
-    ))
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, general.on_edited
+        )
+    )
     app.add_error_handler(errors.on_error)

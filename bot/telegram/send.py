@@ -19,16 +19,22 @@ from bot.render.views import View
 log = logging.getLogger(__name__)
 # PTB asks to prefer its own methods to do_api_request; for the calls below, not using them is the
 # point (see `call`). A filter set once: catch_warnings around an await is not task-safe.
-warnings.filterwarnings("ignore", r"Please use 'Bot\.(sendMessage|editMessageText|"
-                        r"editMessageReplyMarkup)'", PTBUserWarning)
+warnings.filterwarnings(
+    "ignore",
+    r"Please use 'Bot\.(sendMessage|editMessageText|"
+    r"editMessageReplyMarkup)'",
+    PTBUserWarning,
+)
 
 
 def markup(view: View) -> InlineKeyboardMarkup | None:
     if not view.keyboard:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=encode(b.event)) for b in row]
-         for row in view.keyboard]
+        [
+            [InlineKeyboardButton(b.label, callback_data=encode(b.event)) for b in row]
+            for row in view.keyboard
+        ]
     )
 
 
@@ -48,34 +54,51 @@ async def send_views(bot: Bot, chat_id: int, views: list[View]) -> int | None:
     """Send views in order; return the id of the last message that has buttons."""
     with_buttons = None
     for view in views:
-        message = await call(bot, "sendMessage", chat_id=chat_id, text=view.text,
-                             parse_mode=ParseMode.HTML, reply_markup=markup(view))
+        message = await call(
+            bot,
+            "sendMessage",
+            chat_id=chat_id,
+            text=view.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup(view),
+        )
         if view.keyboard:
             with_buttons = message["message_id"]
     return with_buttons
 
 
-async def retire(bot: Bot, chat_id: int, active: storage.ActiveMessage | None,
-                 transcript: str | None) -> None:
+async def retire(
+    bot: Bot, chat_id: int, active: storage.ActiveMessage | None, transcript: str | None
+) -> None:
     """Take the buttons off the previous message, showing the given answer where there is one."""
     if active is None:
         return
     try:
         if transcript is not None:  # without reply_markup, the edit takes the buttons off
-            await call(bot, "editMessageText", chat_id=chat_id, message_id=active.message_id,
-                       text=transcript, parse_mode=ParseMode.HTML)
+            await call(
+                bot,
+                "editMessageText",
+                chat_id=chat_id,
+                message_id=active.message_id,
+                text=transcript,
+                parse_mode=ParseMode.HTML,
+            )
         else:
             # Not bot.edit_message_reply_markup: with Defaults(parse_mode=…) PTB 22 also sends
             # a parse_mode field, which editMessageReplyMarkup does not have.
-            await call(bot, "editMessageReplyMarkup", chat_id=chat_id,
-                       message_id=active.message_id)
+            await call(bot, "editMessageReplyMarkup", chat_id=chat_id, message_id=active.message_id)
     except BadRequest as exc:
         # Deleted by the user, too old to edit, or unchanged: the buttons are gone either way.
         log.info("could not retire message %s: %s", active.message_id, exc.message)
 
 
-async def show(bot: Bot, db: storage.Database, member: storage.Member, views: list[View],
-               transcript: str | None = None) -> None:
+async def show(
+    bot: Bot,
+    db: storage.Database,
+    member: storage.Member,
+    views: list[View],
+    transcript: str | None = None,
+) -> None:
     """Retire the member's previous buttons, send the views and remember the new buttons."""
     chat_id = member.telegram_user_id
     assert chat_id is not None
@@ -89,6 +112,8 @@ async def show(bot: Bot, db: storage.Database, member: storage.Member, views: li
     except (storage.StorageError, sqlite3.OperationalError) as exc:
         # Shown already, so the user must not hear "not saved": what the views confirm was
         # stored before. Forgetting which message has buttons only leaves them on screen.
-        log.error("could not remember message %s as the one with buttons: %s",
-                  saved.message_id if saved else None, exc)
-
+        log.error(
+            "could not remember message %s as the one with buttons: %s",
+            saved.message_id if saved else None,
+            exc,
+        )

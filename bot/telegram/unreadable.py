@@ -36,8 +36,9 @@ class SkippingUpdatesRequest(HTTPXRequest):
         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        code, payload = await super().do_request(url, method, request_data, read_timeout,
-                                                 write_timeout, connect_timeout, pool_timeout)
+        code, payload = await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
         if code != 200 or not url.endswith("/getUpdates"):
             return code, payload
         return code, skip_unreadable(payload)
@@ -67,7 +68,11 @@ def _readable(update: Any) -> dict[str, Any] | None:
     except Exception as exc:  # noqa: BLE001 - whatever PTB fails on, the rest must go on
         update_id = update.get("update_id") if isinstance(update, dict) else None
         kinds = [key for key in update if key != "update_id"] if isinstance(update, dict) else []
-        log.error("update %s (%s) cannot be read by this version of the bot and is skipped "
-                  "(%s); if this repeats, update python-telegram-bot", update_id,
-                  ", ".join(kinds) or "no content", type(exc).__name__)
+        log.error(
+            "update %s (%s) cannot be read by this version of the bot and is skipped "
+            "(%s); if this repeats, update python-telegram-bot",
+            update_id,
+            ", ".join(kinds) or "no content",
+            type(exc).__name__,
+        )
         return {"update_id": update_id} if isinstance(update_id, int) else None

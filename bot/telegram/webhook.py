@@ -34,8 +34,13 @@ def receive_webhook(webhook: WebhookSection) -> Callable[[Updater], Awaitable[ob
             allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False,  # what arrived while the bot was down is answered
         )
-        log.info("receiving updates at %s (listening on %s:%s%s)", webhook.url, webhook.listen,
-                 webhook.port, webhook.url_path)
+        log.info(
+            "receiving updates at %s (listening on %s:%s%s)",
+            webhook.url,
+            webhook.listen,
+            webhook.port,
+            webhook.url_path,
+        )
         return queue
 
     return start

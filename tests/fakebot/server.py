@@ -502,8 +502,9 @@ class FakeBotApi:
             description = HTTPStatus(status).phrase
             if status == 429:
                 description = f"Too Many Requests: retry after {retry_after or 0}"
-        fault = _Fault("fail", status, description, retry_after, migrate_to=migrate_to,
-                       chat_id=chat_id)
+        fault = _Fault(
+            "fail", status, description, retry_after, migrate_to=migrate_to, chat_id=chat_id
+        )
         self._faults[method.lower()].extend(replace(fault) for _ in range(count))
 
     def drop_next(self, method: str, *, count: int = 1, after_processing: bool = False) -> None:

@@ -22,8 +22,16 @@ _TIMEOUT: ContextVar[str | None] = ContextVar("fake_timeout", default=None)
 HANG = 30.0  # seconds a "timeout" holds the answer; the client gives up long before
 
 # kind -> weight; "timeout" and "drop" come in a before/after variant each.
-FAULT_MIX = {"500": 2, "502": 1, "503": 1, "429": 3, "drop-before": 2, "drop-after": 2,
-             "timeout-before": 1, "timeout-after": 1}
+FAULT_MIX = {
+    "500": 2,
+    "502": 1,
+    "503": 1,
+    "429": 3,
+    "drop-before": 2,
+    "drop-after": 2,
+    "timeout-before": 1,
+    "timeout-after": 1,
+}
 
 
 @dataclass
@@ -92,8 +100,9 @@ class OpsBotApi(FakeBotApi):
         text = f"Too Many Requests: retry after {retry}" if retry else "Bad Gateway"
         return _Fault("fail", status, text, retry)
 
-    async def _dispatch(self, method: str, params: dict[str, Any],
-                        files: dict[str, tuple[str, bytes]]) -> Any:
+    async def _dispatch(
+        self, method: str, params: dict[str, Any], files: dict[str, tuple[str, bytes]]
+    ) -> Any:
         timeout = _TIMEOUT.get()
         if method in self.slow:
             await asyncio.sleep(self.slow[method])
@@ -134,10 +143,28 @@ class OpsBotApi(FakeBotApi):
 
 def restricted(bot_user: dict[str, Any], **allowed: bool) -> dict[str, Any]:
     """Return a ChatMemberRestricted for the bot: everything allowed but what is named False."""
-    rights = ("can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos",
-              "can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_send_polls",
-              "can_send_other_messages", "can_add_web_page_previews", "can_change_info",
-              "can_invite_users", "can_pin_messages", "can_manage_topics", "can_edit_tag",
-              "can_react_to_messages")
-    return {"status": "restricted", "user": bot_user, "is_member": True, "until_date": 0,
-            **{right: allowed.get(right, True) for right in rights}}
+    rights = (
+        "can_send_messages",
+        "can_send_audios",
+        "can_send_documents",
+        "can_send_photos",
+        "can_send_videos",
+        "can_send_video_notes",
+        "can_send_voice_notes",
+        "can_send_polls",
+        "can_send_other_messages",
+        "can_add_web_page_previews",
+        "can_change_info",
+        "can_invite_users",
+        "can_pin_messages",
+        "can_manage_topics",
+        "can_edit_tag",
+        "can_react_to_messages",
+    )
+    return {
+        "status": "restricted",
+        "user": bot_user,
+        "is_member": True,
+        "until_date": 0,
+        **{right: allowed.get(right, True) for right in rights},
+    }

@@ -20,4 +20,5 @@ def report(suite: str, figures: dict[str, Any]) -> None:
         Path(folder).mkdir(parents=True, exist_ok=True)
         Path(folder, f"{suite}.json").write_text(
             json.dumps(figures, ensure_ascii=False, sort_keys=True, indent=2) + "\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )

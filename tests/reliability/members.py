@@ -74,8 +74,16 @@ class Screen:
 class Member:
     """One member of one institution, alone on their institution's check."""
 
-    def __init__(self, server: FakeBotApi, user: FakeUser, catalogue: Catalogue, db_path: Path,
-                 life: Life, seed: int, reply_timeout: float = 4.0) -> None:
+    def __init__(
+        self,
+        server: FakeBotApi,
+        user: FakeUser,
+        catalogue: Catalogue,
+        db_path: Path,
+        life: Life,
+        seed: int,
+        reply_timeout: float = 4.0,
+    ) -> None:
         self.server, self.user, self.catalogue = server, user, catalogue
         self.db_path, self.life, self.reply_timeout = db_path, life, reply_timeout
         self.rng = random.Random(seed)
@@ -192,10 +200,13 @@ class Member:
     def _screen_after(self, since: int) -> Screen | None:
         """Return the newest message with buttons the bot sent to this chat after `since`."""
         for request in reversed(self.server.requests[since:]):
-            if request.method == "sendMessage" and self._in_chat(request) \
-                    and request.status == 200 and request.params.get("reply_markup"):
-                shown = self.server.current_message(self.user.chat_id,
-                                                    request.result["message_id"])
+            if (
+                request.method == "sendMessage"
+                and self._in_chat(request)
+                and request.status == 200
+                and request.params.get("reply_markup")
+            ):
+                shown = self.server.current_message(self.user.chat_id, request.result["message_id"])
                 return _screen(shown.message_id, shown.callback_data) if shown else None
         return None
 
@@ -204,26 +215,36 @@ class Member:
             return list(conn.execute(sql, params))
 
     def check_id(self) -> int | None:
-        rows = self.rows("SELECT c.id FROM checks c JOIN members m ON m.institution_id = "
-                         "c.institution_id WHERE m.telegram_user_id = ?", (self.user.id,))
+        rows = self.rows(
+            "SELECT c.id FROM checks c JOIN members m ON m.institution_id = "
+            "c.institution_id WHERE m.telegram_user_id = ?",
+            (self.user.id,),
+        )
         return rows[0][0] if rows else None
 
     def submitted(self) -> bool:
         return self.rows("SELECT status FROM checks WHERE id = ?", (self.check_id(),)) == [
-            ("submitted",)]
+            ("submitted",)
+        ]
 
     def current(self) -> dict[Key, Answer]:
-        rows = self.rows("""
+        rows = self.rows(
+            """
             SELECT requirement_id, question_key, value, text FROM answers a
             WHERE check_id = ? AND id = (SELECT max(id) FROM answers b WHERE b.check_id =
                 a.check_id AND b.requirement_id = a.requirement_id
-                AND b.question_key = a.question_key)""", (self.check_id(),))
+                AND b.question_key = a.question_key)""",
+            (self.check_id(),),
+        )
         return {(r[0], r[1]): Answer(r[2], r[3]) for r in rows}
 
     def revisions(self) -> list[tuple[Key, str, str | None]]:
-        rows = self.rows("SELECT requirement_id, question_key, value, text FROM answers "
-                         "WHERE check_id = ? ORDER BY id", (self.check_id(),))
-        return [((r[0], r[1]), r[2], r[3]) for r in rows][self.prefilled:]
+        rows = self.rows(
+            "SELECT requirement_id, question_key, value, text FROM answers "
+            "WHERE check_id = ? ORDER BY id",
+            (self.check_id(),),
+        )
+        return [((r[0], r[1]), r[2], r[3]) for r in rows][self.prefilled :]
 
     def first_open(self) -> Key | None:
         stored = self.current()
@@ -292,20 +313,27 @@ def judge(server: FakeBotApi, members: list[Member]) -> Verdict:
                 continue
             verdict.answers += 1
             expected = transcript(member.catalogue, item.key, item.value, item.text)
-            if not any(r.method == "editMessageText" and r.status == 200 and member._in_chat(r)
-                       and parse_html(r.params.get("text", "")).text == expected
-                       for r in server.requests[item.since:]):
+            if not any(
+                r.method == "editMessageText"
+                and r.status == 200
+                and member._in_chat(r)
+                and parse_html(r.params.get("text", "")).text == expected
+                for r in server.requests[item.since :]
+            ):
                 continue
             verdict.acknowledged += 1
             if (item.key, item.value, item.text) not in stored:
-                verdict.lost.append(f"{member.user.id} {item}, acknowledged:\n"
-                                    f"{_story(server, member, index, stored)}")
+                verdict.lost.append(
+                    f"{member.user.id} {item}, acknowledged:\n"
+                    f"{_story(server, member, index, stored)}"
+                )
         for revision in stored:
             if revision not in sent:
                 verdict.phantom.append(f"{member.user.id} {revision}")
         verdict.resumes += member.resumes
-        verdict.wrong_resumes += [f"{member.user.id}: expected {e}, shown {s}"
-                                  for e, s in member.wrong_resumes]
+        verdict.wrong_resumes += [
+            f"{member.user.id}: expected {e}, shown {s}" for e, s in member.wrong_resumes
+        ]
     return verdict
 
 
@@ -316,16 +344,19 @@ def transcript(catalogue: Catalogue, key: Key, value: str, text: str | None) -> 
     return parse_html(html).text
 
 
-def _story(server: FakeBotApi, member: Member, index: int,
-           stored: list[tuple[Key, str, str | None]]) -> str:
+def _story(
+    server: FakeBotApi, member: Member, index: int, stored: list[tuple[Key, str, str | None]]
+) -> str:
     """Tell what happened around an input, for a failure message."""
     lines = []
     for number in range(max(0, index - 4), min(len(member.inputs), index + 3)):
         item = member.inputs[number]
         end = member.inputs[number + 1].since if number + 1 < len(member.inputs) else None
-        calls = [f"{r.method}:{r.status}:{parse_html(r.params.get('text', '')).text[:40]!r}"
-                 for r in server.requests[item.since:end]
-                 if member._in_chat(r) or r.method in ("getUpdates", "answerCallbackQuery")]
+        calls = [
+            f"{r.method}:{r.status}:{parse_html(r.params.get('text', '')).text[:40]!r}"
+            for r in server.requests[item.since : end]
+            if member._in_chat(r) or r.method in ("getUpdates", "answerCallbackQuery")
+        ]
         mark = ">>" if number == index else "  "
         lines.append(f"{mark} {item.label} {item.key} {item.value} -> {calls}")
     key = member.inputs[index].key

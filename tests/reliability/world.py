@@ -31,8 +31,9 @@ async def set_up(config: Config, staff: dict[str, int], deadline: date, now: dat
     async with await storage.open_database(config.storage.path) as db, db.transaction():
         await storage.open_cycle(db, ROUND, CATALOGUE.id, CATALOGUE.version, deadline, now)
         for short, user_id in staff.items():
-            institution = await storage.add_institution(db, short, f"Amt {short}",
-                                                        f"code{short}", now)
+            institution = await storage.add_institution(
+                db, short, f"Amt {short}", f"code{short}", now
+            )
             await storage.join_institution(db, user_id, institution.id, f"P{user_id}", "de", now)
 
 
@@ -44,8 +45,13 @@ def digest_files(short: str) -> dict[str, str]:
 
 def group_sends(server: FakeBotApi) -> list[Request]:
     """Return the coordination group's messages that reached Telegram."""
-    return [r for r in server.requests if str(r.params.get("chat_id")) == str(GROUP)
-            and r.status == 200 and r.method in ("sendMessage", "sendPhoto", "sendDocument")]
+    return [
+        r
+        for r in server.requests
+        if str(r.params.get("chat_id")) == str(GROUP)
+        and r.status == 200
+        and r.method in ("sendMessage", "sendPhoto", "sendDocument")
+    ]
 
 
 def copies(server: FakeBotApi, kind: str, payload: dict[str, object], short: str) -> int:

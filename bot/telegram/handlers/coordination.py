@@ -26,27 +26,32 @@ PHOTO_ROWS = 30  # institutions up to which the heat map stays readable as a pho
 
 
 @coordinator_only
-async def on_status(update: Update, context: BotContext,
-                    s: Services) -> None:
+async def on_status(update: Update, context: BotContext, s: Services) -> None:
     """List every institution of the current round with its progress."""
     cycle = await storage.current_cycle(s.db)
-    await audit.coordinator_action(s, actor(update), "view_status",
-                                   cycle_id=cycle.id if cycle else None)
+    await audit.coordinator_action(
+        s, actor(update), "view_status", cycle_id=cycle.id if cycle else None
+    )
     rows = [await _status_row(s, r) for r in await _round_reports(s, cycle)] if cycle else []
-    text = s.templates.render(_language(s), "status", cycle=cycle, rows=rows,
-                              total=len(s.dialogue.positions))
+    text = s.templates.render(
+        _language(s), "status", cycle=cycle, rows=rows, total=len(s.dialogue.positions)
+    )
     await context.bot.send_message(_chat_id(update), text)
 
 
 @coordinator_only
-async def on_report(update: Update, context: BotContext,
-                    s: Services) -> None:
+async def on_report(update: Update, context: BotContext, s: Services) -> None:
     """Send the full report of one institution, with its profile chart."""
     report = await _named_report(update, context, s)
     if report is None:
         return
-    await audit.coordinator_action(s, actor(update), "view_report",
-                                   institution_id=report.institution.id, cycle_id=report.cycle.id)
+    await audit.coordinator_action(
+        s,
+        actor(update),
+        "view_report",
+        institution_id=report.institution.id,
+        cycle_id=report.cycle.id,
+    )
     catalogue, language = s.dialogue.catalogue, _language(s)
     name = file_stem(report)
     png = await asyncio.to_thread(reports.profile_chart_png, report, catalogue, language)
@@ -57,8 +62,7 @@ async def on_report(update: Update, context: BotContext,
 
 
 @coordinator_only
-async def on_export(update: Update, context: BotContext,
-                    s: Services) -> None:
+async def on_export(update: Update, context: BotContext, s: Services) -> None:
     """Send all answers of the round as XLSX and CSV."""
     cycle = await storage.current_cycle(s.db)
     if cycle is None:
@@ -91,8 +95,7 @@ async def on_overview(update: Update, context: BotContext) -> None:
 
 
 @coordinator_only
-async def on_heatmap(update: Update, context: BotContext,
-                     s: Services) -> None:
+async def on_heatmap(update: Update, context: BotContext, s: Services) -> None:
     """Send the heat map of institutions × requirements."""
     cycle = await storage.current_cycle(s.db)
     if cycle is None:
@@ -100,8 +103,9 @@ async def on_heatmap(update: Update, context: BotContext,
         return
     round_reports = await _round_reports(s, cycle)
     await audit.coordinator_action(s, actor(update), "view_heatmap", cycle_id=cycle.id)
-    png = await asyncio.to_thread(reports.heatmap_png, round_reports, s.dialogue.catalogue,
-                                  _language(s))
+    png = await asyncio.to_thread(
+        reports.heatmap_png, round_reports, s.dialogue.catalogue, _language(s)
+    )
     name = f"ChancenCheck_{cycle.name}_Uebersicht".replace(" ", "_")
     image = InputFile(png, filename=f"{name}.png")
     if len(round_reports) > PHOTO_ROWS:  # Telegram would shrink a tall photo past reading
@@ -111,8 +115,7 @@ async def on_heatmap(update: Update, context: BotContext,
 
 
 @coordinator_only
-async def on_reopen(update: Update, context: BotContext,
-                    s: Services) -> None:
+async def on_reopen(update: Update, context: BotContext, s: Services) -> None:
     """Reopen an institution's submitted check and tell its members."""
     report = await _named_report(update, context, s)
     if report is None:
@@ -123,22 +126,30 @@ async def on_reopen(update: Update, context: BotContext,
     now = s.clock()
     async with s.db.transaction():
         await storage.reopen_check(s.db, report.check.id, now)
-        await storage.record_audit(s.db, actor(update), "reopen", now,
-                                   institution_id=report.institution.id,
-                                   cycle_id=report.cycle.id, check_id=report.check.id)
+        await storage.record_audit(
+            s.db,
+            actor(update),
+            "reopen",
+            now,
+            institution_id=report.institution.id,
+            cycle_id=report.cycle.id,
+            check_id=report.check.id,
+        )
         for member in await storage.members_of(s.db, report.institution.id):
             await _queue_reopened_note(s, member, report, now)
     await say(update, context, s, "reopened_coordinator", institution=report.institution)
     deliver_soon(context)
 
 
-async def _queue_reopened_note(s: Services, member: storage.Member,
-                               report: reports.CheckReport, now: datetime) -> None:
+async def _queue_reopened_note(
+    s: Services, member: storage.Member, report: reports.CheckReport, now: datetime
+) -> None:
     """Queue the note to a member that their check is open again, with a continue button."""
     if member.telegram_user_id is None:
         return
-    text = s.templates.render(member.language, "reopened_member", institution=report.institution,
-                              cycle=report.cycle)
+    text = s.templates.render(
+        member.language, "reopened_member", institution=report.institution, cycle=report.cycle
+    )
     button = {
         "text": s.templates.label(member.language, "resume"),
         "callback_data": encode(ev.Resume()),
@@ -148,19 +159,18 @@ async def _queue_reopened_note(s: Services, member: storage.Member,
     await storage.enqueue(s.db, key, member.telegram_user_id, "message", payload, now)
 
 
-async def _named_report(update: Update, context: BotContext,
-                        s: Services) -> reports.CheckReport | None:
+async def _named_report(
+    update: Update, context: BotContext, s: Services
+) -> reports.CheckReport | None:
     """Load the report of the institution named in the command, or explain what is missing."""
     short = context.args[0] if context.args else None
     institution = await storage.institution_by_short(s.db, short) if short else None
     cycle = await storage.current_cycle(s.db)
     if institution is None or cycle is None:
         known = ", ".join(i.short for i in await storage.list_institutions(s.db))
-        await say(update, context, s, "unknown_institution", short=short, known=known,
-                   cycle=cycle)
+        await say(update, context, s, "unknown_institution", short=short, known=known, cycle=cycle)
         return None
-    return await reports.load_check_report(s.db, institution.id, cycle.id,
-                                         s.config.privacy.authors)
+    return await reports.load_check_report(s.db, institution.id, cycle.id, s.config.privacy.authors)
 
 
 async def _round_reports(s: Services, cycle: storage.Cycle) -> list[reports.CheckReport]:
@@ -178,8 +188,11 @@ async def _status_row(s: Services, report: reports.CheckReport) -> dict[str, obj
         "last_activity": await storage.last_activity(s.db, report.check.id),
         "members": len(members),
         # Names only where coordinators may see who is who ([privacy] authors).
-        "unreachable": [m.first_name or "?" if s.config.privacy.authors == "names" else ""
-                        for m in members if m.unreachable],
+        "unreachable": [
+            m.first_name or "?" if s.config.privacy.authors == "names" else ""
+            for m in members
+            if m.unreachable
+        ],
     }
 
 

@@ -77,8 +77,9 @@ async def member_or_hint(update: Update, context: BotContext) -> storage.Member 
     return member
 
 
-async def converse(context: BotContext, member: storage.Member, event: ev.Event,
-                   pressed: int | None = None) -> Turn | None:
+async def converse(
+    context: BotContext, member: storage.Member, event: ev.Event, pressed: int | None = None
+) -> Turn | None:
     """Run one event, commit it, retire the old buttons and show what follows."""
     s = context.services
     chat_id = member.telegram_user_id
@@ -97,13 +98,19 @@ async def converse(context: BotContext, member: storage.Member, event: ev.Event,
     if pressed is not None and (active is None or active.message_id != pressed):
         # Buttons on a message other than the active one are left over: take them off too.
         await retire(context.bot, chat_id, storage.ActiveMessage(pressed, None), None)
-    await show(context.bot, s.db, member, s.presenter.turn(turn.step, ctx),
-               _transcript(s, turn, active, ctx))
+    await show(
+        context.bot,
+        s.db,
+        member,
+        s.presenter.turn(turn.step, ctx),
+        _transcript(s, turn, active, ctx),
+    )
     return turn
 
 
-def _transcript(s: Services, turn: Turn, active: storage.ActiveMessage | None,
-                ctx: Context) -> str | None:
+def _transcript(
+    s: Services, turn: Turn, active: storage.ActiveMessage | None, ctx: Context
+) -> str | None:
     """Return the answered question's text for the message that asked it, if it did."""
     if active is None or active.asks is None:
         return None
@@ -116,8 +123,11 @@ def _transcript(s: Services, turn: Turn, active: storage.ActiveMessage | None,
 
 def _repeats_stored_answer(turn: Turn, event: ev.Event) -> bool:
     """Tell whether a stale answer button carries the answer already stored (a double tap)."""
-    if not (isinstance(event, ev.Choose) and event.at is not None
-            and _rejected_as(turn, fx.Reason.STALE)):
+    if not (
+        isinstance(event, ev.Choose)
+        and event.at is not None
+        and _rejected_as(turn, fx.Reason.STALE)
+    ):
         return False
     stored = turn.step.state.answers.get((event.at.requirement_id, event.at.question_key))
     return stored is not None and stored.value == event.value
@@ -128,8 +138,9 @@ def _rejected_as(turn: Turn, reason: fx.Reason) -> bool:
     return rejected is not None and rejected.reason is reason
 
 
-async def _explain_no_round(context: BotContext, s: Services,
-                            member: storage.Member, exc: Exception) -> None:
+async def _explain_no_round(
+    context: BotContext, s: Services, member: storage.Member, exc: Exception
+) -> None:
     if isinstance(exc, CatalogueMismatch):
         log.error("cannot run the check: %s", exc)
     assert member.telegram_user_id is not None

@@ -22,8 +22,13 @@ async def on_help(update: Update, context: BotContext) -> None:
     """Explain what the bot does and list the commands; coordinators get theirs too."""
     s = context.services
     user = update.effective_user
-    await _reply(update, context, "help", size=check_size(s.dialogue.catalogue),
-                 coordinator=user is not None and is_coordinator(s.coordinators, user.id))
+    await _reply(
+        update,
+        context,
+        "help",
+        size=check_size(s.dialogue.catalogue),
+        coordinator=user is not None and is_coordinator(s.coordinators, user.id),
+    )
 
 
 async def on_language(update: Update, context: BotContext) -> None:
@@ -83,8 +88,7 @@ async def on_added(update: Update, context: BotContext) -> None:
         tracing.left(context, message.chat.id)  # drops what is still queued from there
 
 
-async def _reply(update: Update, context: BotContext, template: str,
-                 **extra: object) -> None:
+async def _reply(update: Update, context: BotContext, template: str, **extra: object) -> None:
     s = context.services
     user = update.effective_user
     chat = update.effective_chat

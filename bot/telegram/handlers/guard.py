@@ -50,8 +50,9 @@ def actor(update: Update) -> storage.Actor:
     return storage.Actor.coordinator(user.id)
 
 
-async def say(update: Update, context: BotContext, s: Services, template: str,
-              **values: object) -> None:
+async def say(
+    update: Update, context: BotContext, s: Services, template: str, **values: object
+) -> None:
     """Answer in the chat of the update, in the coordinators' language (the configured one)."""
     assert update.effective_chat is not None
     text = s.templates.render(s.config.checks.language, template, **values)

@@ -48,9 +48,15 @@ async def welcome(context: BotContext, member: storage.Member, joined: bool) -> 
     s = context.services
     institution = await storage.institution_by_id(s.db, member.institution_id)
     cycle = await storage.current_cycle(s.db)
-    text = s.templates.render(member.language, "welcome", joined=joined, institution=institution,
-                              cycle=cycle, name=member.first_name,
-                              size=check_size(s.dialogue.catalogue))
+    text = s.templates.render(
+        member.language,
+        "welcome",
+        joined=joined,
+        institution=institution,
+        cycle=cycle,
+        name=member.first_name,
+        size=check_size(s.dialogue.catalogue),
+    )
     label = s.templates.label(member.language, "start" if joined else "resume")
     keyboard = ((Button(label, ev.Resume()),),) if cycle else ()
     await show(context.bot, s.db, member, [View(text, keyboard)])

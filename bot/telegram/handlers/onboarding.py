@@ -23,9 +23,13 @@ async def on_register_group(update: Update, context: BotContext) -> None:
     else:
         async with s.db.transaction():
             await storage.set_setting(s.db, storage.COORDINATION_CHAT, str(chat.id))
-            await storage.record_audit(s.db, storage.Actor.coordinator(user.id),
-                                       "coordination_chat_set", s.clock(),
-                                       detail={"chat_id": chat.id})
+            await storage.record_audit(
+                s.db,
+                storage.Actor.coordinator(user.id),
+                "coordination_chat_set",
+                s.clock(),
+                detail={"chat_id": chat.id},
+            )
         template = "coordination_group_registered"
     await context.bot.send_message(chat.id, s.templates.render(language, template))
 

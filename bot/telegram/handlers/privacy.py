@@ -37,8 +37,9 @@ async def on_erase(update: Update, context: BotContext) -> None:
     """Explain what /loeschen deletes and what stays, and ask to confirm."""
     s, user_id, language = await _who(update, context)
     member = await storage.member_by_user(s.db, user_id)
-    text = s.templates.render(language, "erase_confirm", member=member,
-                              replica_hours=_replica_hours(s))
+    text = s.templates.render(
+        language, "erase_confirm", member=member, replica_hours=_replica_hours(s)
+    )
     await _ask(context, s, user_id, language, text, "erase_yes", "privacy:erase")
 
 
@@ -72,8 +73,9 @@ async def on_button(update: Update, context: BotContext) -> None:
         former = s.templates.label(s.config.checks.language, "former_member")
         await privacy.erase(s.db, user_id, former, s.config.replication.enabled)
         in_config = user_id in s.config.telegram.coordinators  # config is not ours to change
-        text = s.templates.render(language, "erased", in_config=in_config,
-                                  replica_hours=_replica_hours(s))
+        text = s.templates.render(
+            language, "erased", in_config=in_config, replica_hours=_replica_hours(s)
+        )
     elif action == "leave" and member is not None:
         await privacy.leave(s.db, member)
         institution = await storage.institution_by_id(s.db, member.institution_id)
@@ -84,8 +86,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     await _replace(context, query, user_id, text)
 
 
-async def _replace(context: BotContext, query: CallbackQuery, user_id: int,
-                   text: str) -> None:
+async def _replace(context: BotContext, query: CallbackQuery, user_id: int, text: str) -> None:
     """Show the outcome in place of the question, or anew if that message cannot be edited."""
     if isinstance(query.message, Message):
         try:
@@ -104,12 +105,19 @@ async def _who(update: Update, context: BotContext) -> tuple[Services, int, str]
     return s, user.id, s.language_for(user, member)
 
 
-async def _ask(context: BotContext, s: Services, user_id: int, language: str,
-               text: str, yes: str, data: str) -> None:
-    keyboard = InlineKeyboardMarkup([[
-        InlineKeyboardButton(s.templates.label(language, yes), callback_data=data),
-        InlineKeyboardButton(s.templates.label(language, "cancel"), callback_data="privacy:cancel"),
-    ]])
+async def _ask(
+    context: BotContext, s: Services, user_id: int, language: str, text: str, yes: str, data: str
+) -> None:
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(s.templates.label(language, yes), callback_data=data),
+                InlineKeyboardButton(
+                    s.templates.label(language, "cancel"), callback_data="privacy:cancel"
+                ),
+            ]
+        ]
+    )
     await context.bot.send_message(user_id, text, reply_markup=keyboard)
 
 

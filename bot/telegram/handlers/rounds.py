@@ -63,8 +63,13 @@ async def on_deadline(update: Update, context: BotContext) -> None:
         deadline = parse_day(context.args[0]) if context.args else None
     except DayError as error:
         if cycle is not None and not error.exists:  # "30.02.2027 gibt es nicht"
-            await _reply(update, context, s.templates.render(
-                language, "deadline_invalid", problem="nonexistent", text=error.text))
+            await _reply(
+                update,
+                context,
+                s.templates.render(
+                    language, "deadline_invalid", problem="nonexistent", text=error.text
+                ),
+            )
             return
         deadline = None
     if cycle is None or deadline is None:
@@ -73,13 +78,15 @@ async def on_deadline(update: Update, context: BotContext) -> None:
     now = s.clock()
     problem = deadline_problem(cycle, deadline, now.astimezone(s.config.checks.tz).date())
     if problem:
-        text = s.templates.render(language, "deadline_invalid", problem=problem,
-                                  deadline=deadline, cycle=cycle)
+        text = s.templates.render(
+            language, "deadline_invalid", problem=problem, deadline=deadline, cycle=cycle
+        )
         await _reply(update, context, text)
         return
     move = await move_deadline(s.db, cycle, deadline, user.id, now)
-    await _reply(update, context, s.templates.render(language, "deadline_confirmed", move=move,
-                                                     cycle=cycle))
+    await _reply(
+        update, context, s.templates.render(language, "deadline_confirmed", move=move, cycle=cycle)
+    )
     reminders.sweep_soon(context)  # tell the members now, not at the next minute
 
 
@@ -97,8 +104,12 @@ async def on_reminders(update: Update, context: BotContext) -> None:
         async with s.db.transaction():
             member = await storage.set_reminders(s.db, member.id, choice)
             member = await storage.touch_member(s.db, member.id, s.clock())  # reachable: wrote
-    text = s.templates.render(member.language, "reminder_settings",
-                              enabled=member.reminders_enabled, changed=choice is not None)
+    text = s.templates.render(
+        member.language,
+        "reminder_settings",
+        enabled=member.reminders_enabled,
+        changed=choice is not None,
+    )
     await _reply(update, context, text)
 
 
@@ -123,11 +134,20 @@ async def _coordinator_view(s: Services, cycle: storage.Cycle | None, language: 
     assert cycle is not None
     progress = await round_progress(s, cycle)
     now, settings = s.clock(), s.config.reminders
-    times = reminder_times(cycle.deadline, settings.days_before, settings.send_at,
-                           settings.skip_weekends, s.config.checks.tz)
+    times = reminder_times(
+        cycle.deadline,
+        settings.days_before,
+        settings.send_at,
+        settings.skip_weekends,
+        s.config.checks.tz,
+    )
     return s.templates.render(
-        language, "round_coordinator", cycle=cycle, count=len(progress),
-        submitted=sum(p.submitted for p in progress), next_reminder=next_reminder(times, now),
+        language,
+        "round_coordinator",
+        cycle=cycle,
+        count=len(progress),
+        submitted=sum(p.submitted for p in progress),
+        next_reminder=next_reminder(times, now),
         days_left=days_left(cycle.deadline, now, s.config.checks.tz),
     )
 
@@ -140,8 +160,13 @@ async def _member_view(s: Services, cycle: storage.Cycle | None, member: storage
     check = next((c for c in checks if c.institution_id == institution.id), None)
     entry = await institution_progress(s, institution, check)
     return s.templates.render(
-        member.language, "round_member", cycle=cycle, institution=institution,
-        submitted=entry.submitted, answered=entry.answered, total=entry.total,
+        member.language,
+        "round_member",
+        cycle=cycle,
+        institution=institution,
+        submitted=entry.submitted,
+        answered=entry.answered,
+        total=entry.total,
         reminders=member.reminders_enabled,
         days_left=days_left(cycle.deadline, s.clock(), s.config.checks.tz),
     )

@@ -48,8 +48,9 @@ def gone_from(context: BotContext, update: Update, chat_id: int) -> bool:
     gone: set[int] = context.bot_data.setdefault(LEFT_CHATS, set())
     status = update.my_chat_member.new_chat_member.status if update.my_chat_member else None
     message = update.message
-    added = message is not None and any(m.id == context.bot.id
-                                        for m in message.new_chat_members or ())
+    added = message is not None and any(
+        m.id == context.bot.id for m in message.new_chat_members or ()
+    )
     if added or status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR):
         gone.discard(chat_id)
     elif status in (ChatMember.LEFT, ChatMember.BANNED):
@@ -70,8 +71,23 @@ async def _institution(services: Services, user_id: int) -> str | None:
     return institution.short if institution else None
 
 
-_CONTENT = ("photo", "sticker", "voice", "video", "video_note", "audio", "animation",
-            "document", "location", "venue", "contact", "poll", "dice", "game", "story")
+_CONTENT = (
+    "photo",
+    "sticker",
+    "voice",
+    "video",
+    "video_note",
+    "audio",
+    "animation",
+    "document",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+    "dice",
+    "game",
+    "story",
+)
 
 
 def describe(update: Update) -> str:
@@ -80,8 +96,14 @@ def describe(update: Update) -> str:
         code = (update.callback_query.data or "").partition(":")[0][:8]
         return f"button press ({code or 'no data'})"
     message = update.effective_message
-    kind = next((name for name in ("message", "edited_message", "channel_post",
-                                   "edited_channel_post") if getattr(update, name)), None)
+    kind = next(
+        (
+            name
+            for name in ("message", "edited_message", "channel_post", "edited_channel_post")
+            if getattr(update, name)
+        ),
+        None,
+    )
     if message is None or kind is None:
         known = next((name for name in Update.ALL_TYPES if getattr(update, name, None)), None)
         return f"{known or 'unknown'} update"
