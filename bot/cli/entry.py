@@ -100,9 +100,9 @@ def _common_options(default: object) -> argparse.ArgumentParser:
 
 
 def _command(
-    sub: argparse._SubParsersAction,
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     name: str,
-    handler: Command,  # type: ignore[type-arg]
+    handler: Command,
     help_text: str,
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = sub.add_parser(

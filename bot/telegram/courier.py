@@ -137,7 +137,7 @@ class Courier:
         s = self.services
         report = await reports.load_check_report(
             s.db,
-            int(payload["institution_id"]),
+            int(payload["institution_id"]),  # type: ignore[call-overload]
             int(payload["cycle_id"]),  # type: ignore[call-overload]
             s.config.privacy.authors,
         )
