@@ -19,6 +19,7 @@ class Member:
     first_name: str | None  # None for a former member
     language: str  # "de" or "en"
     reminders_enabled: bool
+    plain_mode: bool  # the screen-reader friendly mode of /barrierefrei
     unreachable: bool
     joined_at: datetime
     last_seen_at: datetime
@@ -33,6 +34,7 @@ def _member(row: sqlite3.Row) -> Member:
         first_name=row["first_name"],
         language=row["language"],
         reminders_enabled=bool(row["reminders_enabled"]),
+        plain_mode=bool(row["plain_mode"]),
         unreachable=bool(row["unreachable"]),
         joined_at=from_text(row["joined_at"]),
         last_seen_at=from_text(row["last_seen_at"]),
@@ -102,6 +104,11 @@ async def set_language(db: Database, member_id: int, language: str) -> Member:
 async def set_reminders(db: Database, member_id: int, enabled: bool) -> Member:
     """Switch the member's deadline reminders on or off."""
     return await _update(db, member_id, "reminders_enabled = ?", int(enabled))
+
+
+async def set_plain_mode(db: Database, member_id: int, plain: bool) -> Member:
+    """Switch the member's plain mode (words only, one button per row) on or off."""
+    return await _update(db, member_id, "plain_mode = ?", int(plain))
 
 
 async def set_role(db: Database, member_id: int, role: str) -> Member:

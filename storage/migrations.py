@@ -329,6 +329,17 @@ M006_SQL = """
     ) STRICT;
 """
 
+
+async def m009_plain_mode(conn: aiosqlite.Connection) -> None:
+    """Remember per member whether they asked for the plain (screen-reader) mode."""
+    # BITV 2.0: a member who uses a screen reader switches off glyph bars and emoji with
+    # /barrierefrei; the choice must outlive a restart, so it is stored with the member.
+    await conn.execute(
+        "ALTER TABLE members ADD COLUMN plain_mode INTEGER NOT NULL DEFAULT 0 "
+        "CHECK (plain_mode IN (0, 1))"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial,
     m002_reminders,
@@ -336,6 +347,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m004_hashed_invite_codes,
     m005_access_and_audit,
     m006_coordinator_invites,
+    m009_plain_mode,
 )
 
 CREATE_MIGRATIONS = """

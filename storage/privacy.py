@@ -95,6 +95,7 @@ async def _membership(db: Database, member: Member) -> dict[str, Any]:
         "institution": {"short": institution["short"], "name": institution["name"]},
         "first_name": member.first_name,
         "language": member.language,
+        "plain_mode": member.plain_mode,
         "joined_at": member.joined_at.isoformat(),
         "last_seen_at": member.last_seen_at.isoformat(),
         "unreachable": member.unreachable,

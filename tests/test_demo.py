@@ -337,10 +337,11 @@ def test_full_walk_shows_the_submission_summary(walked: tuple[Path, Terminal, Wa
         if not s.buttons and all(a.title.de in s.text for a in CATALOGUE.areas)
     )
     for area in CATALOGUE.areas:
-        marks = "".join(
-            colour_mark(walker.expected[(r.id, FULFILMENT.key)][0]) for r in area.requirements
-        )
-        line = next(x for x in summary.splitlines() if x.startswith(f"{marks} {area.title.de}"))
+        line = next(x for x in summary.splitlines() if x.startswith(f"{area.title.de}: "))
+        ratings = [walker.expected[(r.id, FULFILMENT.key)][0] for r in area.requirements]
+        for step in CATALOGUE.scale:  # each light beside its count and its word
+            count = ratings.count(step.key)
+            assert (f"{colour_mark(step.key)} {count} {step.label.de}" in line) == bool(count)
         improvable = sum(
             walker.expected[(r.id, POTENTIAL.key)][0] == "yes" for r in area.requirements
         )

@@ -29,6 +29,7 @@ CHAT_ONLY = frozenset(MENU) - frozenset(DIALOGUE_COMMANDS) | {
     "start",
     "help",
     "language",
+    "accessible",
     "round",
     "reminders",
     "meinedaten",

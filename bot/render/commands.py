@@ -30,6 +30,7 @@ MENU = (
     "erinnerungen",
     "hilfe",
     "sprache",
+    "barrierefrei",
 )
 
 

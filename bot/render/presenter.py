@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.render.templates import Templates
-from bot.render.views import Button, View, rows, split_blocks
+from bot.render.views import (
+    MESSAGE_LIMIT,
+    PLAIN_MESSAGE_LIMIT,
+    Button,
+    View,
+    plain,
+    rows,
+    split_blocks,
+)
 from dialogues import effects as fx
 from dialogues import events as ev
 from dialogues.catalogue import AnswerKind, Catalogue
@@ -31,9 +39,13 @@ class Authorship:
 class Context:
     language: str
     authors: Mapping[Key, Authorship] = field(default_factory=dict)
+    plain: bool = False  # the member's /barrierefrei mode: words only, one button per row
 
 
-def progress_bar(progress: Progress) -> str:
+def progress_bar(progress: Progress, plain_mode: bool = False) -> str:
+    """Draw progress as ten segments: decoration beside the words, so none in plain mode."""
+    if plain_mode:
+        return ""
     filled = round(BAR_WIDTH * progress.answered / progress.total) if progress.total else 0
     return "▰" * filled + "▱" * (BAR_WIDTH - filled)
 
@@ -51,7 +63,7 @@ class Presenter:
         views: list[View] = []
         for effect in step.effects:
             views.extend(self.effect(effect, step, ctx))
-        return views
+        return [plain(view) for view in views] if ctx.plain else views
 
     def turn(self, step: Step, ctx: Context) -> list[View]:
         """Render a step; after a rejection, show what is current again so the member can go on."""
@@ -86,13 +98,13 @@ class Presenter:
     # -- questions ---------------------------------------------------------------------------
 
     def ask(self, effect: fx.Ask, ctx: Context) -> View:
-        text = self.templates.render(ctx.language, "ask", **self._question_context(effect, ctx))
+        text = self._render(ctx, "ask", **self._question_context(effect, ctx))
         return View(text, self._ask_keyboard(effect, ctx.language), asks=effect.position)
 
     def answered(self, position: Position, answer: Answer, ctx: Context) -> str:
         """Render a question with its given answer, for the transcript once it is answered."""
-        return self.templates.render(
-            ctx.language,
+        return self._render(
+            ctx,
             "answered",
             requirement=self._requirement(position, ctx.language),
             question=self.dialogue.question(position).text(ctx.language),
@@ -142,7 +154,7 @@ class Presenter:
             "author": self._author(authorship, lang),
             "answered_at": authorship.at if authorship else None,
             "p": effect.progress,
-            "bar": progress_bar(effect.progress),
+            "bar": progress_bar(effect.progress, ctx.plain),
         }
 
     def _requirement(self, position: Position, language: str) -> dict[str, str]:
@@ -241,12 +253,12 @@ class Presenter:
             }
             for area in self.catalogue.areas
         ]
-        text = self.templates.render(
-            lang, "overview", areas=areas, p=effect.progress, bar=progress_bar(effect.progress)
-        )
+        bar = progress_bar(effect.progress, ctx.plain)
+        text = self._render(ctx, "overview", areas=areas, p=effect.progress, bar=bar)
         jumps = [
             Button(
-                f"{_status_mark(i.answered, i.total)} {i.requirement_id}", ev.Jump(i.requirement_id)
+                self._jump_label(i.requirement_id, i.answered, i.total, ctx),
+                ev.Jump(i.requirement_id),
             )
             for i in effect.items
         ]
@@ -257,15 +269,16 @@ class Presenter:
 
     def review(self, effect: fx.ShowReview, ctx: Context) -> list[View]:
         lang = ctx.language
-        head = self.templates.render(
-            lang,
+        head = self._render(
+            ctx,
             "review_head",
             p=effect.progress,
-            bar=progress_bar(effect.progress),
+            bar=progress_bar(effect.progress, ctx.plain),
             submitted=effect.submitted,
         )
         blocks = [self._review_block(item, ctx) for item in effect.items]
-        texts = split_blocks(head, blocks, separator="\n")
+        limit = PLAIN_MESSAGE_LIMIT if ctx.plain else MESSAGE_LIMIT
+        texts = split_blocks(head, blocks, separator="\n", limit=limit)
         label = self._labeller(lang)
         complete = effect.progress.answered == effect.progress.total
         last = [label("submit", ev.Submit())] if complete and not effect.submitted else []
@@ -278,8 +291,8 @@ class Presenter:
         position = item.position
         first = position.question_key == self.catalogue.questions[0].key
         key = (position.requirement_id, position.question_key)
-        block = self.templates.render(
-            ctx.language,
+        block = self._render(
+            ctx,
             "review_item",
             requirement=self._requirement(position, ctx.language) if first else None,
             number=self.dialogue.positions.index(position) % len(self.catalogue.questions) + 1,
@@ -295,8 +308,8 @@ class Presenter:
             {req for req, _ in effect.open_questions},
             key=[r.id for r in self.catalogue.requirements].index,
         )
-        text = self.templates.render(
-            ctx.language,
+        text = self._render(
+            ctx,
             "end",
             p=effect.progress,
             open_ids=open_ids,
@@ -312,25 +325,31 @@ class Presenter:
         lang = ctx.language
         summary = [self._area_summary(area.id, step, lang) for area in self.catalogue.areas]
         return View(
-            self.templates.render(
-                lang, "submitted", areas=summary, p=self.dialogue.progress(step.state)
-            )
+            self._render(ctx, "submitted", areas=summary, p=self.dialogue.progress(step.state))
         )
 
     def _area_summary(self, area_id: str, step: Step, language: str) -> dict[str, object]:
         area = next(a for a in self.catalogue.areas if a.id == area_id)
         first, potential, _ = (q.key for q in self.catalogue.questions)
-        marks = []
+        counts: dict[str, int] = {}
         for requirement in area.requirements:
             answer = step.state.answers.get((requirement.id, first))
-            scale_step = self.catalogue.step(answer.value) if answer else None
-            marks.append(COLOUR_MARK[scale_step.colour] if scale_step else "⚪")
+            if answer is not None and self.catalogue.step(answer.value):
+                counts[answer.value] = counts.get(answer.value, 0) + 1
+        # Each light stands beside its count and word ("🟢 2 vollständig erfüllt"): a row of
+        # coloured dots alone says nothing to a screen reader or to someone who cannot tell
+        # the colours apart.
+        ratings = [
+            {"mark": COLOUR_MARK[s.colour], "count": counts[s.key], "label": s.label(language)}
+            for s in self.catalogue.scale
+            if s.key in counts
+        ]
         improvable = sum(
             1
             for r in area.requirements
             if (a := step.state.answers.get((r.id, potential))) and a.value == YES
         )
-        return {"title": area.title(language), "marks": "".join(marks), "improvable": improvable}
+        return {"title": area.title(language), "ratings": ratings, "improvable": improvable}
 
     def rejected(self, effect: fx.Rejected, ctx: Context, step: Step | None = None) -> View:
         position = step.state.position if step is not None else None
@@ -341,8 +360,8 @@ class Presenter:
             if position is not None
             else []
         )
-        text = self.templates.render(
-            ctx.language,
+        text = self._render(
+            ctx,
             "rejected",
             reason=effect.reason.value,
             limit=effect.limit,
@@ -366,8 +385,18 @@ class Presenter:
         keys = {ev.Confirm: "confirm", ev.Cancel: "cancel", ev.Resume: "resume"}
         label = self._labeller(ctx.language)
         buttons = tuple(label(keys[type(e)], e) for e in events)
-        text = self.templates.render(ctx.language, name, p=progress, bar=progress_bar(progress))
+        text = self._render(ctx, name, p=progress, bar=progress_bar(progress, ctx.plain))
         return View(text, (buttons,))
+
+    def _render(self, ctx: Context, name: str, /, **context: object) -> str:
+        return self.templates.render(ctx.language, name, plain=ctx.plain, **context)
+
+    def _jump_label(self, requirement_id: str, answered: int, total: int, ctx: Context) -> str:
+        """Label a jump button; in plain mode the status is a word instead of a glyph."""
+        if not ctx.plain:
+            return f"{_status_mark(answered, total)} {requirement_id}"
+        status = "done" if answered == total else ("started" if answered else "open")
+        return f"{requirement_id} {self.templates.label(ctx.language, status)}"
 
 
 def _status_mark(answered: int, total: int) -> str:

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from bot.render.views import words_only
+
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 LANGUAGES = ("de", "en")
 _ROUND_WORD = re.compile(r"^(runde|round)\s+", re.IGNORECASE)
@@ -43,12 +45,19 @@ class Templates:
         )
         env.filters["round_name"] = round_name
         env.globals["label"] = lambda key: self.label(language, key)
+        env.globals["plain"] = False  # a render for a member in plain mode passes plain=True
         return env
 
     def render(self, language: str, name: str, /, **context: object) -> str:
-        """Render one message; surrounding blank lines are dropped."""
+        """Render one message; surrounding blank lines are dropped.
+
+        With `plain=True` (the member's /barrierefrei mode) every emoji and symbol glyph goes:
+        the templates put words beside each glyph that means something, so only decoration
+        is lost, and a screen reader no longer reads "black circle" or ten bar segments.
+        """
         env = self._envs[language if language in LANGUAGES else "de"]
-        return env.get_template(f"{name}.html").render(**context).strip()
+        text = env.get_template(f"{name}.html").render(**context).strip()
+        return words_only(text) if context.get("plain") else text
 
     def label(self, language: str, key: str) -> str:
         """Return a short label (a button, a status word)."""

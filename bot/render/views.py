@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+import unicodedata
+from dataclasses import dataclass, replace
 
 from dialogues.events import Event
 from dialogues.model import Position
@@ -10,6 +12,9 @@ from dialogues.model import Position
 # Telegram allows 4096 UTF-16 code units after entity parsing; raw HTML is never shorter than
 # that, so splitting raw text at this size is always safe.
 MESSAGE_LIMIT = 4096
+# Plain mode (/barrierefrei) keeps messages short, so a screen reader reads them in portions.
+PLAIN_MESSAGE_LIMIT = 1500
+_SPACES = re.compile(r"[ \t]{2,}")
 
 
 @dataclass(frozen=True)
@@ -55,3 +60,20 @@ def split_blocks(
     if current:
         messages.append(current)
     return messages
+
+
+def is_glyph(char: str) -> bool:
+    """Tell whether a character is a pictograph or symbol a screen reader would spell out."""
+    return unicodedata.category(char) == "So" or char in "\ufe0f\u200d"
+
+
+def words_only(text: str) -> str:
+    """Drop emoji and symbol glyphs, keeping the words beside them (plain mode)."""
+    kept = "".join(char for char in text if not is_glyph(char))
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in kept.split("\n"))
+
+
+def plain(view: View) -> View:
+    """Return the view as plain mode shows it: one button per row, labels in words only."""
+    keyboard = tuple((replace(b, label=words_only(b.label)),) for row in view.keyboard for b in row)
+    return replace(view, keyboard=keyboard)

@@ -84,6 +84,9 @@ def register(app: BotApp) -> None:
     app.add_handler(CommandHandler(["hilfe", "help"], general.on_help, filters=PRIVATE))
     app.add_handler(CommandHandler(["sprache", "language"], general.on_language, filters=PRIVATE))
     app.add_handler(
+        CommandHandler(["barrierefrei", "accessible"], general.on_accessible, filters=PRIVATE)
+    )
+    app.add_handler(
         CommandHandler(["erinnerungen", "reminders"], rounds.on_reminders, filters=PRIVATE)
     )
     for names, callback in PRIVACY_COMMANDS:

@@ -48,6 +48,36 @@ async def on_language(update: Update, context: BotContext) -> None:
     await converse(context, member, ev.Show())
 
 
+# /barrierefrei an|aus; the same words as /erinnerungen, so nobody has to learn new ones.
+PLAIN_SWITCH = {"aus": False, "off": False, "an": True, "ein": True, "on": True}
+
+
+async def on_accessible(update: Update, context: BotContext) -> None:
+    """Switch the member's plain mode on or off (/barrierefrei an|aus), or say which it is."""
+    s = context.services
+    user = update.effective_user
+    assert user is not None
+    member = await storage.member_by_user(s.db, user.id)
+    if member is None:
+        await _reply(update, context, "not_member")
+        return
+    word = context.args[0].lower() if context.args else None
+    choice = PLAIN_SWITCH.get(word) if word else None
+    if choice is not None:
+        async with s.db.transaction():
+            member = await storage.set_plain_mode(s.db, member.id, choice)
+    text = s.templates.render(
+        member.language,
+        "plain_mode",
+        plain=member.plain_mode,
+        changed=choice is not None,
+        unknown=word if word and choice is None else None,
+    )
+    await context.bot.send_message(user.id, text)
+    if choice is not None:
+        await converse(context, member, ev.Show())  # the current question, as the mode shows it
+
+
 async def on_unknown_command(update: Update, context: BotContext) -> None:
     """Say that the command is unknown and point to /hilfe."""
     await _reply(update, context, "unknown_command")

@@ -7,7 +7,7 @@ from telegram import Update
 import storage
 from bot.core import invites
 from bot.render.check_size import check_size
-from bot.render.views import Button, View
+from bot.render.views import Button, View, plain
 from bot.telegram.context import BotContext
 from bot.telegram.send import show
 from dialogues import events as ev
@@ -56,7 +56,9 @@ async def welcome(context: BotContext, member: storage.Member, joined: bool) -> 
         cycle=cycle,
         name=member.first_name,
         size=check_size(s.dialogue.catalogue),
+        plain=member.plain_mode,
     )
     label = s.templates.label(member.language, "start" if joined else "resume")
     keyboard = ((Button(label, ev.Resume()),),) if cycle else ()
-    await show(context.bot, s.db, member, [View(text, keyboard)])
+    view = View(text, keyboard)
+    await show(context.bot, s.db, member, [plain(view) if member.plain_mode else view])
