@@ -197,7 +197,10 @@ class Digests:
             for requirement in area.requirements:
                 answer = answers.get((requirement.id, first))
                 step = self.catalogue.step(answer.value) if answer else None
-                marks.append(f"{requirement.id} {COLOUR_MARK[step.colour] if step else '⚪'}")
+                # The light beside a word: a coloured dot alone says nothing to a screen reader.
+                colour = step.colour if step else "grey"
+                word = self.presenter.templates.label(self.language, f"rating_{colour}")
+                marks.append(f"{requirement.id} {COLOUR_MARK[colour]} {word}")
             light = COLOUR_MARK[traffic_light(scores[area.id])]
             areas.append(
                 {

@@ -13,6 +13,8 @@ from bot import reports
 from bot.core import audit
 from bot.core.access import is_coordinator
 from bot.render.callbacks import encode
+from bot.render.views import split_blocks, utf16_len
+from bot.reports.alt_text import CAPTION_LIMIT, heatmap_words, profile_words
 from bot.services import Services
 from bot.telegram.context import BotContext
 from bot.telegram.courier import file_stem
@@ -57,7 +59,13 @@ async def on_report(update: Update, context: BotContext, s: Services) -> None:
     png = await asyncio.to_thread(reports.profile_chart_png, report, catalogue, language)
     # A PDF, because Telegram opens it in its own viewer on a phone; an HTML file it cannot.
     pdf = await asyncio.to_thread(reports.report_file, report, catalogue, s.templates, language)
-    await context.bot.send_photo(_chat_id(update), InputFile(png, filename=f"{name}.png"))
+    words = s.templates.render(
+        language,
+        "chart_words",
+        institution=report.institution,
+        areas=profile_words(report, catalogue, language),
+    )
+    await _send_image(context, _chat_id(update), InputFile(png, filename=f"{name}.png"), words)
     await context.bot.send_document(_chat_id(update), InputFile(pdf, filename=f"{name}.pdf"))
 
 
@@ -108,10 +116,25 @@ async def on_heatmap(update: Update, context: BotContext, s: Services) -> None:
     )
     name = f"ChancenCheck_{cycle.name}_Uebersicht".replace(" ", "_")
     image = InputFile(png, filename=f"{name}.png")
-    if len(round_reports) > PHOTO_ROWS:  # Telegram would shrink a tall photo past reading
-        await context.bot.send_document(_chat_id(update), image)
+    rows = heatmap_words(round_reports, s.dialogue.catalogue, _language(s))
+    words = s.templates.render(_language(s), "heatmap_words", cycle=cycle, rows=rows)
+    # Telegram would shrink a tall photo past reading:
+    await _send_image(context, _chat_id(update), image, words, len(round_reports) > PHOTO_ROWS)
+
+
+async def _send_image(
+    context: BotContext, chat_id: int, image: InputFile, words: str, as_file: bool = False
+) -> None:
+    """Send a chart with the same content in words: as its caption, or after it if too long."""
+    # A screen reader cannot read a chart (BITV 2.0 / WCAG 1.1.1: a text alternative).
+    caption = words if utf16_len(words) <= CAPTION_LIMIT else None
+    if as_file:
+        await context.bot.send_document(chat_id, image, caption=caption)
     else:
-        await context.bot.send_photo(_chat_id(update), image)
+        await context.bot.send_photo(chat_id, image, caption=caption)
+    if caption is None:  # many institutions: as many messages as the lines need
+        for text in split_blocks("", words.split("\n"), separator="\n"):
+            await context.bot.send_message(chat_id, text)
 
 
 @coordinator_only
