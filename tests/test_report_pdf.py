@@ -66,7 +66,7 @@ async def test_html_report_embeds_the_chart_and_fits_a_phone(
     """The HTML report is one file with its chart, and its table wraps at phone width."""
     html = report_file(await full_report(round_), CATALOGUE, TEMPLATES, "de", "html").decode()
     assert '<img src="data:image/png;base64,iVBORw0KGgo' in html
-    assert '<div class="table-wrap"><table class="summary">' in html
+    assert '<div class="table-wrap" role="region"' in html and '<table class="summary">' in html
     assert "@media (max-width: 36rem)" in html and "overflow-x: auto" in html
     assert "http://" not in html and "https://" not in html
 

@@ -369,7 +369,7 @@ async def test_xlsx_second_sheet_has_mean_scores_per_area(round_: Round) -> None
     assert table[1] == ["ABH", "Ausländerbehörde", "submitted", "45/45", 2.0, 1.5, 1.0, 2.5, 0.5]
     assert table[2] == ["VHS", "Volkshochschule", "open", "4/45", 3.0, 0.0, None, None, None]
     fills = [cell.fill.fgColor.rgb for cell in book["Mean scores"][3][-5:]]
-    assert fills[:2] == ["FF43A047", "FFE53935"]  # green 3.0, red 0.0
+    assert fills[:2] == ["FF2E7D32", "FFC62828"]  # green 3.0, red 0.0
 
 
 async def test_csv_round_trips_with_bom_semicolons_and_formula_guard(round_: Round) -> None:
