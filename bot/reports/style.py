@@ -2,7 +2,7 @@
 
 # Traffic-light colours that stay distinguishable when printed and on a phone screen; keys are
 # the catalogue's scale colours and the traffic_light() names. Green and red are dark enough
-# for white text at 4.5:1 or more (WCAG 2.1 AA 1.4.3, checked by tests/test_accessibility_report.py).
+# for white text at 4.5:1 or more (WCAG 2.1 AA 1.4.3; tests/test_accessibility_report.py).
 HEX = {
     "green": "#2e7d32",
     "yellow": "#fdd835",
