@@ -1,8 +1,8 @@
 """The full report of one check as an A4 PDF, typeset by Typst from report.typ.
 
-Typst comes as a self-contained wheel (no system libraries) and writes tagged PDF, so the same
-document can become PDF/UA-1 later. Its embedded fonts are used, never the system's, so the
-PDF looks the same on every server.
+Typst comes as a self-contained wheel (no system libraries) and writes tagged PDF/UA-1: a
+structure tree in reading order, the language, real table headers and the chart's alt text.
+Its embedded fonts are used, never the system's, so the PDF looks the same on every server.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import tempfile
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from bot.render.templates import Templates, round_name
 from bot.reports.data import CheckReport
@@ -22,6 +22,7 @@ from bot.reports.style import HEX
 from dialogues.catalogue import Catalogue
 
 SOURCE = Path(__file__).with_name("report.typ")
+PDF_STANDARDS: Final = "ua-1"  # a tagged, accessible PDF for BITV 2.0 (issue 21)
 
 
 def report_pdf(
@@ -40,7 +41,12 @@ def report_pdf(
         (Path(folder) / "chart.png").write_bytes(chart_png)
         compiler = typst.Compiler(root=folder, ignore_system_fonts=True)
         pdf = compiler.compile(
-            input=_source(), format="pdf", sys_inputs={"data": json.dumps(data, ensure_ascii=False)}
+            input=_source(),
+            format="pdf",
+            sys_inputs={"data": json.dumps(data, ensure_ascii=False)},
+            # PDF/UA-1: Typst then refuses to write a PDF without title, language or alt text,
+            # and marks the file as PDF/UA (tests/test_accessibility_pdf.py checks it).
+            pdf_standards=PDF_STANDARDS,
         )
     assert isinstance(pdf, bytes)  # one document, not one file per page
     return pdf
@@ -76,10 +82,19 @@ def _data(
         ),
         "facts": _facts(context, words, templates, language, created),
         "chart_caption": words["chart_caption"],
-        "chart_alt": words["chart_alt"],
+        "chart_alt": _chart_alt(words["chart_alt"], context["areas"], templates, language),
         "legend": words["legend"],
         "areas": [_area(area, words, templates, language) for area in context["areas"]],
     }
+
+
+def _chart_alt(alt: str, areas: list[dict[str, Any]], templates: Templates, language: str) -> str:
+    """Give the chart's alt text its values, as a screen reader cannot read the bars."""
+    values = "; ".join(
+        f"{a['title']} {a['score']} ({templates.label(language, 'light_' + a['colour'])})"
+        for a in areas
+    )
+    return f"{alt}: {values}"
 
 
 def _facts(
@@ -130,6 +145,7 @@ def _area(
     return {
         "title": area["title"],
         "colour": area["colour"],
+        "light": templates.label(language, f"light_{area['colour']}"),  # the colour in words
         "score": area["score"],
         "rated": _fill(words["rated"], rated=area["rated"], count=area["count"]),
         "improvable": area["improvable"],
