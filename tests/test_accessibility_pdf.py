@@ -14,16 +14,22 @@ from pathlib import Path
 import pdfua
 import pikepdf
 import pytest
+from pypdf import PdfReader
 from test_reports import (
     CATALOGUE,
+    NOW,
     TEMPLATES,
     Round,
     full_report,
     partial_report,
+    record,
     round_,  # noqa: F401  (the fixture)
 )
 
+import storage
 from bot.reports import report_file
+
+EMOJI = "Flyer 📄 drucken 👍🏽"
 
 
 def structure_types(pdf: pikepdf.Pdf) -> dict[str, list[pikepdf.Dictionary]]:
@@ -78,3 +84,21 @@ async def test_pdf_is_tagged_with_language_headers_and_chart_alt_text(
     assert alt.startswith("Balkendiagramm") and all(a.title.de in alt for a in CATALOGUE.areas)
     with pdf.open_metadata() as meta:
         assert meta.get("{http://www.aiim.org/pdfua/ns/id/}part") == "1"
+
+
+async def test_an_emoji_in_an_answer_does_not_stop_the_pdf(
+    round_: Round,  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    """PDF/UA forbids text without a font; a member's emoji is left out, the report still comes
+    as PDF/UA, and the words around it stay."""
+    members = await storage.members_of(round_.db, (await full_report(round_)).institution.id)
+    async with round_.db.transaction():
+        await record(
+            round_.db, round_.full_id, ("Z2", "potential"), "yes", EMOJI, members[0].id, NOW
+        )
+    path = tmp_path / "report.pdf"
+    path.write_bytes(report_file(await full_report(round_), CATALOGUE, TEMPLATES, "de"))
+    assert list(pdfua.validate(str(path)).findings) == []
+    text = "".join(page.extract_text() for page in PdfReader(path).pages)
+    assert "Flyer drucken" in " ".join(text.split())

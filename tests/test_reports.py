@@ -318,12 +318,21 @@ async def test_export_rows_describe_every_answer(round_: Round) -> None:
 async def test_xlsx_holds_every_answer_and_keeps_formulas_as_text(round_: Round) -> None:
     reports = [await full_report(round_), await partial_report(round_)]
     book = load_workbook(io.BytesIO(export_xlsx(reports, CATALOGUE, "de", TZ)))
-    assert book.sheetnames == ["Antworten", "Mittelwerte", "Anforderungen"]
-    sheet = book["Antworten"]
+    assert book.sheetnames == [
+        "Antworten je Frage",
+        "Mittelwerte je Bereich",
+        "Anforderungen je Einrichtung",
+    ]
+    sheet = book["Antworten je Frage"]
     header = [cell.value for cell in sheet[1]]
     assert header[:3] == ["Kürzel", "Einrichtung", "Runde"] and len(header) == len(COLUMNS)
     assert all(cell.font.bold for cell in sheet[1])
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:O{1 + 45 + 4}"
+    assert sheet.freeze_panes == "A2"
+    # The header row is marked as such: an Excel table with a header (and its filter), and row 1
+    # repeated on every printed page.
+    [table] = sheet.tables.values()
+    assert table.ref == f"A1:O{1 + 45 + 4}" and table.headerRowCount == 1
+    assert sheet.print_title_rows == "$1:$1"
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
     assert sum(row[0] == "ABH" for row in rows) == 45
     texts = {row[COLUMNS.index("text")] for row in rows}
@@ -341,7 +350,9 @@ async def test_xlsx_has_one_row_per_institution_and_requirement(round_: Round) -
     """The "Anforderungen" sheet puts each requirement's three answers side by side."""
     reports = [await full_report(round_), await partial_report(round_)]
     book = load_workbook(io.BytesIO(export_xlsx(reports, CATALOGUE, "de", TZ)))
-    table = [[cell.value for cell in row] for row in book["Anforderungen"].iter_rows()]
+    table = [
+        [cell.value for cell in row] for row in book["Anforderungen je Einrichtung"].iter_rows()
+    ]
     assert table[0][:7] == [
         "Kürzel",
         "Einrichtung",
@@ -357,19 +368,32 @@ async def test_xlsx_has_one_row_per_institution_and_requirement(round_: Round) -
     assert z1[5:8] == ["vollständig erfüllt", 3, "Ja"]
     assert z1[8] == "Potenzial Z1: größere Schrift für Ältere" and z1[9] == MULTILINE
     vhs_z3 = table[1 + 15 + 2]
-    assert vhs_z3[3] == "Z3" and vhs_z3[5] == "offen" and vhs_z3[6] is None and vhs_z3[7] == "Nein"
+    assert (
+        vhs_z3[3] == "Z3"
+        and vhs_z3[5] == "offen"
+        and vhs_z3[6] == "keine Bewertung"
+        and vhs_z3[7] == "Nein"
+    )
 
 
 async def test_xlsx_second_sheet_has_mean_scores_per_area(round_: Round) -> None:
     reports = await load_round_reports(round_.db, round_.cycle_id)
     book = load_workbook(io.BytesIO(export_xlsx(reports, CATALOGUE, "en", TZ)))
-    assert book.sheetnames == ["Answers", "Mean scores", "Requirements"]
-    table = [[cell.value for cell in row] for row in book["Mean scores"].iter_rows()]
+    assert book.sheetnames == [
+        "Answers per question",
+        "Mean scores per area",
+        "Requirements per institution",
+    ]
+    sheet = book["Mean scores per area"]
+    table = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert table[0][-5:] == [area.title("en") for area in CATALOGUE.areas]
     assert table[1] == ["ABH", "Ausländerbehörde", "submitted", "45/45", 2.0, 1.5, 1.0, 2.5, 0.5]
-    assert table[2] == ["VHS", "Volkshochschule", "open", "4/45", 3.0, 0.0, None, None, None]
-    fills = [cell.fill.fgColor.rgb for cell in book["Mean scores"][3][-5:]]
+    # No information in colour alone: a grey cell says "no rating" in words.
+    no = "no rating"
+    assert table[2] == ["VHS", "Volkshochschule", "open", "4/45", 3.0, 0.0, no, no, no]
+    fills = [cell.fill.fgColor.rgb for cell in sheet[3][-5:]]
     assert fills[:2] == ["FF2E7D32", "FFC62828"]  # green 3.0, red 0.0
+    assert all(len(t.tableColumns) == len(table[0]) for t in sheet.tables.values())
 
 
 async def test_csv_round_trips_with_bom_semicolons_and_formula_guard(round_: Round) -> None:

@@ -64,7 +64,14 @@ def split_blocks(
 
 def is_glyph(char: str) -> bool:
     """Tell whether a character is a pictograph or symbol a screen reader would spell out."""
-    return unicodedata.category(char) == "So" or char in "\ufe0f\u200d"
+    # So: pictographs and symbols; then the variation selector, the joiner, the skin-tone
+    # modifiers and the tag characters that build emoji sequences such as flags.
+    return (
+        unicodedata.category(char) == "So"
+        or char in "\ufe0f\u200d\u20e3"
+        or "\U0001f3fb" <= char <= "\U0001f3ff"
+        or "\U000e0020" <= char <= "\U000e007f"
+    )
 
 
 def words_only(text: str) -> str:

@@ -223,6 +223,7 @@ def export_xlsx(
                 label(language, "scores_sheet"),
                 scores,
                 scores=list(range(first_score, len(scores[0]))),
+                no_score=label(language, "no_score"),
             ),
             Sheet(
                 label(language, "requirements_sheet"),
@@ -232,6 +233,7 @@ def export_xlsx(
                     for c in ("requirement", "potential_text", "measures")
                 ],
                 scores=[REQUIREMENT_COLUMNS.index("score")],
+                no_score=label(language, "no_score"),
             ),
         ]
     )

@@ -8,13 +8,15 @@ Its embedded fonts are used, never the system's, so the PDF looks the same on ev
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from bot.render.templates import Templates, round_name
+from bot.render.views import words_only
 from bot.reports.data import CheckReport
 from bot.reports.document import document_context
 from bot.reports.labels import pdf_labels
@@ -22,6 +24,7 @@ from bot.reports.style import HEX
 from dialogues.catalogue import Catalogue
 
 SOURCE = Path(__file__).with_name("report.typ")
+log = logging.getLogger(__name__)
 PDF_STANDARDS: Final = "ua-1"  # a tagged, accessible PDF for BITV 2.0 (issue 21)
 
 
@@ -37,6 +40,28 @@ def report_pdf(
     import typst
 
     data = _data(report, catalogue, templates, language, now or datetime.now(UTC))
+    try:
+        return _typeset(data, chart_png, PDF_STANDARDS)
+    except typst.TypstError as exc:
+        if "could not be displayed" not in str(exc):
+            raise
+    # PDF/UA forbids text the embedded fonts cannot show, such as an emoji in an answer. The
+    # glyphs go (the HTML and XLSX keep them); should other characters lack a font, the PDF is
+    # still tagged but without the PDF/UA claim, as a report must never fail to arrive.
+    log.warning("the report has characters its PDF fonts lack; leaving out emoji and symbols")
+    plain = _words_only(data)
+    try:
+        return _typeset(plain, chart_png, PDF_STANDARDS)
+    except typst.TypstError as exc:
+        if "could not be displayed" not in str(exc):
+            raise
+    log.warning("the report has characters its PDF fonts lack; writing it without PDF/UA")
+    return _typeset(plain, chart_png, None)
+
+
+def _typeset(data: dict[str, Any], chart_png: bytes, standards: Literal["ua-1"] | None) -> bytes:
+    import typst
+
     with tempfile.TemporaryDirectory(prefix="chancencheck-report-") as folder:
         (Path(folder) / "chart.png").write_bytes(chart_png)
         compiler = typst.Compiler(root=folder, ignore_system_fonts=True)
@@ -46,10 +71,21 @@ def report_pdf(
             sys_inputs={"data": json.dumps(data, ensure_ascii=False)},
             # PDF/UA-1: Typst then refuses to write a PDF without title, language or alt text,
             # and marks the file as PDF/UA (tests/test_accessibility_pdf.py checks it).
-            pdf_standards=PDF_STANDARDS,
+            pdf_standards=standards,
         )
     assert isinstance(pdf, bytes)  # one document, not one file per page
     return pdf
+
+
+def _words_only(value: Any) -> Any:
+    """Return the data with emoji and symbol glyphs taken out of every string."""
+    if isinstance(value, str):
+        return words_only(value)
+    if isinstance(value, list):
+        return [_words_only(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _words_only(item) for key, item in value.items()}
+    return value
 
 
 @cache
