@@ -8,6 +8,7 @@ repeated on every page.
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from bot.reports.data import traffic_light
 from bot.reports.formulas import looks_like_formula
@@ -74,7 +75,9 @@ def _fill(worksheet: Any, sheet: Sheet, name: str) -> None:  # openpyxl's WriteO
     # A write-only sheet takes its settings before the first row.
     worksheet.freeze_panes = "A2"
     worksheet.print_title_rows = "1:1"
-    worksheet.add_table(_table(sheet, name))
+    with warnings.catch_warnings():  # "add table columns manually": _table does
+        warnings.filterwarnings("ignore", "In write-only mode", UserWarning)
+        worksheet.add_table(_table(sheet, name))
     _size_columns(worksheet, sheet)
     header = []
     for title in sheet.table[0]:
@@ -107,6 +110,12 @@ def _table(sheet: Sheet, name: str) -> Table:
     # A table needs a data row; an empty sheet's range takes in the blank row below its header.
     last = get_column_letter(len(sheet.table[0]))
     table = Table(displayName=name, ref=f"A1:{last}{max(len(sheet.table), 2)}", headerRowCount=1)
+    # Write-only sheets do not read the columns from the header cells: Excel wants them listed,
+    # named exactly as the header cells say.
+    table.tableColumns = [
+        TableColumn(id=number, name=str(title))
+        for number, title in enumerate(sheet.table[0], start=1)
+    ]
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=False)
     return table
 
