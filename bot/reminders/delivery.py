@@ -24,6 +24,7 @@ from telegram.error import TelegramError
 
 import storage
 from bot.render.callbacks import encode
+from bot.render.views import words_only
 from bot.services import Services
 from bot.telegram.failures import Verdict, classify
 from dialogues import events as ev
@@ -101,6 +102,7 @@ class Sender:
     async def _send(self, row: storage.Reminder, member: storage.Member, text: str) -> None:
         assert member.telegram_user_id is not None
         label = self.services.templates.label(member.language, "resume")
+        label = words_only(label) if member.plain_mode else label  # /barrierefrei
         markup = InlineKeyboardMarkup(
             [[InlineKeyboardButton(label, callback_data=encode(ev.Resume()))]]
         )

@@ -235,6 +235,7 @@ def _text(
         total=entry.total,
         open_requirements=entry.open_requirements,
         days_left=left,
+        plain=member.plain_mode,  # /barrierefrei: no emoji, words only
         **extra,
     )
 
