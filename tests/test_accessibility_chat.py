@@ -13,7 +13,11 @@ import pytest
 from botharness import make_config, query, running_bot, set_up_institution
 from fakebot import BotMessage, FakeBotApi, FakeUser
 from test_digest import COORDINATOR, GROUP, prefill
+from test_reminders_telegram import SEVEN_DAYS, set_up_round, wait_until
+from test_reminders_telegram import Clock as ReminderClock
 
+import bot.reminders.sweep as reminders
+import storage
 from bot.config import Config
 from bot.render.views import is_glyph
 
@@ -43,6 +47,17 @@ def assert_plain(message: BotMessage) -> None:
     assert not glyphs("".join(message.button_labels)), message.button_labels
 
 
+async def switch(server: FakeBotApi, user: FakeUser, command: str) -> None:
+    """Send /barrierefrei an|aus and wait for the reply and the screen shown again after it."""
+    since = len(server.requests)
+    await user.send_and_wait(command, timeout=20)
+    await server.wait_for(
+        lambda r: r.method == "sendMessage" and "reply_markup" in r.params and r.status == 200,
+        timeout=20,
+        start=since,
+    )
+
+
 def plain_mode(config: Config, user_id: int) -> list[tuple[int]]:
     return query(config, "SELECT plain_mode FROM members WHERE telegram_user_id = ?", (user_id,))
 
@@ -60,9 +75,9 @@ async def test_accessible_switch_end_to_end(config: Config, fake_bot_api: FakeBo
         assert "0 von 45 beantwortet ▱" in (normal.visible_text or "")  # words lead the bar
         assert any(len(row) > 1 for row in normal.buttons)
 
-        await anna.send_and_wait("/barrierefrei an")
+        await switch(fake_bot_api, anna, "/barrierefrei an")
         assert plain_mode(config, 1001) == [(1,)]
-        assert "ist an" in (anna.messages()[-2].visible_text or "")
+        assert any("ist an" in (m.visible_text or "") for m in anna.messages()[-3:])
         screen = question_screen(anna)
         assert_plain(screen)
         assert "0 von 45 beantwortet" in (screen.visible_text or "")
@@ -93,7 +108,7 @@ async def test_accessible_switch_end_to_end(config: Config, fake_bot_api: FakeBo
         assert export.file is not None
         assert json.loads(export.file[1])["membership"]["plain_mode"] is True
 
-        await anna.send_and_wait("/accessible off")  # the English alias
+        await switch(fake_bot_api, anna, "/accessible off")  # the English alias
         assert plain_mode(config, 1001) == [(0,)]
         screen = question_screen(anna)
         assert "▰" in (screen.visible_text or "") or "▱" in (screen.visible_text or "")
@@ -132,3 +147,24 @@ async def test_charts_come_with_their_content_in_words(
     for line in profile.splitlines()[2:]:
         assert re.search(r": 1,0, orange; unter 2: [A-Z]+\d", line), line
     assert re.search(r"🟠 ABH: 1,0, orange; unter 2: Z1, ", heatmap), heatmap
+
+
+async def test_reminder_in_plain_mode_has_words_only(
+    tmp_path: Path, fake_bot_api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member in plain mode gets the deadline reminder without emoji, its button in words;
+    a colleague without it gets the usual one."""
+    config = make_config(tmp_path, fake_bot_api, "coordination_chat_id = -100777\n")
+    await set_up_round(config, {"ABH": [501, 502]})
+    async with await storage.open_database(config.storage.path) as db, db.transaction():
+        member = await storage.member_by_user(db, 501)
+        assert member is not None
+        await storage.set_plain_mode(db, member.id, True)
+    users = {u: fake_bot_api.user(u, f"P{u}") for u in (501, 502)}
+    monkeypatch.setattr(reminders, "FIRST_SWEEP", 1)
+    async with running_bot(config, fake_bot_api, ReminderClock(SEVEN_DAYS)):
+        await wait_until(lambda: all(u.messages() for u in users.values()))
+    plain, usual = users[501].last_message(), users[502].last_message()
+    assert "Erinnerung" in (plain.visible_text or "") and not glyphs(plain.visible_text or "")
+    assert plain.button_labels == ["Weiter"]
+    assert "⏰" in (usual.visible_text or "") and usual.button_labels == ["▶️ Weiter"]
