@@ -110,6 +110,7 @@ def _answer(row: Any) -> dict[str, Any]:
         "revision": row["revision"],
         "value": row["value"],
         "text": row["text"],
+        "reason": row["reason"],
         "answered_at": row["answered_at"],
         "catalogue": f"{row['catalogue_id']} {row['catalogue_version']}",
     }
