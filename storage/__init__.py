@@ -86,6 +86,7 @@ from storage.positions import (
     save_position,
 )
 from storage.privacy import checkpoint, end_membership, erase_person, export_person
+from storage.reasons import ask_reason, check_revisions, give_reason, pending_reason
 from storage.reminders import (
     DEADLINE_MOVED,
     REMINDER,
@@ -104,7 +105,6 @@ from storage.reminders import (
     reminders_of_cycle,
     set_deadline,
 )
-from storage.reasons import ask_reason, check_revisions, give_reason, pending_reason
 from storage.settings import COORDINATION_CHAT, get_setting, set_setting
 from storage.submissions import Snapshot, Submission, last_submission, record_submission
 

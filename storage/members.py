@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.db import Database
-from storage.handovers import revoke_handovers_of_member
 from storage.errors import NotFoundError
+from storage.handovers import revoke_handovers_of_member
 from storage.sql import fetch_all, fetch_one
 from storage.times import from_text, to_text, utc_now
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import LinkPreviewOptions, Update
 
 import storage
+from bot.core.admin import invite_link
 from bot.core.checks import CatalogueMismatch, NoOpenRound, Turn
 from bot.render.callbacks import decode
 from bot.render.commands import dialogue_event
@@ -20,6 +21,7 @@ from dialogues import events as ev
 from dialogues.model import Position
 
 log = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -93,7 +95,9 @@ async def converse(
         deliver_soon(context)
     if pressed is not None and _repeats_stored_answer(turn, event):
         return turn  # a double tap: the answer is stored and what follows is already shown
-    ctx = Context(member.language, turn.authors)
+    ctx = Context(member.language, turn.authors, turn.handovers)
+    if turn.handover_code is not None:
+        await _send_handover(context, member, turn)
     active = await storage.load_active_message(s.db, member.id)
     if pressed is not None and (active is None or active.message_id != pressed):
         # Buttons on a message other than the active one are left over: take them off too.
@@ -106,6 +110,21 @@ async def converse(
         _transcript(s, turn, active, ctx),
     )
     return turn
+
+
+async def _send_handover(context: BotContext, member: storage.Member, turn: Turn) -> None:
+    """Explain, then send the message to forward: it names the requirement and holds the link."""
+    s = context.services
+    assert member.telegram_user_id is not None and turn.handover_code is not None
+    handed = next(e for e in turn.step.effects if isinstance(e, fx.HandedOver))
+    requirement = s.dialogue.catalogue.requirement(handed.requirement_id)
+    values = {"id": requirement.id, "title": requirement.title(member.language)}
+    link = invite_link(context.bot.username, turn.handover_code)
+    chat = member.telegram_user_id
+    explained = s.templates.render(member.language, "handover_made", **values)
+    await context.bot.send_message(chat, explained)
+    text = s.templates.render(member.language, "handover_message", link=link, **values)
+    await context.bot.send_message(chat, text, link_preview_options=NO_PREVIEW)
 
 
 def _transcript(
