@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import storage
-from bot.core import handovers
+from bot.core import disagreements, handovers
 from bot.render.presenter import Authorship, HandoverNote
 from dialogues import effects as fx
 from dialogues.engine import Dialogue, Step
@@ -42,6 +42,7 @@ class Turn:
     authors: dict[Key, Authorship]
     handovers: dict[str, HandoverNote] = field(default_factory=dict)  # the member's open ones
     handover_code: str | None = None  # the link code of a requirement just handed over
+    changed: disagreements.Changed | None = None  # a colleague's answer this turn replaced
 
 
 def utc_now() -> datetime:
@@ -83,7 +84,11 @@ class Checks:
             passed = handovers.passed(open_handovers, member.id)
             state = await self._state(member, check, stored, passed)
             step = self.dialogue.advance(state, event)
-            await self._store(member, check, step, cycle)
+            await storage.give_reason(self.db, member.id, None)  # any next step skips it
+            saved = await self._store(member, check, step, cycle)
+            changed = disagreements.changed(stored, saved, member.id)
+            if changed is not None:
+                await storage.ask_reason(self.db, member.id, changed.after.id, self.clock())
             code = await self._hand_over(member, check, step)
             if step.records and self.on_answered is not None:
                 await self.on_answered(self.db, check, step.state, member, self.clock())
@@ -94,7 +99,7 @@ class Checks:
         for record in step.records:
             key = (record.position.requirement_id, record.position.question_key)
             authors[key] = Authorship(member.first_name, self.clock())
-        return Turn(step, state.position, check, cycle, authors, notes, code)
+        return Turn(step, state.position, check, cycle, authors, notes, code, changed)
 
     async def _hand_over(
         self, member: storage.Member, check: storage.Check, step: Step
@@ -137,8 +142,9 @@ class Checks:
 
     async def _store(
         self, member: storage.Member, check: storage.Check, step: Step, cycle: storage.Cycle
-    ) -> None:
+    ) -> list[storage.StoredAnswer]:
         now = self.clock()
+        saved = []
         for record in step.records:
             answer = storage.NewAnswer(
                 record.position.requirement_id,
@@ -149,7 +155,7 @@ class Checks:
                 cycle.catalogue_id,
                 cycle.catalogue_version,
             )
-            await storage.record_answer(self.db, check.id, answer, now)
+            saved.append(await storage.record_answer(self.db, check.id, answer, now))
         if any(isinstance(e, fx.Submitted) for e in step.effects):
             submitted = await storage.submit_check(self.db, check.id, member.id, now)
             if self.on_submitted is not None:
@@ -167,3 +173,4 @@ class Checks:
             now,
         )
         await storage.touch_member(self.db, member.id, now)
+        return saved

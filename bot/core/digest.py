@@ -18,6 +18,7 @@ from bot.reports.data import (
     round_progress,
     traffic_light,
 )
+from bot.reports import disagreements
 from bot.reports.labels import format_score, submitter_label
 from dialogues.model import YES, Answer, Key, Position
 
@@ -80,7 +81,8 @@ class Digests:
         # One digest per submission: the key names the submission, whatever the clock says.
         prefix = f"digest:{submission.id}"
         progress = await round_progress(db, report.cycle.id)
-        texts = self.texts(report, member, answers, now, changes, progress)
+        differing = await disagreements.load(db, report, self.language)
+        texts = self.texts(report, member, answers, now, changes, progress, differing)
         for number, text in enumerate(texts):
             key = f"{prefix}:text{number}"
             await storage.enqueue(db, key, chat_id, "message", {"text": text}, now)
@@ -96,6 +98,7 @@ class Digests:
         now: datetime,
         changes: list[Change] | None,
         progress: tuple[int, int] | None = None,
+        differing: list[disagreements.Disagreement] | None = None,
     ) -> list[str]:
         """Render the digest as messages within Telegram's limit, split between blocks."""
         render = self.presenter.templates.render
@@ -120,6 +123,7 @@ class Digests:
                 + render(self.language, "digest_heading", section="changes", count=len(changes))
             )
             blocks += [render(self.language, "digest_change", **self._change(c)) for c in changes]
+        blocks += self._disagreements(report, differing or [])
         measures = self._measures(answers)
         if measures:
             blocks.append(
@@ -128,6 +132,17 @@ class Digests:
             )
             blocks += [render(self.language, "digest_measure", **m) for m in measures]
         return split_blocks(head, blocks, separator="\n")
+
+    def _disagreements(
+        self, report: CheckReport, differing: list[disagreements.Disagreement]
+    ) -> list[str]:
+        """List where members saw a requirement differently, with their reasons (issue 19)."""
+        if not differing:
+            return []
+        render = self.presenter.templates.render
+        found = disagreements.items(differing, self.catalogue, report.authors, self.language)
+        heading = render(self.language, "digest_heading", section="disagreements", count=len(found))
+        return ["\n" + heading] + [render(self.language, "disagreement", **d) for d in found]
 
     def _submitter(self, report: CheckReport, member: storage.Member) -> dict[str, object]:
         """Name the submitter as [privacy] authors allows; "former" if the person left."""
