@@ -329,6 +329,7 @@ M006_SQL = """
     ) STRICT;
 """
 
+
 async def m008_handovers_and_reasons(conn: aiosqlite.Connection) -> None:
     """Add requirements handed to a colleague by link, and reasons for changed answers."""
     # A handover link is as strong as an invite, so only its code's hash is kept. A reason

@@ -11,6 +11,7 @@ from bot.config import Config
 from bot.core.access import coordination_chat
 from bot.render.presenter import COLOUR_MARK, Presenter
 from bot.render.views import split_blocks
+from bot.reports import disagreements
 from bot.reports.data import (
     CheckReport,
     area_scores,
@@ -18,7 +19,6 @@ from bot.reports.data import (
     round_progress,
     traffic_light,
 )
-from bot.reports import disagreements
 from bot.reports.labels import format_score, submitter_label
 from dialogues.model import YES, Answer, Key, Position
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import storage
 from bot.core.disagreements import JUDGEMENTS, differs
-from bot.reports.data import CheckReport
 from bot.render.presenter import COLOUR_MARK
+from bot.reports.data import CheckReport
 from bot.reports.labels import author_label, value_label
 from dialogues.catalogue import Catalogue
 
@@ -35,9 +36,7 @@ class Disagreement:
         return self.first == self.last
 
 
-async def load(
-    db: storage.Database, report: CheckReport, language: str
-) -> list[Disagreement]:
+async def load(db: storage.Database, report: CheckReport, language: str) -> list[Disagreement]:
     """Return the check's disagreements in catalogue order of their revisions' questions."""
     revisions = await storage.check_revisions(db, report.check.id, JUDGEMENTS)
     by_question: dict[tuple[str, str], list[storage.StoredAnswer]] = {}
@@ -52,7 +51,7 @@ async def load(
 def _of_question(
     answers: list[storage.StoredAnswer], report: CheckReport, language: str
 ) -> Disagreement | None:
-    steps = [(b, a) for b, a in zip(answers, answers[1:], strict=False) if differs(b, a)]
+    steps = [(b, a) for b, a in pairwise(answers) if differs(b, a)]
     if not steps:
         return None
     people = {a.author_id for pair in steps for a in pair}
