@@ -81,8 +81,7 @@ class Digests:
         # One digest per submission: the key names the submission, whatever the clock says.
         prefix = f"digest:{submission.id}"
         progress = await round_progress(db, report.cycle.id)
-        differing = await disagreements.load(db, report, self.language)
-        texts = self.texts(report, member, answers, now, changes, progress, differing)
+        texts = self.texts(report, member, answers, now, changes, progress)
         for number, text in enumerate(texts):
             key = f"{prefix}:text{number}"
             await storage.enqueue(db, key, chat_id, "message", {"text": text}, now)
@@ -98,7 +97,6 @@ class Digests:
         now: datetime,
         changes: list[Change] | None,
         progress: tuple[int, int] | None = None,
-        differing: list[disagreements.Disagreement] | None = None,
     ) -> list[str]:
         """Render the digest as messages within Telegram's limit, split between blocks."""
         render = self.presenter.templates.render
@@ -123,7 +121,7 @@ class Digests:
                 + render(self.language, "digest_heading", section="changes", count=len(changes))
             )
             blocks += [render(self.language, "digest_change", **self._change(c)) for c in changes]
-        blocks += self._disagreements(report, differing or [])
+        blocks += self._disagreements(report)
         measures = self._measures(answers)
         if measures:
             blocks.append(
@@ -133,14 +131,12 @@ class Digests:
             blocks += [render(self.language, "digest_measure", **m) for m in measures]
         return split_blocks(head, blocks, separator="\n")
 
-    def _disagreements(
-        self, report: CheckReport, differing: list[disagreements.Disagreement]
-    ) -> list[str]:
+    def _disagreements(self, report: CheckReport) -> list[str]:
         """List where members saw a requirement differently, with their reasons (issue 19)."""
-        if not differing:
+        found = disagreements.items(report, self.catalogue, self.language)
+        if not found:
             return []
         render = self.presenter.templates.render
-        found = disagreements.items(differing, self.catalogue, report.authors, self.language)
         heading = render(self.language, "digest_heading", section="disagreements", count=len(found))
         return ["\n" + heading] + [render(self.language, "disagreement", **d) for d in found]
 

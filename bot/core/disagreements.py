@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import storage
 from dialogues.model import Key
@@ -40,3 +41,43 @@ def changed(
         if before is not None and after.author_id == member_id and differs(before, after):
             return Changed(before, after)
     return None
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """One question whose answer members changed from a colleague's view to their own."""
+
+    requirement_id: str
+    question_key: str
+    first: str  # the value before the first change by another person
+    last: str  # the value now
+    people: int  # how many people gave the differing answers
+    reasons: tuple[storage.StoredAnswer, ...]  # the changing revisions that say why
+
+    @property
+    def back_and_forth(self) -> bool:
+        """The answer came back to where it was: the colleagues still see it differently."""
+        return self.first == self.last
+
+
+def find(revisions: list[storage.StoredAnswer]) -> list[Disagreement]:
+    """Return the disagreements among a check's revisions (oldest first), per question."""
+    by_question: dict[Key, list[storage.StoredAnswer]] = {}
+    for revision in revisions:
+        key = (revision.requirement_id, revision.question_key)
+        by_question.setdefault(key, []).append(revision)
+    found = (_of_question(answers) for answers in by_question.values())
+    return [d for d in found if d is not None]
+
+
+def _of_question(answers: list[storage.StoredAnswer]) -> Disagreement | None:
+    steps = [(b, a) for b, a in pairwise(answers) if differs(b, a)]
+    if not steps:
+        return None
+    people = {a.author_id for pair in steps for a in pair}
+    first = steps[0][0]
+    reasons = tuple(after for _, after in steps if after.reason)
+    return Disagreement(
+        first.requirement_id, first.question_key, first.value, answers[-1].value, len(people),
+        reasons,
+    )  # fmt: skip
