@@ -51,6 +51,7 @@ class Disagreement:
     question_key: str
     first: str  # the value before the first change by another person
     last: str  # the value now
+    other: str  # the first differing value, shown when the answer came back: "🟡 ↔ 🔴"
     people: int  # how many people gave the differing answers
     reasons: tuple[storage.StoredAnswer, ...]  # the changing revisions that say why
 
@@ -78,6 +79,6 @@ def _of_question(answers: list[storage.StoredAnswer]) -> Disagreement | None:
     first = steps[0][0]
     reasons = tuple(after for _, after in steps if after.reason)
     return Disagreement(
-        first.requirement_id, first.question_key, first.value, answers[-1].value, len(people),
-        reasons,
+        first.requirement_id, first.question_key, first.value, answers[-1].value,
+        steps[0][1].value, len(people), reasons,
     )  # fmt: skip

@@ -30,7 +30,13 @@ def _item(
         "number": keys.index(d.question_key) + 1 if d.question_key in keys else 0,
         "rating": d.question_key == keys[0],
         "before": _shown(catalogue, d.requirement_id, d.question_key, d.first, language),
-        "after": _shown(catalogue, d.requirement_id, d.question_key, d.last, language),
+        "after": _shown(
+            catalogue,
+            d.requirement_id,
+            d.question_key,
+            d.other if d.back_and_forth else d.last,
+            language,
+        ),
         "back_and_forth": d.back_and_forth,
         # Under [privacy] authors = none not even how many people took part is shown.
         "people": d.people if report.authors != "none" else None,
