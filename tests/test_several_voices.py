@@ -165,3 +165,42 @@ async def test_handover_by_link_and_disagreement_with_reason_reach_the_digest(
     assert "K1 🟢 → 🟠" in digest and REASON in digest
     assert "💬 K2" not in digest  # Ben answered K2 alone: no disagreement
     assert "Carl" not in digest and "Anna" not in digest  # [privacy] authors = none
+
+
+async def test_the_button_hands_over_and_one_tap_skips_the_reason(
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
+    """Protects the question screen's "👥 Kolleg*in fragen" (link, then the next question),
+    friendly replies to a wrong /weitergeben, and skipping the reason with one tap (nothing
+    stored, the next question shown)."""
+    code = await set_up_institution(config)
+    anna, ben = fake_bot_api.user(1001, "Anna"), fake_bot_api.user(1002, "Ben")
+    async with running_bot(config, fake_bot_api):
+        await anna.send_and_wait(f"/start {code}")
+        await anna.press_button_and_wait(START)
+        assert "👥 Kolleg*in fragen" in shown(anna).button_labels
+        await anna.press_button_and_wait("👥 Kolleg*in fragen")  # on Z1
+        forward = next(t for t in texts(anna) if LINK.search(t))
+        assert forward.startswith("Kannst du im ChancenCheck die Anforderung Z1 „")
+        assert "Z2" in (shown(anna).visible_text or "").split("\n")[0]  # passed over Z1
+        await anna.send_and_wait("/weitergeben")
+        assert "Welche Anforderung" in texts(anna)[-1]
+        await anna.send_and_wait("/handover X9")
+        assert "„X9“ kenne ich nicht" in texts(anna)[-1]
+        assert query(config, "SELECT count(*) FROM handovers") == [(1,)]
+
+        await anna.press_button_and_wait(FULL)  # Z2 🟢 by Anna
+        await ben.send_and_wait(f"/start {code}")
+        await ben.press_button_and_wait(START)  # Ben's first open question is Z1
+        await ben.send_and_wait("/uebersicht")
+        await ben.press_button_and_wait("◐ Z2")
+        await ben.press_button_and_wait(PARTLY)
+        prompt = shown(ben)
+        assert "Anna hatte bei Z2 🟢 vollständig erfüllt gewählt" in (prompt.visible_text or "")
+        await ben.press_button_and_wait("Ohne Begründung weiter ▶️")
+        assert "Z2" in (shown(ben).visible_text or "").split("\n")[0]  # Z2's next question
+        assert query(config, "SELECT count(*) FROM answers WHERE reason IS NOT NULL") == [(0,)]
+        assert query(config, "SELECT count(*) FROM reason_requests") == [(0,)]
+        await ben.press_button_and_wait(YES)  # a text now is the description, not a reason
+        await ben.send_and_wait("Mehr Sprachkurse anbieten")
+        assert query(config, "SELECT count(*) FROM answers WHERE reason IS NOT NULL") == [(0,)]
