@@ -43,6 +43,7 @@ class Turn:
     handovers: dict[str, HandoverNote] = field(default_factory=dict)  # the member's open ones
     handover_code: str | None = None  # the link code of a requirement just handed over
     changed: disagreements.Changed | None = None  # a colleague's answer this turn replaced
+    queued: bool = False  # a message to someone else waits in the outbox
 
 
 def utc_now() -> datetime:
@@ -51,7 +52,7 @@ def utc_now() -> datetime:
 
 OnSubmitted = Callable[[storage.Database, storage.Check, storage.Member, datetime], Awaitable[None]]
 OnAnswered = Callable[
-    [storage.Database, storage.Check, State, storage.Member, datetime], Awaitable[None]
+    [storage.Database, storage.Check, State, storage.Member, datetime], Awaitable[bool]
 ]
 
 
@@ -90,8 +91,9 @@ class Checks:
             if changed is not None:
                 await storage.ask_reason(self.db, member.id, changed.after.id, self.clock())
             code = await self._hand_over(member, check, step)
+            queued = False
             if step.records and self.on_answered is not None:
-                await self.on_answered(self.db, check, step.state, member, self.clock())
+                queued = await self.on_answered(self.db, check, step.state, member, self.clock())
             if code is not None or step.records or passed != step.state.passed:
                 open_handovers = await storage.open_handovers(self.db, check.id, self.clock())
         notes = handovers.notes(open_handovers, member.id, self.clock())
@@ -99,7 +101,7 @@ class Checks:
         for record in step.records:
             key = (record.position.requirement_id, record.position.question_key)
             authors[key] = Authorship(member.first_name, self.clock())
-        return Turn(step, state.position, check, cycle, authors, notes, code, changed)
+        return Turn(step, state.position, check, cycle, authors, notes, code, changed, queued)
 
     async def _hand_over(
         self, member: storage.Member, check: storage.Check, step: Step

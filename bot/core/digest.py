@@ -11,7 +11,6 @@ from bot.config import Config
 from bot.core.access import coordination_chat
 from bot.render.presenter import COLOUR_MARK, Presenter
 from bot.render.views import split_blocks
-from bot.reports import disagreements
 from bot.reports.data import (
     CheckReport,
     area_scores,
@@ -19,6 +18,7 @@ from bot.reports.data import (
     round_progress,
     traffic_light,
 )
+from bot.reports.disagreements import items as differing_views
 from bot.reports.labels import format_score, submitter_label
 from dialogues.model import YES, Answer, Key, Position
 
@@ -133,7 +133,7 @@ class Digests:
 
     def _disagreements(self, report: CheckReport) -> list[str]:
         """List where members saw a requirement differently, with their reasons (issue 19)."""
-        found = disagreements.items(report, self.catalogue, self.language)
+        found = differing_views(report, self.catalogue, self.language)
         if not found:
             return []
         render = self.presenter.templates.render

@@ -71,22 +71,25 @@ class Settlement:
     async def settle(
         self, db: storage.Database, check: storage.Check, state: State, member: storage.Member,
         now: datetime,
-    ) -> None:  # fmt: skip
-        """Run inside the turn's transaction, after its answers were stored."""
+    ) -> bool:  # fmt: skip
+        """Run inside the turn's transaction, after its answers were stored; True if a notice
+        to a delegator was queued."""
         open_requirements = {r for r, _ in self.dialogue.open_questions(state)}
+        told = False
         for handover in await storage.open_handovers(db, check.id, now):
             if handover.requirement_id in open_requirements:
                 continue
             await storage.end_handover(db, handover.id, "answered", now)
             if handover.delegator_id != member.id:
-                await self._tell(db, handover, member, now)
+                told = await self._tell(db, handover, member, now) or told
+        return told
 
     async def _tell(
         self, db: storage.Database, handover: storage.Handover, by: storage.Member, now: datetime
-    ) -> None:
+    ) -> bool:
         delegator = await storage.member_by_id(db, handover.delegator_id)
         if delegator is None or delegator.telegram_user_id is None:
-            return
+            return False
         requirement = self.dialogue.catalogue.requirement(handover.requirement_id)
         text = self.templates.render(
             delegator.language,
@@ -97,3 +100,4 @@ class Settlement:
         )
         key = f"handover-answered:{handover.id}"  # the key makes it once, even across a crash
         await storage.enqueue(db, key, delegator.telegram_user_id, "message", {"text": text}, now)
+        return True

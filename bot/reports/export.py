@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.reports import disagreements
 from bot.reports.data import CheckReport, area_scores
+from bot.reports.disagreements import items as differing_views
+from bot.reports.disagreements import line as differing_line
 from bot.reports.formulas import looks_like_formula
 from bot.reports.labels import author_label, column_labels, label, value_label
 from bot.reports.workbook import Sheet, build
@@ -124,11 +125,11 @@ def _differing(
     """Describe how members' views of a question (or, without key, a requirement) differed."""
     found = [
         item
-        for item in disagreements.items(report, catalogue, language)
+        for item in differing_views(report, catalogue, language)
         if item["requirement_id"] == requirement_id
         and (key is None or item["number"] == _number(catalogue, key))
     ]
-    return "\n".join(disagreements.line(item) for item in found)
+    return "\n".join(differing_line(item) for item in found)
 
 
 def _number(catalogue: Catalogue, key: str) -> int:

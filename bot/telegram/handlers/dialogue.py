@@ -110,7 +110,7 @@ async def converse(
     except (NoOpenRound, CatalogueMismatch) as exc:
         await _explain_no_round(context, s, member, exc)
         return None
-    if any(isinstance(e, fx.Submitted) for e in turn.step.effects):
+    if turn.queued or any(isinstance(e, fx.Submitted) for e in turn.step.effects):
         deliver_soon(context)
     if pressed is not None and _repeats_stored_answer(turn, event):
         return turn  # a double tap: the answer is stored and what follows is already shown
