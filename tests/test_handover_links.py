@@ -121,3 +121,13 @@ async def test_a_new_link_for_the_same_requirement_replaces_the_old_one(world: W
     second = await hand_over(world)
     assert isinstance(await invites.redeem(world.db, STRANGER, first, NOW), invites.Refused)
     assert isinstance(await invites.redeem(world.db, STRANGER, second, NOW), storage.Handover)
+
+
+async def test_my_data_lists_the_handovers_a_member_made(world: World) -> None:
+    """Protects the right of access (/meinedaten): handovers are part of a member's data."""
+    await hand_over(world, "K2")
+    exported = await storage.export_person(world.db, 1001)
+    assert [(h["requirement_id"], h["role"]) for h in exported["handovers"]] == [
+        ("K2", "handed_over")
+    ]
+    assert "code" not in str(exported["handovers"])
