@@ -131,3 +131,34 @@ async def test_my_data_lists_the_handovers_a_member_made(world: World) -> None:
         ("K2", "handed_over")
     ]
     assert "code" not in str(exported["handovers"])
+
+
+async def test_the_overview_says_to_whom_and_since_when(world: World) -> None:
+    """Protects the overview's "an Ben übergeben (seit 3 Tagen)" for the delegator only."""
+    from zoneinfo import ZoneInfo
+
+    from bot.render.presenter import Context, Presenter
+    from bot.render.templates import Templates
+    from dialogues import events as ev
+    from dialogues.engine import Dialogue
+
+    await hand_over(world, "K2")
+    async with world.db.transaction():
+        ben = await storage.join_institution(
+            world.db, 1002, world.anna.institution_id, "Ben", "de", NOW
+        )
+        (handover,) = await storage.open_handovers(world.db, world.check.id, NOW)
+        await storage.accept_handover(world.db, handover.id, ben.id)
+    later = NOW + timedelta(days=3, hours=1)
+    found = await storage.open_handovers(world.db, world.check.id, later)
+    dialogue = Dialogue(load_catalogue())
+    presenter = Presenter(dialogue, Templates(ZoneInfo("Europe/Berlin")))
+    for member, expected in ((world.anna, True), (ben, False)):
+        state = dialogue.initial()
+        state = dialogue.restore(
+            state.position, state.phase, {}, False, handovers.passed(found, member.id)
+        )
+        step = dialogue.advance(state, ev.Overview())
+        ctx = Context("de", {}, handovers.notes(found, member.id, later))
+        text = presenter.present(step, ctx)[0].text
+        assert ("K2" in text and "an Ben übergeben (seit 3 Tagen)" in text) is expected
