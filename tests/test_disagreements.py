@@ -13,13 +13,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from pypdf import PdfReader
 
 import storage
 from bot.catalogue import load_catalogue
 from bot.core import admin
 from bot.core.disagreements import changed
 from bot.render.templates import Templates
-from bot.reports import disagreements, export_csv, load_check_report, report_html
+from bot.reports import disagreements, export_csv, load_check_report, report_file, report_html
 
 CATALOGUE = load_catalogue()
 NOW = datetime(2027, 3, 12, 9, 0, tzinfo=UTC)
@@ -124,3 +125,13 @@ async def test_report_and_export_list_differing_views_as_privacy_allows(
     assert column[("K1", "Erfüllung")] == f"🟢 → 🟠 ({quoted})"
     assert column[("P1", "Erfüllung")] == "🟡 ↔ 🔴"
     assert column[("K2", "Erfüllung")] == ""
+
+
+async def test_the_pdf_report_lists_differing_views(db: storage.Database) -> None:
+    """Protects the PDF's section "Unterschiedliche Einschätzungen" with the reason."""
+    check = await changed_views(db)
+    report = await load_check_report(db, check.institution_id, check.cycle_id, "none")
+    pdf = report_file(report, CATALOGUE, Templates(TZ), "de")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Unterschiedliche Einschätzungen" in text and REASON in text
+    assert "Carl" not in text
