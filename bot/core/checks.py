@@ -46,6 +46,13 @@ class Turn:
     queued: bool = False  # a message to someone else waits in the outbox
 
 
+@dataclass(frozen=True)
+class _Aftermath:
+    changed: disagreements.Changed | None
+    code: str | None
+    queued: bool
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -85,23 +92,39 @@ class Checks:
             passed = handovers.passed(open_handovers, member.id)
             state = await self._state(member, check, stored, passed)
             step = self.dialogue.advance(state, event)
-            await storage.give_reason(self.db, member.id, None)  # any next step skips it
-            saved = await self._store(member, check, step, cycle)
-            changed = disagreements.changed(stored, saved, member.id)
-            if changed is not None:
-                await storage.ask_reason(self.db, member.id, changed.after.id, self.clock())
-            code = await self._hand_over(member, check, step)
-            queued = False
-            if step.records and self.on_answered is not None:
-                queued = await self.on_answered(self.db, check, step.state, member, self.clock())
-            if code is not None or step.records or passed != step.state.passed:
+            after = await self._after(member, check, step, cycle, stored)
+            if after.code is not None or step.records or passed != step.state.passed:
                 open_handovers = await storage.open_handovers(self.db, check.id, self.clock())
         notes = handovers.notes(open_handovers, member.id, self.clock())
         authors = {key: Authorship(a.author_name, a.answered_at) for key, a in stored.items()}
         for record in step.records:
             key = (record.position.requirement_id, record.position.question_key)
             authors[key] = Authorship(member.first_name, self.clock())
-        return Turn(step, state.position, check, cycle, authors, notes, code, changed, queued)
+        return Turn(
+            step, state.position, check, cycle, authors, notes, after.code, after.changed,
+            after.queued,
+        )  # fmt: skip
+
+    async def _after(
+        self,
+        member: storage.Member,
+        check: storage.Check,
+        step: Step,
+        cycle: storage.Cycle,
+        stored: dict[Key, storage.StoredAnswer],
+    ) -> _Aftermath:
+        """Store the step, then what follows from it: a reason asked, a link, a notice."""
+        if step.rejected is None:  # a double tap must not drop the reason just asked for
+            await storage.give_reason(self.db, member.id, None)  # any next step skips it
+        saved = await self._store(member, check, step, cycle)
+        changed = disagreements.changed(stored, saved, member.id)
+        if changed is not None:
+            await storage.ask_reason(self.db, member.id, changed.after.id, self.clock())
+        code = await self._hand_over(member, check, step)
+        queued = False
+        if step.records and self.on_answered is not None:
+            queued = await self.on_answered(self.db, check, step.state, member, self.clock())
+        return _Aftermath(changed, code, queued)
 
     async def _hand_over(
         self, member: storage.Member, check: storage.Check, step: Step
