@@ -59,9 +59,12 @@ async def create_handover(
 ) -> None:
     """Store a new link for the requirement; the member's earlier link for it stops working."""
     await end_handovers(
-        db, "check_id = ? AND delegator_id = ? AND requirement_id = ?",
-        (check_id, delegator_id, requirement_id), "revoked", now,
-    )  # fmt: skip
+        db,
+        "check_id = ? AND delegator_id = ? AND requirement_id = ?",
+        (check_id, delegator_id, requirement_id),
+        "revoked",
+        now,
+    )
     sql = """
         INSERT INTO handovers (code_hash, check_id, requirement_id, delegator_id, created_at,
             expires_at)

@@ -35,9 +35,14 @@ async def db(tmp_path: Path) -> AsyncIterator[storage.Database]:
 
 
 async def answer(
-    db: storage.Database, check: storage.Check, member: storage.Member, key: tuple[str, str],
-    value: str, minutes: int, text: str | None = None,
-) -> storage.StoredAnswer:  # fmt: skip
+    db: storage.Database,
+    check: storage.Check,
+    member: storage.Member,
+    key: tuple[str, str],
+    value: str,
+    minutes: int,
+    text: str | None = None,
+) -> storage.StoredAnswer:
     new = storage.NewAnswer(*key, value, text, member.id, CATALOGUE.id, CATALOGUE.version)
     async with db.transaction():
         return await storage.record_answer(db, check.id, new, NOW + timedelta(minutes=minutes))

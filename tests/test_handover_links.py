@@ -11,12 +11,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 import storage
 from bot.catalogue import load_catalogue
 from bot.core import admin, handovers, institutions, invites
+from bot.render.presenter import Context, Presenter
+from bot.render.templates import Templates
+from dialogues import events as ev
+from dialogues.engine import Dialogue
 
 NOW = datetime(2027, 3, 12, 9, 0, tzinfo=UTC)
 STRANGER = 7777
@@ -135,13 +140,6 @@ async def test_my_data_lists_the_handovers_a_member_made(world: World) -> None:
 
 async def test_the_overview_says_to_whom_and_since_when(world: World) -> None:
     """Protects the overview's "an Ben übergeben (seit 3 Tagen)" for the delegator only."""
-    from zoneinfo import ZoneInfo
-
-    from bot.render.presenter import Context, Presenter
-    from bot.render.templates import Templates
-    from dialogues import events as ev
-    from dialogues.engine import Dialogue
-
     await hand_over(world, "K2")
     async with world.db.transaction():
         ben = await storage.join_institution(

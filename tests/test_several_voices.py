@@ -55,11 +55,8 @@ async def answer_the_rest(user: FakeUser) -> list[str]:
     for _ in range(2 * 45):
         message = shown(user)
         labels = message.button_labels
-        seen.append(
-            (message.visible_text or "").split(" · ")[1].split()[0]
-            if " · " in (message.visible_text or "")
-            else ""
-        )
+        heading = (message.visible_text or "").split("\n")[0]  # "<area> · K1 <title>"
+        seen.append(heading.split(" · ")[1].split()[0] if " · " in heading else "")
         if FULL in labels:
             await user.press_button_and_wait(FULL)
         elif NO in labels and YES in labels:

@@ -101,9 +101,16 @@ class Checks:
             key = (record.position.requirement_id, record.position.question_key)
             authors[key] = Authorship(member.first_name, self.clock())
         return Turn(
-            step, state.position, check, cycle, authors, notes, after.code, after.changed,
+            step,
+            state.position,
+            check,
+            cycle,
+            authors,
+            notes,
+            after.code,
+            after.changed,
             after.queued,
-        )  # fmt: skip
+        )
 
     async def _after(
         self,

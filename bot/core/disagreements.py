@@ -79,6 +79,11 @@ def _of_question(answers: list[storage.StoredAnswer]) -> Disagreement | None:
     first = steps[0][0]
     reasons = tuple(after for _, after in steps if after.reason)
     return Disagreement(
-        first.requirement_id, first.question_key, first.value, answers[-1].value,
-        steps[0][1].value, len(people), reasons,
-    )  # fmt: skip
+        first.requirement_id,
+        first.question_key,
+        first.value,
+        answers[-1].value,
+        steps[0][1].value,
+        len(people),
+        reasons,
+    )

@@ -20,25 +20,36 @@ LIFETIME = timedelta(days=14)
 
 
 async def hand_over(
-    db: storage.Database, check: storage.Check, requirement_id: str, member: storage.Member,
+    db: storage.Database,
+    check: storage.Check,
+    requirement_id: str,
+    member: storage.Member,
     now: datetime,
-) -> str:  # fmt: skip
+) -> str:
     """Store a new link for the requirement (inside the caller's transaction); return its code."""
     code = new_invite_code()
     await storage.create_handover(
         db, storage.invite_hash(code), check.id, requirement_id, member.id, now, now + LIFETIME
     )
     await storage.record_audit(
-        db, storage.Actor.member(member.id), "handover", now, check_id=check.id,
-        institution_id=check.institution_id, detail={"requirement": requirement_id},
-    )  # fmt: skip
+        db,
+        storage.Actor.member(member.id),
+        "handover",
+        now,
+        check_id=check.id,
+        institution_id=check.institution_id,
+        detail={"requirement": requirement_id},
+    )
     return code
 
 
 async def take_back(
-    db: storage.Database, check: storage.Check, requirement_id: str, member: storage.Member,
+    db: storage.Database,
+    check: storage.Check,
+    requirement_id: str,
+    member: storage.Member,
     now: datetime,
-) -> None:  # fmt: skip
+) -> None:
     """End the member's open handover of the requirement: they answer it themselves."""
     for handover in await storage.open_handovers(db, check.id, now):
         if handover.delegator_id == member.id and handover.requirement_id == requirement_id:
@@ -69,9 +80,13 @@ class Settlement:
         self.templates = templates
 
     async def settle(
-        self, db: storage.Database, check: storage.Check, state: State, member: storage.Member,
+        self,
+        db: storage.Database,
+        check: storage.Check,
+        state: State,
+        member: storage.Member,
         now: datetime,
-    ) -> bool:  # fmt: skip
+    ) -> bool:
         """Run inside the turn's transaction, after its answers were stored; True if a notice
         to a delegator was queued."""
         open_requirements = {r for r, _ in self.dialogue.open_questions(state)}
