@@ -160,3 +160,32 @@ async def test_the_overview_says_to_whom_and_since_when(world: World) -> None:
         ctx = Context("de", {}, handovers.notes(found, member.id, later))
         text = presenter.present(step, ctx)[0].text
         assert ("K2" in text and "an Ben übergeben (seit 3 Tagen)" in text) is expected
+
+
+async def test_only_answers_to_the_requirement_end_its_handover(world: World) -> None:
+    """Protects "told once when answered": an answer elsewhere in the check neither ends a
+    handover nor tells the delegator; the colleague's answers completing K2 do, once."""
+    from bot.core.checks import Checks  # the core use case, without Telegram
+
+    dialogue = Dialogue(load_catalogue())
+    settlement = handovers.Settlement(dialogue, Templates(ZoneInfo("Europe/Berlin")))
+    checks = Checks(world.db, dialogue, lambda: NOW, on_answered=settlement.settle)
+    async with world.db.transaction():
+        ben = await storage.join_institution(
+            world.db, 1002, world.anna.institution_id, "Ben", "de", NOW
+        )
+    await checks.handle(ben, ev.Jump("K2"))
+    for value in ("full", "no", "none"):  # K2 is complete before Anna hands it over
+        await checks.handle(ben, ev.Choose(value))
+    turn = await checks.handle(world.anna, ev.HandOver("K2"))
+    assert turn.handover_code is not None and "K2" in turn.step.state.passed
+    await checks.handle(ben, ev.Jump("K1"))
+    assert not (await checks.handle(ben, ev.Choose("full"))).queued  # elsewhere: still open
+    assert len(await storage.open_handovers(world.db, world.check.id, NOW)) == 1
+    await checks.handle(ben, ev.Jump("K2"))
+    assert (await checks.handle(ben, ev.Choose("partly"))).queued  # Ben's view of K2
+    await checks.handle(ben, ev.Jump("K2"))
+    assert not (await checks.handle(ben, ev.Choose("mostly"))).queued  # told once only
+    rows = await world.db.conn.execute_fetchall("SELECT key FROM outbox")
+    assert [row[0] for row in rows] == ["handover-answered:1"]
+    assert await storage.open_handovers(world.db, world.check.id, NOW) == []

@@ -59,7 +59,7 @@ def utc_now() -> datetime:
 
 OnSubmitted = Callable[[storage.Database, storage.Check, storage.Member, datetime], Awaitable[None]]
 OnAnswered = Callable[
-    [storage.Database, storage.Check, State, storage.Member, datetime], Awaitable[bool]
+    [storage.Database, storage.Check, Step, storage.Member, datetime], Awaitable[bool]
 ]
 
 
@@ -130,7 +130,7 @@ class Checks:
         code = await self._hand_over(member, check, step)
         queued = False
         if step.records and self.on_answered is not None:
-            queued = await self.on_answered(self.db, check, step.state, member, self.clock())
+            queued = await self.on_answered(self.db, check, step, member, self.clock())
         return _Aftermath(changed, code, queued)
 
     async def _hand_over(

@@ -13,8 +13,7 @@ import storage
 from bot.core.admin import new_invite_code
 from bot.render.presenter import HandoverNote
 from bot.render.templates import Templates
-from dialogues.engine import Dialogue
-from dialogues.model import State
+from dialogues.engine import Dialogue, Step
 
 LIFETIME = timedelta(days=14)
 
@@ -83,16 +82,18 @@ class Settlement:
         self,
         db: storage.Database,
         check: storage.Check,
-        state: State,
+        step: Step,
         member: storage.Member,
         now: datetime,
     ) -> bool:
-        """Run inside the turn's transaction, after its answers were stored; True if a notice
-        to a delegator was queued."""
-        open_requirements = {r for r, _ in self.dialogue.open_questions(state)}
+        """End the handovers this step's answers completed (inside the turn's transaction);
+        True if a notice to a delegator was queued."""
+        touched = {record.position.requirement_id for record in step.records}
+        open_requirements = {r for r, _ in self.dialogue.open_questions(step.state)}
         told = False
         for handover in await storage.open_handovers(db, check.id, now):
-            if handover.requirement_id in open_requirements:
+            requirement_id = handover.requirement_id
+            if requirement_id not in touched or requirement_id in open_requirements:
                 continue
             await storage.end_handover(db, handover.id, "answered", now)
             if handover.delegator_id != member.id:
