@@ -13,6 +13,7 @@ from bot.config import Config
 from bot.core.access import Coordinators, load_coordinators
 from bot.core.checks import Checks, utc_now
 from bot.core.digest import Digests
+from bot.core.handovers import Settlement
 from bot.render.presenter import Presenter
 from bot.render.templates import LANGUAGES, Templates
 from dialogues.engine import Dialogue
@@ -51,7 +52,10 @@ async def open_services(config: Config, clock: Callable[[], datetime] = utc_now)
     db = await storage.open_database(config.storage.path)
     presenter = Presenter(dialogue, templates)
     digests = Digests(config, presenter)
-    checks = Checks(db, dialogue, clock, on_submitted=digests.submitted)
+    settlement = Settlement(dialogue, templates)
+    checks = Checks(
+        db, dialogue, clock, on_submitted=digests.submitted, on_answered=settlement.settle
+    )
     return Services(
         config,
         db,

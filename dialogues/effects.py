@@ -33,6 +33,21 @@ class RequirementStatus:
     requirement_id: str
     answered: int
     total: int
+    handed_over: bool = False
+
+
+@dataclass(frozen=True)
+class HandedOver:
+    """The member asks a colleague to answer this requirement: the shell makes the link."""
+
+    requirement_id: str
+
+
+@dataclass(frozen=True)
+class TakenBack:
+    """The member takes a handed-over requirement back: the shell ends its link."""
+
+    requirement_id: str
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,7 @@ class EndReached:
 
     open_questions: tuple[Key, ...]
     progress: Progress
+    handed_over: tuple[str, ...] = ()  # open requirements a colleague was asked to answer
 
 
 @dataclass(frozen=True)
@@ -125,4 +141,6 @@ Effect = (
     | Reopened
     | Paused
     | Rejected
+    | HandedOver
+    | TakenBack
 )

@@ -74,6 +74,7 @@ class Dialogue:
             Position(r.id, q.key) for r in catalogue.requirements for q in catalogue.questions
         )
         self._index = {p: i for i, p in enumerate(self.positions)}
+        self._requirements = frozenset(r.id for r in catalogue.requirements)
         self._questions = {p: catalogue.question(*_key(p)) for p in self.positions}
         # Which phases each event is allowed in; everything else is rejected as NOT_NOW.
         self._table: dict[type, tuple[frozenset[Phase], bool, Callable[[State, Any], Step]]] = {
@@ -94,6 +95,8 @@ class Dialogue:
             ev.Confirm: (frozenset({Phase.CONFIRMING}), False, self._confirm),
             ev.Cancel: (frozenset({Phase.CONFIRMING}), False, self._cancel),
             ev.Reopen: (ALL_PHASES, True, self._reopen),
+            ev.HandOver: (ALL_PHASES - {Phase.CONFIRMING}, False, self._hand_over),
+            ev.TakeBack: (ALL_PHASES - {Phase.CONFIRMING}, False, self._take_back),
         }
 
     # -- public ---------------------------------------------------------------------------
@@ -103,11 +106,16 @@ class Dialogue:
         return State(self.positions[0], Phase.PAUSED, answers or {}, submitted)
 
     def restore(
-        self, position: Position | None, phase: Phase, answers: dict[Key, Answer], submitted: bool
+        self,
+        position: Position | None,
+        phase: Phase,
+        answers: dict[Key, Answer],
+        submitted: bool,
+        passed: frozenset[str] = frozenset(),
     ) -> State:
         """Rebuild a stored state; an unknown position (older catalogue) starts over, paused."""
         if position not in self._index:
-            return self.initial(answers, submitted)
+            return replace(self.initial(answers, submitted), passed=passed)
         if phase is Phase.CONFIRMING and submitted:
             phase = Phase.AT_END
         if phase is Phase.FOLLOW_UP:
@@ -115,7 +123,7 @@ class Dialogue:
             answer = answers.get(_key(position))
             if answer is None or not needs_text(self._questions[position], answer.value):
                 phase = Phase.ASKING
-        return State(position, phase, answers, submitted)
+        return State(position, phase, answers, submitted, passed)
 
     def advance(self, state: State, event: ev.Event) -> Step:
         """Apply one event to a state; a rejected event leaves the state unchanged."""
@@ -152,7 +160,7 @@ class Dialogue:
     # -- handlers ---------------------------------------------------------------------------
 
     def _resume(self, state: State, event: ev.Resume) -> Step:
-        first_open = next((p for p in self.positions if not self._complete(state, p)), None)
+        first_open = next((p for p in self.positions if self._due(state, p)), None)
         if first_open is None:
             return self._end(state)
         return self._visit(state, first_open)
@@ -256,6 +264,7 @@ class Dialogue:
                     if self._complete(state, Position(r.id, q.key))
                 ),
                 per,
+                r.id in state.passed,
             )
             for r in self.catalogue.requirements
         )
@@ -304,7 +313,7 @@ class Dialogue:
         """Go on to the next open question after this one, wrapping; the end when none is open."""
         index = self._index[state.position]
         after = self.positions[index + 1 :] + self.positions[:index]
-        following = next((p for p in after if not self._complete(state, p)), None)
+        following = next((p for p in after if self._due(state, p)), None)
         if following is None:
             return self._end(state)
         return self._visit(state, following)
@@ -317,7 +326,9 @@ class Dialogue:
 
     def _end(self, state: State) -> Step:
         at_end = replace(state, position=self.positions[-1], phase=Phase.AT_END)
-        return Step(at_end, (fx.EndReached(self.open_questions(at_end), self.progress(at_end)),))
+        open_questions = self.open_questions(at_end)
+        handed = tuple(dict.fromkeys(r for r, _ in open_questions if r in state.passed))
+        return Step(at_end, (fx.EndReached(open_questions, self.progress(at_end), handed),))
 
     def _ask(self, state: State, with_hint: bool = False) -> Step:
         question = self.question(state.position)
@@ -330,6 +341,30 @@ class Dialogue:
             with_hint=with_hint,
         )
         return Step(state, (ask,))
+
+    def _hand_over(self, state: State, event: ev.HandOver) -> Step:
+        """Pass over the requirement from now on; move on if the member stands in it."""
+        if event.requirement_id not in self._requirements:
+            return _reject(state, fx.Reason.UNKNOWN_REQUIREMENT, event)
+        handed = replace(state, passed=state.passed | {event.requirement_id})
+        standing_in_it = state.position.requirement_id == event.requirement_id
+        if standing_in_it and state.phase in ANSWERING:
+            step = self._next(handed)
+        else:
+            step = self._show(handed, ev.Show())
+        return Step(step.state, (fx.HandedOver(event.requirement_id), *step.effects))
+
+    def _take_back(self, state: State, event: ev.TakeBack) -> Step:
+        """Answer a handed-over requirement oneself: it is due again, and shown at once."""
+        if event.requirement_id not in self._requirements:
+            return _reject(state, fx.Reason.UNKNOWN_REQUIREMENT, event)
+        taken = replace(state, passed=state.passed - {event.requirement_id})
+        step = self._jump(taken, ev.Jump(event.requirement_id))
+        return Step(step.state, (fx.TakenBack(event.requirement_id), *step.effects))
+
+    def _due(self, state: State, position: Position) -> bool:
+        """Tell whether forward moves stop here: open, and not handed to a colleague."""
+        return position.requirement_id not in state.passed and not self._complete(state, position)
 
     def _complete(self, state: State, position: Position) -> bool:
         return is_complete(self._questions[position], state.answers.get(_key(position)))

@@ -103,6 +103,20 @@ class Reopen:
     """Make a submitted check editable again."""
 
 
+@dataclass(frozen=True)
+class HandOver:
+    """Ask a colleague to answer a requirement; until then forward moves pass over it."""
+
+    requirement_id: str
+
+
+@dataclass(frozen=True)
+class TakeBack:
+    """Take a handed-over requirement back and answer it oneself."""
+
+    requirement_id: str
+
+
 Event = (
     Resume
     | Show
@@ -120,4 +134,6 @@ Event = (
     | Confirm
     | Cancel
     | Reopen
+    | HandOver
+    | TakeBack
 )

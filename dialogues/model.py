@@ -74,6 +74,9 @@ class State:
     phase: Phase = Phase.PAUSED
     answers: Mapping[Key, Answer] = field(default_factory=dict, hash=False)
     submitted: bool = False
+    # Requirements this member handed to a colleague: forward moves pass over them, but they
+    # stay open for submitting until answered or taken back.
+    passed: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         # Read-only view so that nothing but a new State can change the answers.

@@ -36,6 +36,15 @@ from storage.cycles import (
 from storage.db import Database, open_database
 from storage.deletion import Purge, purge_cycles, remove_institution
 from storage.errors import DuplicateError, NotFoundError, StorageError
+from storage.handovers import (
+    Handover,
+    accept_handover,
+    create_handover,
+    end_handover,
+    handover_by_hash,
+    handovers_to,
+    open_handovers,
+)
 from storage.institutions import (
     Institution,
     add_institution,
@@ -78,6 +87,7 @@ from storage.positions import (
     save_position,
 )
 from storage.privacy import checkpoint, end_membership, erase_person, export_person
+from storage.reasons import ask_reason, check_revisions, give_reason, pending_reason
 from storage.reminders import (
     DEADLINE_MOVED,
     REMINDER,
@@ -208,4 +218,19 @@ __all__ += [
     "remove_institution",
     "rename_institution",
     "replace_invite_code",
+]
+
+# Several voices: handovers by link, and reasons for changed answers (issue 19).
+__all__ += [
+    "Handover",
+    "accept_handover",
+    "ask_reason",
+    "check_revisions",
+    "create_handover",
+    "end_handover",
+    "give_reason",
+    "handover_by_hash",
+    "handovers_to",
+    "open_handovers",
+    "pending_reason",
 ]

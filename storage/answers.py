@@ -20,6 +20,8 @@ class StoredAnswer:
     author_name: str | None  # None for a former member or an answer without author
     answered_at: datetime
     revision: int  # 1 for the first answer to this question in this check
+    id: int = 0  # the revision's row
+    reason: str | None = None  # why the author changed a colleague's answer, if they said
 
 
 def _answer(row: sqlite3.Row) -> StoredAnswer:
@@ -32,6 +34,8 @@ def _answer(row: sqlite3.Row) -> StoredAnswer:
         author_name=row["author_name"],
         answered_at=from_text(row["answered_at"]),
         revision=row["revision"],
+        id=row["id"],
+        reason=row["reason"],
     )
 
 

@@ -9,6 +9,7 @@ from storage.checks import check_for
 from storage.cycles import current_cycle
 from storage.db import Database
 from storage.errors import DuplicateError, NotFoundError
+from storage.handovers import revoke_handovers_of_institution
 from storage.invitations import invite_hash
 from storage.sql import fetch_all, fetch_one, fetch_value
 from storage.times import from_text, to_text, utc_now
@@ -102,7 +103,10 @@ async def rename_institution(db: Database, institution_id: int, name: str) -> In
 async def replace_invite_code(db: Database, institution_id: int, invite_code: str) -> Institution:
     """Store a new invite code's hash; the old code stops working at once."""
     sql = "UPDATE institutions SET invite_hash = ? WHERE id = ? RETURNING *"
-    return await _one(db, sql, (invite_hash(invite_code), institution_id), institution_id)
+    institution = await _one(db, sql, (invite_hash(invite_code), institution_id), institution_id)
+    # A handover link is as strong as the invite, so a rotated invite takes them all along.
+    await revoke_handovers_of_institution(db, institution_id, utc_now())
+    return institution
 
 
 async def answers_of_institution(db: Database, institution_id: int) -> int:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from storage.db import Database
 from storage.errors import NotFoundError
+from storage.handovers import revoke_handovers_of_member
 from storage.sql import fetch_all, fetch_one
 from storage.times import from_text, to_text, utc_now
 
@@ -132,6 +133,8 @@ async def forget_member(db: Database, member_id: int) -> Member:
     """Turn the member into a former member: Telegram id, name and dialogue position go."""
     # The row stays because answers and submissions name it as their author.
     await db.writer.execute("DELETE FROM positions WHERE member_id = ?", (member_id,))
+    await revoke_handovers_of_member(db, member_id, utc_now())  # their links die with them
+    await db.writer.execute("DELETE FROM reason_requests WHERE member_id = ?", (member_id,))
     sql = "telegram_user_id = NULL, first_name = NULL, reminders_enabled = 0"
     return await _update(db, member_id, sql)
 

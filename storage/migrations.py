@@ -330,6 +330,40 @@ M006_SQL = """
 """
 
 
+async def m008_handovers_and_reasons(conn: aiosqlite.Connection) -> None:
+    """Add requirements handed to a colleague by link, and reasons for changed answers."""
+    # A handover link is as strong as an invite, so only its code's hash is kept. A reason
+    # belongs to the revision that changed a colleague's answer; a member's pending question
+    # for one is kept until answered or skipped, so that the next message can be taken as it.
+    await run_script(conn, dedent(M008_SQL))
+
+
+M008_SQL = """
+    CREATE TABLE handovers (
+        id INTEGER PRIMARY KEY,
+        code_hash TEXT NOT NULL UNIQUE,
+        check_id INTEGER NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
+        requirement_id TEXT NOT NULL CHECK (requirement_id <> ''),
+        delegator_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+        delegate_id INTEGER REFERENCES members(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        ended_at TEXT,
+        end_reason TEXT CHECK (end_reason IN ('answered', 'taken_back', 'revoked')),
+        CHECK ((ended_at IS NULL) = (end_reason IS NULL))
+    ) STRICT;
+    CREATE INDEX handovers_by_check ON handovers(check_id, delegator_id);
+
+    ALTER TABLE answers ADD COLUMN reason TEXT CHECK (reason IS NULL OR reason <> '');
+
+    CREATE TABLE reason_requests (
+        member_id INTEGER PRIMARY KEY REFERENCES members(id) ON DELETE CASCADE,
+        answer_id INTEGER NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
+        asked_at TEXT NOT NULL
+    ) STRICT;
+"""
+
+
 async def m009_plain_mode(conn: aiosqlite.Connection) -> None:
     """Remember per member whether they asked for the plain (screen-reader) mode."""
     # BITV 2.0: a member who uses a screen reader switches off glyph bars and emoji with
@@ -347,6 +381,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m004_hashed_invite_codes,
     m005_access_and_audit,
     m006_coordinator_invites,
+    m008_handovers_and_reasons,
     m009_plain_mode,
 )
 

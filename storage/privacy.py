@@ -42,6 +42,17 @@ REMINDERS = """
     ORDER BY r.id
 """
 
+HANDOVERS = """
+    SELECT y.name AS cycle_name, h.requirement_id,
+        iif(h.delegator_id = ?, 'handed_over', 'asked') AS role,
+        h.created_at, h.expires_at, h.ended_at, h.end_reason
+    FROM handovers AS h
+    JOIN checks AS c ON c.id = h.check_id
+    JOIN cycles AS y ON y.id = c.cycle_id
+    WHERE h.delegator_id = ? OR h.delegate_id = ?
+    ORDER BY h.id
+"""
+
 AUDIT = """
     SELECT at, action, institution_id, cycle_id FROM audit
     WHERE (actor_kind = 'member' AND actor_id = ?) OR member_id = ?
@@ -74,6 +85,7 @@ async def export_person(db: Database, telegram_user_id: int) -> dict[str, Any]:
             _answer(row) for row in await fetch_all(db.conn, ANSWERS, (member_id, member_id))
         ],
         "submissions": [dict(row) for row in await fetch_all(db.conn, SUBMISSIONS, (member_id,))],
+        "handovers": [dict(row) for row in await fetch_all(db.conn, HANDOVERS, (member_id,) * 3)],
         "coordinator_since": coordinator["added_at"] if coordinator else None,
         "wrong_invite_codes_at": [row[0] for row in failures],
         "audit_log": [
@@ -111,6 +123,7 @@ def _answer(row: Any) -> dict[str, Any]:
         "revision": row["revision"],
         "value": row["value"],
         "text": row["text"],
+        "reason": row["reason"],
         "answered_at": row["answered_at"],
         "catalogue": f"{row['catalogue_id']} {row['catalogue_version']}",
     }

@@ -72,6 +72,8 @@ member_events = st.one_of(
     ),
     st.builds(ev.Type, st.sampled_from(DESCRIPTIONS + ("ja", "nicht", "2", "keine"))),
     st.builds(ev.Jump, requirement_ids),
+    st.builds(ev.HandOver, requirement_ids),
+    st.builds(ev.TakeBack, requirement_ids),
     st.sampled_from(
         [
             ev.Resume(),
@@ -95,7 +97,9 @@ prefix_events = st.one_of(
 
 
 def restore(state: State) -> State:
-    return DIALOGUE.restore(state.position, state.phase, dict(state.answers), state.submitted)
+    return DIALOGUE.restore(
+        state.position, state.phase, dict(state.answers), state.submitted, state.passed
+    )
 
 
 def apply(state: State, event: object) -> Step:
@@ -108,6 +112,7 @@ def apply(state: State, event: object) -> Step:
                 state.phase,
                 {**state.answers, **dict(event.answers)},
                 state.submitted,
+                state.passed,
             )
         )
         return DIALOGUE.advance(merged, ev.Show())
@@ -132,7 +137,7 @@ def follow_the_screen(step: Step, data: st.DataObject) -> ev.Event:
         if step.state.phase.value == "follow_up" or question.kind is AnswerKind.MEASURES:
             answers.append(ev.Type(data.draw(st.sampled_from(DESCRIPTIONS)), shown.asks))
         return data.draw(st.sampled_from(answers))
-    for wanted in (ev.Submit, ev.Resume):
+    for wanted in (ev.Submit, ev.Resume, ev.TakeBack):
         found = next((e for e in events if isinstance(e, wanted)), None)
         if found is not None:
             return found
@@ -188,12 +193,31 @@ def test_a_yes_without_description_cannot_trap_a_member_who_keeps() -> None:
     assert step.state.answers[("B1", "potential")] == Answer("yes", DESCRIPTIONS[0])
 
 
+def test_a_handed_over_requirement_cannot_trap_the_delegator() -> None:
+    """Protects "nobody gets stuck" with handovers (issue 19): when only requirements handed to
+    a colleague are open, forward moves pass over them, and the end screen offers to take one
+    back, which leads straight to its questions and on to a submitted check."""
+    step = DIALOGUE.advance(DIALOGUE.initial(), ev.HandOver("K2"))
+    trail: list[ev.Event] = []
+    while not step.state.submitted:
+        assert len(trail) < BUDGET, f"trapped: {trail[-6:]}"
+        shown = screen(step)
+        assert shown is not None
+        if shown.asks is not None:
+            assert shown.asks.requirement_id != "K2" or "K2" not in step.state.passed
+        event = follow_the_screen_first(step)
+        trail.append(event)
+        step = apply(step.state, event)
+    assert ev.TakeBack("K2") in trail
+    assert not DIALOGUE.open_questions(step.state)
+
+
 def follow_the_screen_first(step: Step) -> ev.Event:
     """Follow the screen taking the first answer offered (no randomness)."""
     shown = screen(step)
     assert shown is not None
     events = [button.event for row in shown.keyboard for button in row]
-    for wanted in (ev.Confirm, ev.Choose, ev.Submit, ev.Resume):
+    for wanted in (ev.Confirm, ev.Choose, ev.Submit, ev.Resume, ev.TakeBack):
         found = next((e for e in events if isinstance(e, wanted)), None)
         if found is not None:
             return found

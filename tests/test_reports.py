@@ -331,7 +331,7 @@ async def test_xlsx_holds_every_answer_and_keeps_formulas_as_text(round_: Round)
     # The header row is marked as such: an Excel table with a header (and its filter), and row 1
     # repeated on every printed page.
     [table] = sheet.tables.values()
-    assert table.ref == f"A1:O{1 + 45 + 4}" and table.headerRowCount == 1
+    assert table.ref == f"A1:P{1 + 45 + 4}" and table.headerRowCount == 1
     assert sheet.print_title_rows == "$1:$1"
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
     assert sum(row[0] == "ABH" for row in rows) == 45

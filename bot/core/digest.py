@@ -18,6 +18,7 @@ from bot.reports.data import (
     round_progress,
     traffic_light,
 )
+from bot.reports.disagreements import items as differing_views
 from bot.reports.labels import format_score, submitter_label
 from dialogues.model import YES, Answer, Key, Position
 
@@ -120,6 +121,7 @@ class Digests:
                 + render(self.language, "digest_heading", section="changes", count=len(changes))
             )
             blocks += [render(self.language, "digest_change", **self._change(c)) for c in changes]
+        blocks += self._disagreements(report)
         measures = self._measures(answers)
         if measures:
             blocks.append(
@@ -128,6 +130,15 @@ class Digests:
             )
             blocks += [render(self.language, "digest_measure", **m) for m in measures]
         return split_blocks(head, blocks, separator="\n")
+
+    def _disagreements(self, report: CheckReport) -> list[str]:
+        """List where members saw a requirement differently, with their reasons (issue 19)."""
+        found = differing_views(report, self.catalogue, self.language)
+        if not found:
+            return []
+        render = self.presenter.templates.render
+        heading = render(self.language, "digest_heading", section="disagreements", count=len(found))
+        return ["\n" + heading] + [render(self.language, "disagreement", **d) for d in found]
 
     def _submitter(self, report: CheckReport, member: storage.Member) -> dict[str, object]:
         """Name the submitter as [privacy] authors allows; "former" if the person left."""

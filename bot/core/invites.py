@@ -27,8 +27,8 @@ class Refused:
 
 async def redeem(
     db: storage.Database, user_id: int, code: str, now: datetime
-) -> storage.Institution | BecameCoordinator | Refused:
-    """Return the institution the code invites to, or why not, counting wrong codes."""
+) -> storage.Institution | storage.Handover | BecameCoordinator | Refused:
+    """Return the institution or handover the code opens, or why not, counting wrong codes."""
     async with db.transaction():  # kept only as long as the limit needs them
         await storage.forget_invite_failures(db, now - WINDOW)
     failures = await storage.invite_failures_since(db, user_id, now - WINDOW)
@@ -38,6 +38,10 @@ async def redeem(
     institution = await storage.institution_by_code(db, code)
     if institution is not None:
         return institution
+    # A colleague's handover link: as strong as the invite, so under the same limit.
+    handover = await storage.handover_by_hash(db, storage.invite_hash(code), now)
+    if handover is not None:
+        return handover
     async with db.transaction():
         if await storage.claim_coordinator_invite(db, storage.invite_hash(code), user_id, now):
             await storage.add_coordinator(db, user_id, now)

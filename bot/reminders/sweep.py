@@ -143,6 +143,7 @@ async def _send_reminders(
         r.key for r in await storage.reminders_of_cycle(db, cycle.id) if r.status != "pending"
     }
     for entry in (p for p in progress.values() if not p.submitted):
+        handed = await storage.open_handovers(db, entry.check.id, now) if entry.check else []
         for member in await storage.members_of(db, entry.institution.id):
             since = max(plan.start, member.joined_at)
             due = due_reminder(plan.times, now, since, cycle.deadline, tz)
@@ -157,9 +158,17 @@ async def _send_reminders(
                 )
             if row is None:
                 continue
-            text = _text(services, "reminder", member, cycle, entry, now)
+            text = _text(services, "reminder", member, cycle, entry, now, **_voices(member, handed))
             if not await sender.send(row, member, text):
                 return
+
+
+def _voices(member: storage.Member, handed: list[storage.Handover]) -> dict[str, object]:
+    """Skip what the member handed over; mention what a colleague asked them to answer."""
+    return {
+        "handed_over": [h.requirement_id for h in handed if h.delegator_id == member.id],
+        "asked": [h for h in handed if h.delegate_id == member.id],
+    }
 
 
 async def _send_notices(

@@ -22,6 +22,11 @@ _SIMPLE: dict[str, Callable[[], ev.Event]] = {
     "x": ev.Cancel,
 }
 _AT: dict[str, Callable[..., ev.Event]] = {"k": ev.Keep, "b": ev.Back, "n": ev.Skip, "h": ev.Hint}
+_BY_REQUIREMENT: dict[str, Callable[[str], ev.Event]] = {
+    "j": ev.Jump,
+    "g": ev.HandOver,
+    "t": ev.TakeBack,
+}
 _CODES = {cls: code for code, cls in {**_SIMPLE, **_AT}.items()}
 _TOKEN = re.compile(r"^[A-Za-z0-9_]{1,20}$")
 
@@ -32,6 +37,10 @@ def encode(event: ev.Event) -> str:
         return f"c:{_position(event.at)}:{event.value}"
     if isinstance(event, ev.Jump):
         return f"j:{event.requirement_id}"
+    if isinstance(event, ev.HandOver):
+        return f"g:{event.requirement_id}"
+    if isinstance(event, ev.TakeBack):
+        return f"t:{event.requirement_id}"
     code = _CODES[type(event)]
     at = getattr(event, "at", None)
     return f"{code}:{_position(at)}" if at is not None else code
@@ -49,8 +58,8 @@ def decode(data: str) -> ev.Event | None:
         where, _, value = rest.rpartition(":")
         at = _parse_position(where)
         return ev.Choose(value, at) if at and _TOKEN.match(value) else None
-    if code == "j" and _TOKEN.match(rest):
-        return ev.Jump(rest)
+    if code in _BY_REQUIREMENT and _TOKEN.match(rest):
+        return _BY_REQUIREMENT[code](rest)
     return None
 
 

@@ -36,9 +36,18 @@ class Authorship:
 
 
 @dataclass(frozen=True)
+class HandoverNote:
+    """A requirement the member handed to a colleague: to whom (once opened), days ago."""
+
+    to: str | None
+    days: int
+
+
+@dataclass(frozen=True)
 class Context:
     language: str
     authors: Mapping[Key, Authorship] = field(default_factory=dict)
+    handovers: Mapping[str, HandoverNote] = field(default_factory=dict)
     plain: bool = False  # the member's /barrierefrei mode: words only, one button per row
 
 
@@ -155,6 +164,7 @@ class Presenter:
             "answered_at": authorship.at if authorship else None,
             "p": effect.progress,
             "bar": progress_bar(effect.progress, ctx.plain),
+            "handed": ctx.handovers.get(effect.position.requirement_id),
         }
 
     def _requirement(self, position: Position, language: str) -> dict[str, str]:
@@ -208,6 +218,7 @@ class Presenter:
                 label("overview", ev.Overview()),
                 label("pause", ev.Pause()),
             ),
+            (label("hand_over", ev.HandOver(at.requirement_id)),),
             *rows(keep, 1),
         )
 
@@ -247,6 +258,7 @@ class Presenter:
                         "title": r.title(lang),
                         "answered": statuses[r.id].answered,
                         "total": statuses[r.id].total,
+                        "handed": ctx.handovers.get(r.id) if statuses[r.id].handed_over else None,
                     }
                     for r in area.requirements
                 ],
@@ -308,14 +320,23 @@ class Presenter:
             {req for req, _ in effect.open_questions},
             key=[r.id for r in self.catalogue.requirements].index,
         )
+        waiting = bool(open_ids) and set(open_ids) <= set(effect.handed_over)
         text = self._render(
             ctx,
             "end",
             p=effect.progress,
             open_ids=open_ids,
             open_count=len(effect.open_questions),
+            waiting=waiting,
+            handovers=ctx.handovers,
         )
-        if effect.open_questions:
+        if waiting:  # only colleagues' requirements are open: wait, or take one back
+            take_back = [
+                Button(self.templates.label(ctx.language, "take_back").format(id=r), ev.TakeBack(r))
+                for r in open_ids
+            ]
+            keyboard = (*rows(take_back, 1), (label("overview", ev.Overview()),))
+        elif effect.open_questions:
             keyboard = ((label("resume", ev.Resume()), label("overview", ev.Overview())),)
         else:
             keyboard = ((label("review", ev.Review()), label("submit", ev.Submit())),)

@@ -8,6 +8,7 @@ from statistics import fmean
 from typing import Literal
 
 import storage
+from bot.core.disagreements import JUDGEMENTS, Disagreement, find
 from dialogues.catalogue import AnswerKind, Catalogue, ScaleStep
 from dialogues.model import Key
 from storage.sql import fetch_all
@@ -37,6 +38,8 @@ class CheckReport:
     # Member id -> number within this check ("Mitglied 2"), filled when authors is "members".
     numbers: Mapping[int, int] = field(default_factory=dict)
     submitter_id: int | None = None
+    # Where members changed each other's judgement during the round (issue 19).
+    disagreements: tuple[Disagreement, ...] = ()
 
     def author_number(self, member_id: int | None) -> int | None:
         """Return the number that stands for a member in this check, or None."""
@@ -98,8 +101,15 @@ async def _report(
         member = await storage.member_by_id(db, check.submitted_by)
         submitter = member.first_name if member else None
     answers = await storage.current_answers(db, check.id)
+    revisions = await storage.check_revisions(db, check.id, JUDGEMENTS)
     report = CheckReport(
-        institution, cycle, check, answers, submitter, submitter_id=check.submitted_by
+        institution,
+        cycle,
+        check,
+        answers,
+        submitter,
+        submitter_id=check.submitted_by,
+        disagreements=tuple(find(revisions)),
     )
     return report if authors == "names" else await _without_names(db, report, authors)
 
@@ -109,6 +119,10 @@ async def _without_names(
 ) -> CheckReport:
     """Drop the first names; with "members", number everyone who ever answered in the check."""
     answers = {key: replace(a, author_name=None) for key, a in report.answers.items()}
+    nameless = tuple(
+        replace(d, reasons=tuple(replace(a, author_name=None) for a in d.reasons))
+        for d in report.disagreements
+    )
     numbers: dict[int, int] = {}
     if authors == "members":
         # Numbered by member id over every revision, so a number stays with its person even
@@ -121,7 +135,14 @@ async def _without_names(
         if report.submitter_id is not None and report.submitter_id not in ids:
             ids = sorted([*ids, report.submitter_id])
         numbers = {member_id: n for n, member_id in enumerate(ids, start=1)}
-    return replace(report, answers=answers, submitted_by=None, authors=authors, numbers=numbers)
+    return replace(
+        report,
+        answers=answers,
+        submitted_by=None,
+        authors=authors,
+        numbers=numbers,
+        disagreements=nameless,
+    )
 
 
 async def round_progress(db: storage.Database, cycle_id: int) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from bot.render.templates import Templates
 from bot.reports.data import CheckReport, area_missing, area_scores, traffic_light
+from bot.reports.disagreements import items as differing_views
 from bot.reports.labels import author_label, format_score, submitter_label, value_label
 from bot.reports.style import HEX
 from dialogues.catalogue import AnswerKind, Area, Catalogue, Question, Requirement
@@ -57,6 +58,7 @@ def document_context(
         "answered": sum(key in report.answers for key in keys),
         "total": len(keys),
         "areas": [_area(report, catalogue, area, language) for area in catalogue.areas],
+        "disagreements": differing_views(report, catalogue, language),
     }
 
 

@@ -10,6 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.reports.data import CheckReport, area_scores
+from bot.reports.disagreements import items as differing_views
+from bot.reports.disagreements import line as differing_line
 from bot.reports.formulas import looks_like_formula
 from bot.reports.labels import author_label, column_labels, label, value_label
 from bot.reports.workbook import Sheet, build
@@ -32,6 +34,7 @@ COLUMNS = (
     "author",
     "answered_at",
     "revision",
+    "disagreements",
 )
 # The sheet coordinators read first: one row per institution and requirement, the three
 # answers side by side.
@@ -46,12 +49,14 @@ REQUIREMENT_COLUMNS = (
     "potential",
     "potential_text",
     "measures",
+    "disagreements",
 )
 # German Excel expects ";" as the CSV separator (the comma is the decimal separator), and reads
 # a file as UTF-8 only when it starts with a byte-order mark; without it umlauts break.
 CSV_DELIMITER = ";"
 CSV_ENCODING = "utf-8-sig"
-WRAPPED = ("institution", "requirement", "question", "text")  # long texts wrap in Excel
+# Long texts wrap in Excel.
+WRAPPED = ("institution", "requirement", "question", "text", "disagreements")
 
 
 def export_rows(
@@ -110,7 +115,26 @@ def _row(
         "author": author_label(answer, language, report),
         "answered_at": answer.answered_at.astimezone(tz).isoformat(timespec="seconds"),
         "revision": answer.revision,
+        "disagreements": _differing(report, catalogue, language, requirement_id, key),
     }
+
+
+def _differing(
+    report: CheckReport, catalogue: Catalogue, language: str, requirement_id: str, key: str | None
+) -> str:
+    """Describe how members' views of a question (or, without key, a requirement) differed."""
+    found = [
+        item
+        for item in differing_views(report, catalogue, language)
+        if item["requirement_id"] == requirement_id
+        and (key is None or item["number"] == _number(catalogue, key))
+    ]
+    return "\n".join(differing_line(item) for item in found)
+
+
+def _number(catalogue: Catalogue, key: str) -> int:
+    keys = [q.key for q in catalogue.questions]
+    return keys.index(key) + 1 if key in keys else 0
 
 
 def question_label(question: Question, language: str) -> str:
@@ -230,7 +254,7 @@ def export_xlsx(
                 by_requirement,
                 wrapped=[
                     REQUIREMENT_COLUMNS.index(c)
-                    for c in ("requirement", "potential_text", "measures")
+                    for c in ("requirement", "potential_text", "measures", "disagreements")
                 ],
                 scores=[REQUIREMENT_COLUMNS.index("score")],
                 no_score=label(language, "no_score"),
@@ -294,4 +318,5 @@ def _requirement_row(
         shown(AnswerKind.YES_NO),
         (potential.text or "") if potential else "",
         (measures.text or shown(AnswerKind.MEASURES)) if measures else shown(AnswerKind.MEASURES),
+        _differing(report, catalogue, language, requirement.id, None),
     ]

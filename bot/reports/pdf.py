@@ -18,6 +18,7 @@ from typing import Any, Final, Literal
 from bot.render.templates import Templates, round_name
 from bot.render.views import words_only
 from bot.reports.data import CheckReport
+from bot.reports.disagreements import line as differing_line
 from bot.reports.document import document_context
 from bot.reports.labels import pdf_labels
 from bot.reports.style import HEX
@@ -121,6 +122,9 @@ def _data(
         "chart_alt": _chart_alt(words["chart_alt"], context["areas"], templates, language),
         "legend": words["legend"],
         "areas": [_area(area, words, templates, language) for area in context["areas"]],
+        "disagreements": [
+            f"{item['requirement_id']} {differing_line(item)}" for item in context["disagreements"]
+        ],
     }
 
 

@@ -18,6 +18,7 @@ from bot.telegram.handlers import (
     dialogue,
     errors,
     general,
+    handover,
     institutions,
     joining,
     onboarding,
@@ -81,6 +82,9 @@ def register(app: BotApp) -> None:
     app.add_handler(CommandHandler("id", onboarding.on_id, filters=PRIVATE))
     dialogue_names = [name for command in DIALOGUE_COMMANDS for name in all_names(command)]
     app.add_handler(CommandHandler(dialogue_names, dialogue.on_command, filters=PRIVATE))
+    app.add_handler(
+        CommandHandler(["weitergeben", "handover"], handover.on_command, filters=PRIVATE)
+    )
     app.add_handler(CommandHandler(["hilfe", "help"], general.on_help, filters=PRIVATE))
     app.add_handler(CommandHandler(["sprache", "language"], general.on_language, filters=PRIVATE))
     app.add_handler(

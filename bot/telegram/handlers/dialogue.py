@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import LinkPreviewOptions, Update
 
 import storage
+from bot.core.admin import invite_link
 from bot.core.checks import CatalogueMismatch, NoOpenRound, Turn
 from bot.render.callbacks import decode
 from bot.render.commands import dialogue_event
 from bot.render.presenter import Context
+from bot.render.views import Button, View
 from bot.services import Services
 from bot.telegram.context import BotContext
 from bot.telegram.courier import COURIER, Courier
 from bot.telegram.send import retire, show
 from dialogues import effects as fx
 from dialogues import events as ev
-from dialogues.model import Position
+from dialogues.model import Answer, Position
 
 log = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+REASON_LIMIT = 300  # a one-line reason; longer text is cut rather than refused
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -50,8 +54,25 @@ async def on_text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
     member = await member_or_hint(update, context)
-    if member is not None:
-        await converse(context, member, ev.Type(message.text))
+    if member is None:
+        return
+    if await storage.pending_reason(context.services.db, member.id) is not None:
+        await take_reason(context, member, message.text)
+        return
+    await converse(context, member, ev.Type(message.text))
+
+
+async def take_reason(context: BotContext, member: storage.Member, text: str) -> None:
+    """Store the one-line reason with the revision that changed a colleague's answer."""
+    s = context.services
+    reason = " ".join(text.split())[:REASON_LIMIT] or None  # one line, whatever was typed
+    async with s.db.transaction():
+        await storage.give_reason(s.db, member.id, reason)
+    assert member.telegram_user_id is not None
+    await context.bot.send_message(
+        member.telegram_user_id, s.templates.render(member.language, "reason_thanks")
+    )
+    await converse(context, member, ev.Show())
 
 
 async def on_command(update: Update, context: BotContext) -> None:
@@ -89,23 +110,54 @@ async def converse(
     except (NoOpenRound, CatalogueMismatch) as exc:
         await _explain_no_round(context, s, member, exc)
         return None
-    if any(isinstance(e, fx.Submitted) for e in turn.step.effects):
+    if turn.queued or any(isinstance(e, fx.Submitted) for e in turn.step.effects):
         deliver_soon(context)
     if pressed is not None and _repeats_stored_answer(turn, event):
         return turn  # a double tap: the answer is stored and what follows is already shown
-    ctx = Context(member.language, turn.authors, plain=member.plain_mode)
+    ctx = Context(member.language, turn.authors, plain=member.plain_mode, handovers=turn.handovers)
+    if turn.handover_code is not None:
+        await _send_handover(context, member, turn)
     active = await storage.load_active_message(s.db, member.id)
     if pressed is not None and (active is None or active.message_id != pressed):
         # Buttons on a message other than the active one are left over: take them off too.
         await retire(context.bot, chat_id, storage.ActiveMessage(pressed, None), None)
-    await show(
-        context.bot,
-        s.db,
-        member,
-        s.presenter.turn(turn.step, ctx),
-        _transcript(s, turn, active, ctx),
-    )
+    views = _ask_reason(s, turn, ctx) if turn.changed else s.presenter.turn(turn.step, ctx)
+    await show(context.bot, s.db, member, views, _transcript(s, turn, active, ctx))
     return turn
+
+
+def _ask_reason(s: Services, turn: Turn, ctx: Context) -> list[View]:
+    """Show the colleague's answer and ask why the member sees it differently (one tap skips)."""
+    assert turn.changed is not None
+    before, after = turn.changed.before, turn.changed.after
+    position = Position(after.requirement_id, after.question_key)
+    text = s.templates.render(
+        ctx.language,
+        "reason_asked",
+        colleague=before.author_name,
+        before=s.presenter.answer_text(position, Answer(before.value, before.text), ctx.language),
+        at=before.answered_at,
+        after=s.presenter.answer_text(position, Answer(after.value, after.text), ctx.language),
+        id=after.requirement_id,
+    )
+    # "Show" goes on with whatever is current; any step after this one skips the reason.
+    skip = Button(s.templates.label(ctx.language, "skip_reason"), ev.Show())
+    return [View(text, ((skip,),))]
+
+
+async def _send_handover(context: BotContext, member: storage.Member, turn: Turn) -> None:
+    """Explain, then send the message to forward: it names the requirement and holds the link."""
+    s = context.services
+    assert member.telegram_user_id is not None and turn.handover_code is not None
+    handed = next(e for e in turn.step.effects if isinstance(e, fx.HandedOver))
+    requirement = s.dialogue.catalogue.requirement(handed.requirement_id)
+    values = {"id": requirement.id, "title": requirement.title(member.language)}
+    link = invite_link(context.bot.username, turn.handover_code)
+    chat = member.telegram_user_id
+    explained = s.templates.render(member.language, "handover_made", **values)
+    await context.bot.send_message(chat, explained)
+    text = s.templates.render(member.language, "handover_message", link=link, **values)
+    await context.bot.send_message(chat, text, link_preview_options=NO_PREVIEW)
 
 
 def _transcript(

@@ -9,6 +9,7 @@ from bot.core import invites
 from bot.render.check_size import check_size
 from bot.render.views import Button, View, plain
 from bot.telegram.context import BotContext
+from bot.telegram.handlers import handover
 from bot.telegram.send import show
 from dialogues import events as ev
 
@@ -30,6 +31,9 @@ async def on_start(update: Update, context: BotContext) -> None:
     if isinstance(institution, invites.Refused):  # a wrong code, or too many of them
         text = s.templates.render(language, institution.template, **institution.values)
         await context.bot.send_message(user.id, text)
+        return
+    if isinstance(institution, storage.Handover):
+        await handover.on_link(context, user, member, language, institution)
         return
     if isinstance(institution, invites.BecameCoordinator):
         s.coordinators = await s.coordinators.reloaded(s.db)
