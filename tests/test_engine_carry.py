@@ -10,7 +10,7 @@ from dialogues.model import Answer, Key, Phase, Position
 
 DIALOGUE = Dialogue(load_catalogue())
 QUESTIONS = [q.key for q in DIALOGUE.catalogue.questions]
-FIRST = [r.id for r in DIALOGUE.catalogue.requirements][0]
+FIRST = DIALOGUE.catalogue.requirements[0].id
 
 
 def last_round() -> dict[Key, Answer]:
