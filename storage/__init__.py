@@ -13,6 +13,15 @@ from storage.answers import (
     revisions,
 )
 from storage.audit import CLI, Actor, AuditEntry, recent_audit, record_audit
+from storage.carry import (
+    Carried,
+    Proposal,
+    RoundCount,
+    carried_answers,
+    mark_carried,
+    proposals_for,
+    round_counts,
+)
 from storage.checks import Check, check_by_id, check_for, reopen_check, submit_check
 from storage.coordinators import (
     StoredCoordinator,
@@ -103,6 +112,7 @@ __all__ = [
     "DEADLINE_MOVED",
     "REMINDER",
     "ActiveMessage",
+    "Carried",
     "Check",
     "Cycle",
     "Database",
@@ -113,7 +123,9 @@ __all__ = [
     "NewAnswer",
     "NotFoundError",
     "OutboxMessage",
+    "Proposal",
     "Reminder",
+    "RoundCount",
     "SavedPosition",
     "Snapshot",
     "StorageError",
@@ -121,6 +133,7 @@ __all__ = [
     "Submission",
     "abandon_sending",
     "add_institution",
+    "carried_answers",
     "check_by_id",
     "check_for",
     "checks_in_cycle",
@@ -149,6 +162,7 @@ __all__ = [
     "list_institutions",
     "load_active_message",
     "load_position",
+    "mark_carried",
     "mark_delivered",
     "mark_failed",
     "mark_reminder",
@@ -160,6 +174,7 @@ __all__ = [
     "open_cycle",
     "open_database",
     "pending_notices",
+    "proposals_for",
     "queue_notice",
     "record_answer",
     "record_submission",
@@ -167,6 +182,7 @@ __all__ = [
     "reopen_check",
     "retarget",
     "revisions",
+    "round_counts",
     "save_active_message",
     "save_position",
     "set_deadline",

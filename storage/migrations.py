@@ -329,6 +329,32 @@ M006_SQL = """
     ) STRICT;
 """
 
+
+async def m007_rounds_carry_forward(conn: aiosqlite.Connection) -> None:
+    """Keep each round's catalogue and its predecessor, and which answers were carried over."""
+    # A closed round must stay readable in its own wording after a new catalogue is loaded, so
+    # the round stores the catalogue's content. The next round proposes the last one's answers;
+    # a confirmed proposal is stored as an answer that links to the one it was carried from.
+    # Links into an older round are SET NULL, so deleting that round (retention) never
+    # cascades into a newer one: its answers stay, marked carried from a deleted round.
+    await run_script(conn, dedent(M007_SQL))
+
+
+M007_SQL = """
+    ALTER TABLE cycles ADD COLUMN catalogue TEXT CHECK (catalogue IS NULL OR json_valid(catalogue));
+    ALTER TABLE cycles ADD COLUMN previous_id INTEGER REFERENCES cycles(id) ON DELETE SET NULL;
+    ALTER TABLE answers ADD COLUMN carried INTEGER NOT NULL DEFAULT 0 CHECK (carried IN (0, 1));
+    ALTER TABLE answers ADD COLUMN carried_from INTEGER REFERENCES answers(id) ON DELETE SET NULL;
+    CREATE INDEX answers_carried_from ON answers(carried_from) WHERE carried_from IS NOT NULL;
+    CREATE INDEX cycles_previous ON cycles(previous_id) WHERE previous_id IS NOT NULL;
+    -- Rounds opened before this step follow each other in the order they were opened.
+    UPDATE cycles SET previous_id = (
+        SELECT p.id FROM cycles AS p
+        WHERE (p.opened_at, p.id) < (cycles.opened_at, cycles.id)
+        ORDER BY p.opened_at DESC, p.id DESC LIMIT 1
+    );
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial,
     m002_reminders,
@@ -336,6 +362,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m004_hashed_invite_codes,
     m005_access_and_audit,
     m006_coordinator_invites,
+    m007_rounds_carry_forward,
 )
 
 CREATE_MIGRATIONS = """

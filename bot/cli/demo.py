@@ -136,7 +136,7 @@ class Demo:
         turn = await self.checks.handle(self.member, event)
         self.phase = turn.step.state.phase
         self.submitted = turn.step.state.submitted
-        ctx = Context(self.member.language, turn.authors)
+        ctx = Context(self.member.language, turn.authors, turn.proposal_authors)
         for view in self.presenter.turn(turn.step, ctx):
             self.show(view)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import storage
+from bot.core.rounds import previous_round, reworded, round_catalogue
 from bot.render.presenter import Authorship
 from dialogues import effects as fx
 from dialogues.engine import Dialogue, Step
@@ -39,6 +40,8 @@ class Turn:
     check: storage.Check
     cycle: storage.Cycle
     authors: dict[Key, Authorship]
+    # Who gave last round's answers on offer, and when (carry-forward).
+    proposal_authors: dict[Key, Authorship] = field(default_factory=dict)
 
 
 def utc_now() -> datetime:
@@ -63,6 +66,9 @@ class Checks:
         self.clock = clock
         # Runs inside the submission's transaction, so that the digest is queued atomically.
         self.on_submitted = on_submitted
+        # Requirements reworded between a round and the one before, by round id: fixed once
+        # both rounds are stored, so computed once per process.
+        self._reworded: dict[int, frozenset[str]] = {}
 
     async def handle(self, member: storage.Member, event: Event) -> Turn:
         """Apply an event and commit what it changed before anything is shown."""
@@ -70,14 +76,18 @@ class Checks:
             cycle = await self._cycle()
             check = await storage.check_for(self.db, member.institution_id, cycle.id)
             stored = await storage.current_answers(self.db, check.id)
-            state = await self._state(member, check, stored)
+            proposals = await storage.proposals_for(
+                self.db, cycle.previous_id, member.institution_id
+            )
+            state = await self._state(member, check, stored, proposals, cycle)
             step = self.dialogue.advance(state, event)
-            await self._store(member, check, step, cycle)
+            await self._store(member, check, step, cycle, proposals)
         authors = {key: Authorship(a.author_name, a.answered_at) for key, a in stored.items()}
+        offered = {key: Authorship(p.author_name, p.answered_at) for key, p in proposals.items()}
         for record in step.records:
             key = (record.position.requirement_id, record.position.question_key)
             authors[key] = Authorship(member.first_name, self.clock())
-        return Turn(step, state.position, check, cycle, authors)
+        return Turn(step, state.position, check, cycle, authors, offered)
 
     async def _cycle(self) -> storage.Cycle:
         cycle = await storage.current_cycle(self.db)
@@ -89,16 +99,41 @@ class Checks:
         return cycle
 
     async def _state(
-        self, member: storage.Member, check: storage.Check, stored: dict[Key, storage.StoredAnswer]
+        self,
+        member: storage.Member,
+        check: storage.Check,
+        stored: dict[Key, storage.StoredAnswer],
+        proposals: dict[Key, storage.Proposal],
+        cycle: storage.Cycle,
     ) -> State:
         saved = await storage.load_position(self.db, member.id, check.id)
         answers = {key: Answer(a.value, a.text) for key, a in stored.items()}
+        offered = {key: Answer(p.value, p.text) for key, p in proposals.items()}
         position = DialoguePosition(saved.requirement_id, saved.question_key) if saved else None
         phase = Phase(saved.phase) if saved else Phase.PAUSED
-        return self.dialogue.restore(position, phase, answers, check.status == "submitted")
+        submitted = check.status == "submitted"
+        reworded = await self._reworded_since(cycle) if offered else frozenset()
+        return self.dialogue.restore(position, phase, answers, submitted, offered, reworded)
+
+    async def _reworded_since(self, cycle: storage.Cycle) -> frozenset[str]:
+        """Return the requirements whose wording changed since the round before."""
+        if cycle.id not in self._reworded:
+            previous = await previous_round(self.db, cycle)
+            loaded = self.dialogue.catalogue
+            self._reworded[cycle.id] = (
+                reworded(round_catalogue(previous, loaded), round_catalogue(cycle, loaded))
+                if previous is not None
+                else frozenset()
+            )
+        return self._reworded[cycle.id]
 
     async def _store(
-        self, member: storage.Member, check: storage.Check, step: Step, cycle: storage.Cycle
+        self,
+        member: storage.Member,
+        check: storage.Check,
+        step: Step,
+        cycle: storage.Cycle,
+        proposals: dict[Key, storage.Proposal],
     ) -> None:
         now = self.clock()
         for record in step.records:
@@ -112,6 +147,12 @@ class Checks:
                 cycle.catalogue_version,
             )
             await storage.record_answer(self.db, check.id, answer, now)
+            if record.carried:  # confirmed from last round: keep the link, not recomputed
+                key = (answer.requirement_id, answer.question_key)
+                proposal = proposals.get(key)
+                await storage.mark_carried(
+                    self.db, check.id, key, proposal.answer_id if proposal else None
+                )
         if any(isinstance(e, fx.Submitted) for e in step.effects):
             submitted = await storage.submit_check(self.db, check.id, member.id, now)
             if self.on_submitted is not None:

@@ -93,7 +93,7 @@ async def converse(
         deliver_soon(context)
     if pressed is not None and _repeats_stored_answer(turn, event):
         return turn  # a double tap: the answer is stored and what follows is already shown
-    ctx = Context(member.language, turn.authors)
+    ctx = Context(member.language, turn.authors, turn.proposal_authors)
     active = await storage.load_active_message(s.db, member.id)
     if pressed is not None and (active is None or active.message_id != pressed):
         # Buttons on a message other than the active one are left over: take them off too.
