@@ -343,6 +343,8 @@ async def m007_rounds_carry_forward(conn: aiosqlite.Connection) -> None:
 M007_SQL = """
     ALTER TABLE cycles ADD COLUMN catalogue TEXT CHECK (catalogue IS NULL OR json_valid(catalogue));
     ALTER TABLE cycles ADD COLUMN previous_id INTEGER REFERENCES cycles(id) ON DELETE SET NULL;
+    -- The previous round's name outlives its deletion, so comparisons can say "Vorrunde gelöscht".
+    ALTER TABLE cycles ADD COLUMN previous_name TEXT;
     ALTER TABLE answers ADD COLUMN carried INTEGER NOT NULL DEFAULT 0 CHECK (carried IN (0, 1));
     ALTER TABLE answers ADD COLUMN carried_from INTEGER REFERENCES answers(id) ON DELETE SET NULL;
     CREATE INDEX answers_carried_from ON answers(carried_from) WHERE carried_from IS NOT NULL;
@@ -353,6 +355,7 @@ M007_SQL = """
         WHERE (p.opened_at, p.id) < (cycles.opened_at, cycles.id)
         ORDER BY p.opened_at DESC, p.id DESC LIMIT 1
     );
+    UPDATE cycles SET previous_name = (SELECT p.name FROM cycles AS p WHERE p.id = cycles.previous_id);
 """
 
 MIGRATIONS: tuple[Migration, ...] = (

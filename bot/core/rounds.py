@@ -10,7 +10,13 @@ from bot.config import Config
 from bot.core.access import coordination_chat
 from bot.core.admin import AdminError
 from bot.render.templates import Templates
-from bot.reports.data import CheckReport, area_scores, load_round_reports, traffic_light
+from bot.reports.data import (
+    CheckReport,
+    area_scores,
+    load_check_report,
+    load_round_reports,
+    traffic_light,
+)
 from dialogues.catalogue import AnswerKind, Catalogue
 from dialogues.model import PLANNED
 
@@ -72,6 +78,16 @@ async def pick_round(db: storage.Database, name: str | None) -> storage.Cycle | 
 async def previous_round(db: storage.Database, cycle: storage.Cycle) -> storage.Cycle | None:
     """Return the round before this one, or None (first round, or deleted)."""
     return await storage.cycle_by_id(db, cycle.previous_id) if cycle.previous_id else None
+
+
+async def previous_report(db: storage.Database, report: CheckReport) -> CheckReport | None:
+    """Return the institution's check in the round before, or None (first round, deleted)."""
+    if report.cycle.previous_id is None:
+        return None
+    try:
+        return await load_check_report(db, report.institution.id, report.cycle.previous_id, "none")
+    except storage.NotFoundError:  # the institution joined later, or the round was deleted
+        return None
 
 
 async def round_to_close(db: storage.Database, name: str) -> tuple[storage.Cycle, list[str]]:

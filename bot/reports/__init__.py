@@ -28,6 +28,7 @@ __all__ = [
     "REPORT_FORMATS",
     "CheckReport",
     "area_scores",
+    "change_heatmap_png",
     "export_csv",
     "export_rows",
     "export_xlsx",
@@ -53,6 +54,19 @@ def heatmap_png(reports: list[CheckReport], catalogue: Catalogue, language: str)
     from bot.reports import chart
 
     return chart.heatmap_png(reports, catalogue, language)
+
+
+def change_heatmap_png(
+    reports: list[CheckReport],
+    before: list[CheckReport],
+    catalogue: Catalogue,
+    language: str,
+    previous: str,
+) -> bytes:
+    """Draw the change of every rating against the round before (see bot.reports.change_chart)."""
+    from bot.reports import change_chart
+
+    return change_chart.change_heatmap_png(reports, before, catalogue, language, previous)
 
 
 def export_rows(

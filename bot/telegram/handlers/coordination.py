@@ -12,6 +12,7 @@ import storage
 from bot import reports
 from bot.core import audit
 from bot.core.access import is_coordinator
+from bot.core.rounds import UnknownRound, pick_round, previous_round, round_catalogue
 from bot.render.callbacks import encode
 from bot.services import Services
 from bot.telegram.context import BotContext
@@ -20,21 +21,33 @@ from bot.telegram.handlers import general
 from bot.telegram.handlers.dialogue import deliver_soon, on_command
 from bot.telegram.handlers.guard import actor, coordinator_only, say
 from dialogues import events as ev
+from dialogues.catalogue import Catalogue
+from dialogues.engine import Dialogue
 from dialogues.model import Answer
 
+COMPARE_WORDS = ("vergleich", "compare")
 PHOTO_ROWS = 30  # institutions up to which the heat map stays readable as a photo
 
 
 @coordinator_only
 async def on_status(update: Update, context: BotContext, s: Services) -> None:
-    """List every institution of the current round with its progress."""
-    cycle = await storage.current_cycle(s.db)
+    """List every institution of the round (the open one unless named) with its progress."""
+    try:
+        cycle = await pick_round(s.db, " ".join(context.args or []) or None)
+    except UnknownRound as exc:
+        await say(update, context, s, "round_unknown", name=exc.name, names=exc.names)
+        return
     await audit.coordinator_action(
         s, actor(update), "view_status", cycle_id=cycle.id if cycle else None
     )
-    rows = [await _status_row(s, r) for r in await _round_reports(s, cycle)] if cycle else []
+    dialogue = _dialogue(s, cycle)
+    rows = (
+        [await _status_row(s, dialogue, r) for r in await _round_reports(s, cycle)]
+        if cycle
+        else []
+    )
     text = s.templates.render(
-        _language(s), "status", cycle=cycle, rows=rows, total=len(s.dialogue.positions)
+        _language(s), "status", cycle=cycle, rows=rows, total=len(dialogue.positions)
     )
     await context.bot.send_message(_chat_id(update), text)
 
@@ -52,7 +65,7 @@ async def on_report(update: Update, context: BotContext, s: Services) -> None:
         institution_id=report.institution.id,
         cycle_id=report.cycle.id,
     )
-    catalogue, language = s.dialogue.catalogue, _language(s)
+    catalogue, language = round_catalogue(report.cycle, s.dialogue.catalogue), _language(s)
     name = file_stem(report)
     png = await asyncio.to_thread(reports.profile_chart_png, report, catalogue, language)
     # A PDF, because Telegram opens it in its own viewer on a phone; an HTML file it cannot.
@@ -63,14 +76,14 @@ async def on_report(update: Update, context: BotContext, s: Services) -> None:
 
 @coordinator_only
 async def on_export(update: Update, context: BotContext, s: Services) -> None:
-    """Send all answers of the round as XLSX and CSV."""
-    cycle = await storage.current_cycle(s.db)
+    """Send all answers of the round (the open one unless named) as XLSX and CSV."""
+    cycle = await _chosen_round(update, context, s, context.args or [])
     if cycle is None:
-        await say(update, context, s, "no_round_coordinator")
         return
     round_reports = await _round_reports(s, cycle)
     await audit.coordinator_action(s, actor(update), "export", cycle_id=cycle.id)
-    args = (round_reports, s.dialogue.catalogue, _language(s), s.config.checks.tz)
+    catalogue = round_catalogue(cycle, s.dialogue.catalogue)
+    args = (round_reports, catalogue, _language(s), s.config.checks.tz)
     xlsx = await asyncio.to_thread(reports.export_xlsx, *args)
     csv = await asyncio.to_thread(reports.export_csv, *args)
     name = f"ChancenCheck_{cycle.name}".replace(" ", "_")
@@ -84,7 +97,9 @@ async def on_overview(update: Update, context: BotContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     if chat is not None and chat.type == ChatType.PRIVATE and user is not None:
         member = await storage.member_by_user(s.db, user.id)
-        if member is not None or not is_coordinator(s.coordinators, user.id):
+        coordinator = is_coordinator(s.coordinators, user.id)
+        # A coordinator who is a member too names a round to see its heat map.
+        if (member is not None and not context.args) or not coordinator:
             await on_command(update, context)
             return
     # A member's /uebersicht in a group:
@@ -96,22 +111,46 @@ async def on_overview(update: Update, context: BotContext) -> None:
 
 @coordinator_only
 async def on_heatmap(update: Update, context: BotContext, s: Services) -> None:
-    """Send the heat map of institutions × requirements."""
-    cycle = await storage.current_cycle(s.db)
+    """Send the heat map of institutions × requirements, or its change against the round before."""
+    words = list(context.args or [])
+    compare = bool(words) and words[-1].lower() in COMPARE_WORDS
+    cycle = await _chosen_round(update, context, s, words[:-1] if compare else words)
     if cycle is None:
-        await say(update, context, s, "no_round_coordinator")
         return
     round_reports = await _round_reports(s, cycle)
     await audit.coordinator_action(s, actor(update), "view_heatmap", cycle_id=cycle.id)
-    png = await asyncio.to_thread(
-        reports.heatmap_png, round_reports, s.dialogue.catalogue, _language(s)
-    )
+    catalogue = round_catalogue(cycle, s.dialogue.catalogue)
+    if compare:
+        await _send_comparison(update, context, s, cycle, round_reports, catalogue)
+        return
+    png = await asyncio.to_thread(reports.heatmap_png, round_reports, catalogue, _language(s))
     name = f"ChancenCheck_{cycle.name}_Uebersicht".replace(" ", "_")
     image = InputFile(png, filename=f"{name}.png")
     if len(round_reports) > PHOTO_ROWS:  # Telegram would shrink a tall photo past reading
         await context.bot.send_document(_chat_id(update), image)
     else:
         await context.bot.send_photo(_chat_id(update), image)
+
+
+async def _send_comparison(
+    update: Update,
+    context: BotContext,
+    s: Services,
+    cycle: storage.Cycle,
+    round_reports: list[reports.CheckReport],
+    catalogue: Catalogue,
+) -> None:
+    """Send the heat map of the change against the round before, or say there is none."""
+    previous = await previous_round(s.db, cycle)
+    if previous is None:
+        await say(update, context, s, "no_previous_round", cycle=cycle)
+        return
+    before = await _round_reports(s, previous)
+    png = await asyncio.to_thread(
+        reports.change_heatmap_png, round_reports, before, catalogue, _language(s), previous.name
+    )
+    name = f"ChancenCheck_{cycle.name}_Vergleich".replace(" ", "_")
+    await context.bot.send_document(_chat_id(update), InputFile(png, filename=f"{name}.png"))
 
 
 @coordinator_only
@@ -165,25 +204,59 @@ async def _named_report(
     """Load the report of the institution named in the command, or explain what is missing."""
     short = context.args[0] if context.args else None
     institution = await storage.institution_by_short(s.db, short) if short else None
-    cycle = await storage.current_cycle(s.db)
+    try:
+        cycle = await pick_round(s.db, " ".join((context.args or [])[1:]) or None)
+    except UnknownRound as exc:
+        await say(update, context, s, "round_unknown", name=exc.name, names=exc.names)
+        return None
     if institution is None or cycle is None:
         known = ", ".join(i.short for i in await storage.list_institutions(s.db))
         await say(update, context, s, "unknown_institution", short=short, known=known, cycle=cycle)
         return None
-    return await reports.load_check_report(s.db, institution.id, cycle.id, s.config.privacy.authors)
+    try:
+        return await reports.load_check_report(
+            s.db, institution.id, cycle.id, s.config.privacy.authors
+        )
+    except storage.NotFoundError:  # the institution was added after that round
+        await say(update, context, s, "no_check_in_round", institution=institution, cycle=cycle)
+        return None
 
 
 async def _round_reports(s: Services, cycle: storage.Cycle) -> list[reports.CheckReport]:
     return await reports.load_round_reports(s.db, cycle.id, s.config.privacy.authors)
 
 
-async def _status_row(s: Services, report: reports.CheckReport) -> dict[str, object]:
+async def _chosen_round(
+    update: Update, context: BotContext, s: Services, words: list[str]
+) -> storage.Cycle | None:
+    """Return the named round, else the open or latest closed one; explain when there is none."""
+    try:
+        cycle = await pick_round(s.db, " ".join(words) or None)
+    except UnknownRound as exc:
+        await say(update, context, s, "round_unknown", name=exc.name, names=exc.names)
+        return None
+    if cycle is None:
+        await say(update, context, s, "no_round_coordinator")
+    return cycle
+
+
+def _dialogue(s: Services, cycle: storage.Cycle | None) -> Dialogue:
+    """Return a dialogue over the round's own catalogue, to count its questions."""
+    if cycle is None:
+        return s.dialogue
+    catalogue = round_catalogue(cycle, s.dialogue.catalogue)
+    return s.dialogue if catalogue == s.dialogue.catalogue else Dialogue(catalogue)
+
+
+async def _status_row(
+    s: Services, dialogue: Dialogue, report: reports.CheckReport
+) -> dict[str, object]:
     members = await storage.members_of(s.db, report.institution.id)
     answers = {key: Answer(a.value, a.text) for key, a in report.answers.items()}
-    state = s.dialogue.initial(answers)
+    state = dialogue.initial(answers)
     return {
         "institution": report.institution,
-        "answered": len(s.dialogue.positions) - len(s.dialogue.open_questions(state)),
+        "answered": len(dialogue.positions) - len(dialogue.open_questions(state)),
         "submitted": report.check.status == "submitted",
         "last_activity": await storage.last_activity(s.db, report.check.id),
         "members": len(members),
