@@ -323,7 +323,9 @@ async def test_xlsx_holds_every_answer_and_keeps_formulas_as_text(round_: Round)
     header = [cell.value for cell in sheet[1]]
     assert header[:3] == ["Kürzel", "Einrichtung", "Runde"] and len(header) == len(COLUMNS)
     assert all(cell.font.bold for cell in sheet[1])
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:O{1 + 45 + 4}"
+    assert (
+        sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:Q{1 + 45 + 4}"
+    )  # two previous-round columns (issue 15)
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
     assert sum(row[0] == "ABH" for row in rows) == 45
     texts = {row[COLUMNS.index("text")] for row in rows}

@@ -16,7 +16,7 @@ from bot.catalogue import load_catalogue
 from bot.cli.counts import count
 from bot.config import Config, ConfigError, load_config
 from bot.core import admin
-from bot.core.rounds import round_catalogue
+from bot.core.rounds import round_catalogue, with_previous
 from bot.logs import setup_logging
 from dialogues.catalogue import CatalogueError
 
@@ -368,6 +368,7 @@ async def _export(args: argparse.Namespace, config: Config) -> int:
     async with await storage.open_database(config.storage.path) as db:
         cycle = await cli_rounds.chosen_round(db, args.round)
         round_reports = await reports.load_round_reports(db, cycle.id, config.privacy.authors)
+        round_reports = await with_previous(db, cycle, round_reports)
     catalogue = round_catalogue(cycle, catalogue)
     csv = (args.format or args.out.suffix.lower().lstrip(".")) == "csv"
     write = reports.export_csv if csv else reports.export_xlsx

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 
@@ -88,6 +89,17 @@ async def previous_report(db: storage.Database, report: CheckReport) -> CheckRep
         return await load_check_report(db, report.institution.id, report.cycle.previous_id, "none")
     except storage.NotFoundError:  # the institution joined later, or the round was deleted
         return None
+
+
+async def with_previous(
+    db: storage.Database, cycle: storage.Cycle, reports: list[CheckReport]
+) -> list[CheckReport]:
+    """Attach each institution's check in the round before, for exports that show both."""
+    if cycle.previous_id is None:
+        return reports
+    before = await load_round_reports(db, cycle.previous_id, "none")
+    by_institution = {r.institution.id: r for r in before}
+    return [replace(r, previous=by_institution.get(r.institution.id)) for r in reports]
 
 
 async def round_to_close(db: storage.Database, name: str) -> tuple[storage.Cycle, list[str]]:

@@ -37,6 +37,8 @@ class CheckReport:
     # Member id -> number within this check ("Mitglied 2"), filled when authors is "members".
     numbers: Mapping[int, int] = field(default_factory=dict)
     submitter_id: int | None = None
+    # The institution's check in the round before, where a comparison needs it (exports).
+    previous: CheckReport | None = None
 
     def author_number(self, member_id: int | None) -> int | None:
         """Return the number that stands for a member in this check, or None."""

@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 import storage
 from bot import reports
 from bot.core.access import coordination_chat
-from bot.core.rounds import SUMMARY_ATTACHMENTS, round_catalogue
+from bot.core.rounds import SUMMARY_ATTACHMENTS, round_catalogue, with_previous
 from bot.services import Services
 from bot.telegram.context import BotContext
 from bot.telegram.failures import Verdict, classify
@@ -168,6 +168,7 @@ class Courier:
         if cycle is None:
             raise storage.NotFoundError(f"there is no round with id {payload['cycle_id']}")
         reports_ = await reports.load_round_reports(s.db, cycle.id, s.config.privacy.authors)
+        reports_ = await with_previous(s.db, cycle, reports_)
         catalogue = round_catalogue(cycle, s.dialogue.catalogue)
         language, name = s.config.checks.language, f"ChancenCheck_{cycle.name}".replace(" ", "_")
         if kind == "round_heatmap":

@@ -12,7 +12,13 @@ import storage
 from bot import reports
 from bot.core import audit
 from bot.core.access import is_coordinator
-from bot.core.rounds import UnknownRound, pick_round, previous_round, round_catalogue
+from bot.core.rounds import (
+    UnknownRound,
+    pick_round,
+    previous_round,
+    round_catalogue,
+    with_previous,
+)
 from bot.render.callbacks import encode
 from bot.services import Services
 from bot.telegram.context import BotContext
@@ -42,9 +48,7 @@ async def on_status(update: Update, context: BotContext, s: Services) -> None:
     )
     dialogue = _dialogue(s, cycle)
     rows = (
-        [await _status_row(s, dialogue, r) for r in await _round_reports(s, cycle)]
-        if cycle
-        else []
+        [await _status_row(s, dialogue, r) for r in await _round_reports(s, cycle)] if cycle else []
     )
     text = s.templates.render(
         _language(s), "status", cycle=cycle, rows=rows, total=len(dialogue.positions)
@@ -80,7 +84,7 @@ async def on_export(update: Update, context: BotContext, s: Services) -> None:
     cycle = await _chosen_round(update, context, s, context.args or [])
     if cycle is None:
         return
-    round_reports = await _round_reports(s, cycle)
+    round_reports = await with_previous(s.db, cycle, await _round_reports(s, cycle))
     await audit.coordinator_action(s, actor(update), "export", cycle_id=cycle.id)
     catalogue = round_catalogue(cycle, s.dialogue.catalogue)
     args = (round_reports, catalogue, _language(s), s.config.checks.tz)
