@@ -369,7 +369,18 @@ async def test_xlsx_second_sheet_has_mean_scores_per_area(round_: Round) -> None
     table = [[cell.value for cell in row] for row in book["Mean scores"].iter_rows()]
     assert table[0][-5:] == [area.title("en") for area in CATALOGUE.areas]
     assert table[1] == ["ABH", "Ausländerbehörde", "submitted", "45/45", 2.0, 1.5, 1.0, 2.5, 0.5]
-    assert table[2] == ["VHS", "Volkshochschule", "open", "4/45", 3.0, 0.0, None, None, None]
+    # The round is closed: an open check reads "not submitted" (issue 15), not "open".
+    assert table[2] == [
+        "VHS",
+        "Volkshochschule",
+        "not submitted",
+        "4/45",
+        3.0,
+        0.0,
+        None,
+        None,
+        None,
+    ]
     fills = [cell.fill.fgColor.rgb for cell in book["Mean scores"][3][-5:]]
     assert fills[:2] == ["FF43A047", "FFE53935"]  # green 3.0, red 0.0
 
