@@ -16,7 +16,7 @@ from bot.catalogue import load_catalogue
 from bot.cli.counts import count
 from bot.config import Config, ConfigError, load_config
 from bot.core import admin
-from bot.core.rounds import round_catalogue, with_previous
+from bot.core.rounds import round_catalogue, with_history, with_previous
 from bot.logs import setup_logging
 from dialogues.catalogue import CatalogueError
 
@@ -335,6 +335,7 @@ async def _report(args: argparse.Namespace, config: Config) -> int:
         report = await reports.load_check_report(
             db, institution.id, cycle.id, config.privacy.authors
         )
+        report = await with_history(db, report, catalogue)
     catalogue = round_catalogue(cycle, catalogue)
     file_format = report_format(args.format, args.out)
     document = reports.report_file(

@@ -102,6 +102,21 @@ async def with_previous(
     return [replace(r, previous=by_institution.get(r.institution.id)) for r in reports]
 
 
+async def with_history(db: storage.Database, report: CheckReport, loaded: Catalogue) -> CheckReport:
+    """Attach the round before and the area ratings of every earlier round, for the report."""
+    history: list[tuple[str, dict[str, float | None]]] = []
+    for cycle in await storage.list_cycles(db):
+        if (cycle.opened_at, cycle.id) >= (report.cycle.opened_at, report.cycle.id):
+            break
+        try:
+            earlier = await load_check_report(db, report.institution.id, cycle.id, "none")
+        except storage.NotFoundError:
+            continue  # the institution joined later
+        history.append((cycle.name, area_scores(earlier, round_catalogue(cycle, loaded))))
+    previous = await previous_report(db, report)
+    return replace(report, previous=previous, history=tuple(history))
+
+
 async def round_to_close(db: storage.Database, name: str) -> tuple[storage.Cycle, list[str]]:
     """Return the open round of this name and the institutions that have not submitted."""
     cycle = await storage.cycle_by_name(db, name.strip())

@@ -105,8 +105,19 @@ def report_file(
 ) -> bytes:
     """Return the full report with its profile chart embedded, as a PDF or an HTML file."""
     chart = profile_chart_png(report, catalogue, language)
+    history = history_chart_png(report, catalogue, language) if report.history else None
     if file_format == "html":
-        return report_html(report, catalogue, templates, language, chart_png=chart)
+        return report_html(report, catalogue, templates, language, chart_png=chart, history=history)
     from bot.reports.pdf import report_pdf
 
-    return report_pdf(report, catalogue, templates, language, chart)
+    return report_pdf(report, catalogue, templates, language, chart, history=history)
+
+
+def history_chart_png(report: CheckReport, catalogue: Catalogue, language: str) -> bytes:
+    """Draw the institution's area ratings across its rounds (see bot.reports.change_chart)."""
+    from bot.reports import change_chart
+    from bot.reports.labels import label
+
+    series = (*report.history, (report.cycle.name, area_scores(report, catalogue)))
+    title = label(language, "rounds_title", institution=report.institution.short)
+    return change_chart.rounds_chart_png(series, catalogue, language, title)

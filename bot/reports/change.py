@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.reports.data import CheckReport
+from bot.reports.labels import label
 from dialogues.catalogue import AnswerKind, Catalogue
 from dialogues.model import PLANNED, YES
 
@@ -109,3 +110,44 @@ def _direction(catalogue: Catalogue, before: str | None, after: str | None) -> D
             return "up"
         return "down" if score_after < score_before else "same"
     return "same" if before == after else "changed"
+
+
+ARROW = {"up": "▲", "down": "▼", "changed": "•", "new": "•", "dropped": "✖"}
+
+
+def change_lines(
+    report: CheckReport,
+    catalogue: Catalogue,
+    language: str,
+    before_catalogue: Catalogue | None = None,
+) -> list[str]:
+    """Describe in words what changed against the round before, one line per requirement."""
+    if report.cycle.previous_deleted:
+        return [label(language, "previous_deleted")]
+    if report.previous is None:
+        return []
+    old = before_catalogue or catalogue
+    lines = [
+        _line(c, catalogue, old, language)
+        for c in compare(report, report.previous, catalogue, old)
+        if c.changed
+    ]
+    return lines or [label(language, "no_change")]
+
+
+def _line(c: RequirementChange, catalogue: Catalogue, old: Catalogue, language: str) -> str:
+    def step(value: str | None, scale: Catalogue) -> str:
+        found = scale.step(value) if value else None
+        return found.label(language) if found else "–"
+
+    head = f"{ARROW.get(c.direction, '•')} {c.requirement_id}"
+    if c.direction == "dropped":
+        return f"{head}: {label(language, 'dropped')}"
+    parts = []
+    if c.direction in ("up", "down", "changed", "new"):
+        parts.append(f"{step(c.before, old)} → {step(c.after, catalogue)}")
+    if c.potential != "same":
+        parts.append(label(language, f"potential_{c.potential}"))
+    if c.measures == "new":
+        parts.append(label(language, "measure_new"))
+    return f"{head}: {'; '.join(parts)}"

@@ -31,6 +31,7 @@ def report_pdf(
     language: str,
     chart_png: bytes,
     now: datetime | None = None,
+    history: bytes | None = None,
 ) -> bytes:
     """Typeset the report of one check with its profile chart as an A4 PDF."""
     import typst
@@ -38,6 +39,9 @@ def report_pdf(
     data = _data(report, catalogue, templates, language, now or datetime.now(UTC))
     with tempfile.TemporaryDirectory(prefix="chancencheck-report-") as folder:
         (Path(folder) / "chart.png").write_bytes(chart_png)
+        if history is not None:
+            (Path(folder) / "history.png").write_bytes(history)
+        data["history"] = history is not None
         compiler = typst.Compiler(root=folder, ignore_system_fonts=True)
         pdf = compiler.compile(
             input=_source(), format="pdf", sys_inputs={"data": json.dumps(data, ensure_ascii=False)}
@@ -79,6 +83,7 @@ def _data(
         "chart_alt": words["chart_alt"],
         "legend": words["legend"],
         "areas": [_area(area, words, templates, language) for area in context["areas"]],
+        "changes": context["changes"],
     }
 
 

@@ -19,7 +19,12 @@ from telegram.error import TelegramError
 import storage
 from bot import reports
 from bot.core.access import coordination_chat
-from bot.core.rounds import SUMMARY_ATTACHMENTS, round_catalogue, with_previous
+from bot.core.rounds import (
+    SUMMARY_ATTACHMENTS,
+    round_catalogue,
+    with_history,
+    with_previous,
+)
 from bot.services import Services
 from bot.telegram.context import BotContext
 from bot.telegram.failures import Verdict, classify
@@ -152,6 +157,7 @@ class Courier:
             png = await asyncio.to_thread(reports.profile_chart_png, report, catalogue, language)
             return InputFile(png, filename=f"{name}.png")
         if kind == "report":
+            report = await with_history(s.db, report, s.dialogue.catalogue)
             pdf = await asyncio.to_thread(
                 reports.report_file, report, catalogue, s.templates, language
             )

@@ -17,6 +17,7 @@ from bot.core.rounds import (
     pick_round,
     previous_round,
     round_catalogue,
+    with_history,
     with_previous,
 )
 from bot.render.callbacks import encode
@@ -69,6 +70,7 @@ async def on_report(update: Update, context: BotContext, s: Services) -> None:
         institution_id=report.institution.id,
         cycle_id=report.cycle.id,
     )
+    report = await with_history(s.db, report, s.dialogue.catalogue)
     catalogue, language = round_catalogue(report.cycle, s.dialogue.catalogue), _language(s)
     name = file_stem(report)
     png = await asyncio.to_thread(reports.profile_chart_png, report, catalogue, language)
