@@ -14,6 +14,7 @@ from bot.services import Services
 from bot.telegram.context import BotContext
 from bot.telegram.handlers.dialogue import deliver_soon
 from bot.telegram.handlers.guard import actor, allowed, coordinator_only, say
+from bot.telegram.send import retire
 
 CALLBACK_PATTERN = r"^round_close:(\d+|cancel)$"
 
@@ -94,7 +95,9 @@ async def on_close_button(update: Update, context: BotContext) -> None:
     s = await allowed(update, context)
     if s is None:
         return
-    await query.edit_message_reply_markup(None)
+    if query.message is not None:  # take the buttons off, so the question is settled
+        message = storage.ActiveMessage(query.message.message_id, None)
+        await retire(context.bot, query.message.chat.id, message, None)
     match = re.fullmatch(CALLBACK_PATTERN, query.data or "")
     if match is None or match[1] == "cancel":
         await say(update, context, s, "round_close_kept")
