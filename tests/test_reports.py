@@ -227,7 +227,8 @@ async def test_html_report_marks_open_questions(round_: Round) -> None:
     report = await partial_report(round_)
     german = report_html(report, CATALOGUE, TEMPLATES, "de", NOW).decode()
     assert german.count("OFFEN – noch nicht beantwortet") == 45 - 4
-    assert "noch nicht abgesendet" in german
+    # The round is closed: its open check is "nicht abgesendet", no longer "noch" (issue 15).
+    assert "nicht abgesendet" in german and "noch nicht abgesendet" not in german
     assert "nicht beurteilbar / trifft nicht zu" in german
     english = report_html(report, CATALOGUE, TEMPLATES, "en", NOW).decode()
     assert english.count("OPEN – not answered yet") == 45 - 4

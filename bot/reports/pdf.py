@@ -120,8 +120,9 @@ def _status(
     context: dict[str, Any], words: dict[str, Any], templates: Templates, language: str
 ) -> str:
     submitted_at = context["submitted_at"]
-    if submitted_at is None:
-        return str(words["not_submitted"])
+    if submitted_at is None:  # a closed round's open check is simply "not submitted"
+        closed = context["cycle"].closed_at is not None
+        return str(words["not_submitted_closed" if closed else "not_submitted"])
     at = templates.when(submitted_at, language)
     if context["status"] != "submitted":
         return _fill(words["reopened"], at=at)
