@@ -355,7 +355,9 @@ M007_SQL = """
         WHERE (p.opened_at, p.id) < (cycles.opened_at, cycles.id)
         ORDER BY p.opened_at DESC, p.id DESC LIMIT 1
     );
-    UPDATE cycles SET previous_name = (SELECT p.name FROM cycles AS p WHERE p.id = cycles.previous_id);
+    UPDATE cycles SET previous_name = (
+        SELECT p.name FROM cycles AS p WHERE p.id = cycles.previous_id
+    );
 """
 
 MIGRATIONS: tuple[Migration, ...] = (
