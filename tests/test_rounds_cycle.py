@@ -143,3 +143,46 @@ async def test_a_round_is_closed_the_next_starts_from_it_and_the_old_stays_reada
 
 def _cycle_id(config: Config, name: str) -> int:
     return int(query(config, "SELECT id FROM cycles WHERE name = ?", (name,))[0][0])
+
+
+async def test_bad_round_input_gets_a_clear_answer_and_changes_nothing(
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
+    """Protects coordinators from dead ends: unknown round names list the rounds there are,
+    a second open round, a past or impossible date and closing twice are refused with what to
+    do instead; members cannot open or close rounds; the comparison heat map works or says
+    why it cannot."""
+    await open_2026(config)
+    chief = fake_bot_api.user(COORDINATOR, "Chefin")
+    member = fake_bot_api.user(1001, "Anna")
+    later = (date.today() + timedelta(days=60)).strftime("%d.%m.%Y")
+    async with running_bot(config, fake_bot_api):
+        for command in ("/export 1999", "/bericht ABH 1999", "/status 1999", "/uebersicht 1999"):
+            await chief.send_and_wait(command)
+            assert "Eine Runde „1999“ gibt es nicht. Es gibt: 2026." in texts(chief)[-1], command
+        await chief.send_and_wait(f"/runde_oeffnen 2027 {later}")
+        assert "„2026“ ist noch offen" in texts(chief)[-1]
+        assert "/runde_schliessen 2026" in texts(chief)[-1]
+        await chief.send_and_wait("/runde_oeffnen 2027 31.02.2027")
+        assert "Den Tag 31.02.2027 gibt es nicht" in texts(chief)[-1]
+        await chief.send_and_wait("/runde_oeffnen 2027")
+        assert "/runde_oeffnen 2027 31.03.2027" in texts(chief)[-1]
+        await chief.send_and_wait("/runde_schliessen Quatsch")
+        assert "Eine Runde „Quatsch“ gibt es nicht" in texts(chief)[-1]
+        await member.send_and_wait("/runde_schliessen 2026")
+        assert "Ja, Runde schließen" not in " ".join(member.last_message().button_labels)
+        await chief.send_and_wait("/uebersicht 2026 vergleich")
+        assert "keine Vorrunde" in texts(chief)[-1]
+
+        await chief.send_and_wait("/runde_schliessen 2026")
+        await chief.press_button_and_wait("✅ Ja, Runde schließen")
+        await chief.send_and_wait("/runde_schliessen 2026")
+        assert "schon abgeschlossen" in texts(chief)[-1]
+        await chief.send_and_wait(f"/runde_oeffnen Runde 2027 {later}")
+        assert "Runde „Runde 2027“ ist geöffnet" in texts(chief)[-1]
+        await chief.send_and_wait("/uebersicht Runde 2027 vergleich")
+        assert chief.last_message().kind == "document"
+        await chief.send_and_wait("/status 2026")
+        assert "abgeschlossen am" in texts(chief)[-1] and "nicht abgesendet" in texts(chief)[-1]
+    names = query(config, "SELECT name, closed_at IS NOT NULL FROM cycles ORDER BY id")
+    assert names == [("2026", 1), ("Runde 2027", 0)]
