@@ -189,3 +189,25 @@ def fx_position(requirement_id: str) -> Position:
 
 def _id(cycle: storage.Cycle | None) -> int | None:
     return cycle.id if cycle else None
+
+
+async def test_confirming_everything_counts_as_answered_and_shows_no_change(
+    db: storage.Database,
+) -> None:
+    """Protects "confirmed or answered": 15 taps complete the check (progress 45 of 45,
+    submittable), every answer links to the one it was carried from, and the comparison with
+    the round before says "keine Veränderung"."""
+    member, old = await round_2026(db)
+    new = await admin.open_round(db, V1, "2027", TODAY + timedelta(days=30), TODAY)
+    checks = Checks(db, Dialogue(V1))
+    turn = await checks.handle(member, ev.Resume())
+    taps = 0
+    while isinstance(turn.step.effects[-1], fx.Propose):
+        turn = await checks.handle(member, ev.Carry(turn.step.state.position))
+        taps += 1
+    assert taps == 15 and checks.dialogue.progress(turn.step.state).answered == 45
+    assert turn.step.state.phase.value == "at_end"
+    report = (await with_previous(db, new, await load_round_reports(db, new.id)))[0]
+    carried = await storage.carried_answers(db, report.check.id)
+    assert len(carried) == 45 and {c.from_round for c in carried.values()} == {old.name}
+    assert change_lines(report, V1, "de") == ["keine Veränderung"]
