@@ -3,20 +3,34 @@ the carried-from link, and a deleted old round that leaves the newer one readabl
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import aiosqlite
 import pytest
+from pypdf import PdfReader
 
 import storage
 from bot.catalogue import load_catalogue
 from bot.core import admin
 from bot.core.checks import Checks
-from bot.core.rounds import UnknownRound, pick_round, round_catalogue, with_previous
+from bot.core.rounds import (
+    UnknownRound,
+    pick_round,
+    round_catalogue,
+    with_history,
+    with_previous,
+)
 from bot.render.templates import Templates
-from bot.reports import export_rows, load_check_report, load_round_reports, report_html
+from bot.reports import (
+    export_rows,
+    load_check_report,
+    load_round_reports,
+    report_file,
+    report_html,
+)
 from bot.reports.change import change_lines, compare
 from dialogues import effects as fx
 from dialogues import events as ev
@@ -211,3 +225,34 @@ async def test_confirming_everything_counts_as_answered_and_shows_no_change(
     carried = await storage.carried_answers(db, report.check.id)
     assert len(carried) == 45 and {c.from_round for c in carried.values()} == {old.name}
     assert change_lines(report, V1, "de") == ["keine Veränderung"]
+
+
+@pytest.mark.slow  # draws two charts and typesets a PDF
+async def test_report_and_export_show_the_change_against_the_round_before(
+    db: storage.Database,
+) -> None:
+    """Protects §4's outputs: the report has the section "Veränderung zur Vorrunde" with ▲ and
+    a chart across the institution's rounds; the export has last round's value beside this
+    round's."""
+    member, _ = await round_2026(db)
+    new = await admin.open_round(db, V1, "2027", TODAY + timedelta(days=30), TODAY)
+    async with db.transaction():
+        check = await storage.check_for(db, member.institution_id, new.id)
+        await answer_all(db, check.id, member.id, "full")
+    report = await load_check_report(db, member.institution_id, new.id)
+    report = await with_history(db, report, V1)
+    assert [name for name, _ in report.history] == ["2026"]
+    html = report_file(report, V1, Templates(TZ), "de", "html").decode()
+    assert "Veränderung zur Vorrunde" in html
+    assert "▲ Z1: teilweise erfüllt → vollständig erfüllt" in html
+    assert html.count("data:image/png;base64,") == 2  # the profile and the rounds chart
+    pdf = PdfReader(io.BytesIO(report_file(report, V1, Templates(TZ), "de", "pdf")))
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert "Veränderung zur Vorrunde" in text and "Z1: teilweise erfüllt" in text
+    rows = export_rows(await with_previous(db, new, [report]), V1, "de", TZ)
+    rating = next(r for r in rows if r["requirement_id"] == "Z1" and r["score"] is not None)
+    assert (rating["value"], rating["previous_value"]) == (
+        "vollständig erfüllt",
+        "teilweise erfüllt",
+    )
+    assert (rating["score"], rating["previous_score"]) == (3, 1)
