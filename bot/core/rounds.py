@@ -23,6 +23,7 @@ from dialogues.model import PLANNED
 
 COLOUR_MARK = {"green": "🟢", "yellow": "🟡", "orange": "🟠", "red": "🔴", "grey": "⚪"}
 SUMMARY_ATTACHMENTS = ("round_heatmap", "round_export")
+PHOTO_ROWS = 30  # institutions up to which a heat map stays readable as a photo
 
 
 class UnknownRound(Exception):
@@ -163,7 +164,8 @@ async def _queue_summary(
     prefix = f"round:{cycle.id}"
     await storage.enqueue(db, f"{prefix}:summary", chat_id, "message", {"text": text}, now)
     for kind in SUMMARY_ATTACHMENTS:
-        payload = {"cycle_id": cycle.id}
+        # The heat map goes as a photo up to PHOTO_ROWS institutions, else as a file.
+        payload = {"cycle_id": cycle.id, "rows": len(reports)}
         await storage.enqueue(db, f"{prefix}:{kind}", chat_id, kind, payload, now)
 
 

@@ -20,6 +20,7 @@ import storage
 from bot import reports
 from bot.core.access import coordination_chat
 from bot.core.rounds import (
+    PHOTO_ROWS,
     SUMMARY_ATTACHMENTS,
     round_catalogue,
     with_history,
@@ -137,7 +138,8 @@ class Courier:
             attachment = await self._round_attachment(message.kind, payload)
         else:
             attachment = await self._attachment(message.kind, payload)
-        if message.kind in ("chart", "round_heatmap"):
+        small = int(payload.get("rows", 0)) <= PHOTO_ROWS
+        if message.kind == "chart" or (message.kind == "round_heatmap" and small):
             return await bot.send_photo(chat_id, attachment)
         return await bot.send_document(chat_id, attachment)
 
