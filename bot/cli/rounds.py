@@ -50,8 +50,13 @@ async def cycle_close(args: argparse.Namespace, config: Config) -> int:
             return 1
         now = datetime.now(UTC)
         templates = Templates(config.checks.tz)
-        await _close(db, config, templates, catalogue, cycle.name, now)
-    print(f"closed round {cycle.name}; the summary goes to the coordination group")
+        queued = await _close(db, config, templates, catalogue, cycle.name, now)
+    where = (
+        "the summary goes to the coordination group"
+        if queued
+        else "no coordination chat is configured, so no summary is sent"
+    )
+    print(f"closed round {cycle.name}; {where}")
     return 0
 
 
@@ -69,11 +74,12 @@ async def _close(
     catalogue: Catalogue,
     name: str,
     now: datetime,
-) -> None:
+) -> bool:
     try:
-        await close_round(db, config, templates, catalogue, name, storage.CLI, now)
+        _, queued = await close_round(db, config, templates, catalogue, name, storage.CLI, now)
     except UnknownRound as exc:
         raise admin.AdminError(str(exc)) from None
+    return queued
 
 
 def _confirmed(prompt: str) -> bool:

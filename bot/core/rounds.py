@@ -137,14 +137,18 @@ async def close_round(
     name: str,
     actor: storage.Actor,
     now: datetime,
-) -> storage.Cycle:
-    """Close the round and queue its summary for the coordination group, in one transaction."""
+) -> tuple[storage.Cycle, bool]:
+    """Close the round and queue its summary for the group, in one transaction.
+
+    Return the closed round and whether a summary was queued (not without a group)."""
     async with db.transaction():
         cycle, _ = await round_to_close(db, name)  # asked again under the write lock
         closed = await storage.close_cycle(db, cycle.id, now)
         await storage.record_audit(db, actor, "cycle_close", now, cycle_id=cycle.id)
-        await _queue_summary(db, config, templates, round_catalogue(closed, catalogue), closed, now)
-    return closed
+        queued = await _queue_summary(
+            db, config, templates, round_catalogue(closed, catalogue), closed, now
+        )
+    return closed, queued
 
 
 async def _queue_summary(
@@ -154,11 +158,11 @@ async def _queue_summary(
     catalogue: Catalogue,
     cycle: storage.Cycle,
     now: datetime,
-) -> None:
+) -> bool:
     """Queue the summary text, heat map and export; the keys make each go out once."""
     chat_id = await coordination_chat(db, config)
     if chat_id is None:
-        return  # no group to tell: the results stay readable with /export and /uebersicht
+        return False  # no group to tell: the results stay readable with /export, /uebersicht
     reports = await load_round_reports(db, cycle.id, "none")
     text = summary_text(reports, catalogue, templates, config.checks.language, cycle)
     prefix = f"round:{cycle.id}"
@@ -167,6 +171,7 @@ async def _queue_summary(
         # The heat map goes as a photo up to PHOTO_ROWS institutions, else as a file.
         payload = {"cycle_id": cycle.id, "rows": len(reports)}
         await storage.enqueue(db, f"{prefix}:{kind}", chat_id, kind, payload, now)
+    return True
 
 
 def summary_text(

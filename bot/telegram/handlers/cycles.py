@@ -107,11 +107,11 @@ async def on_close_button(update: Update, context: BotContext) -> None:
         await say(update, context, s, "round_unknown", name=match[1], names=[])
         return
     try:
-        closed = await close_round(
+        closed, queued = await close_round(
             s.db, s.config, s.templates, s.dialogue.catalogue, cycle.name, actor(update), s.clock()
         )
     except admin.AdminError as exc:
         await say(update, context, s, "round_refused", key=exc.key, name=cycle.name)
         return
-    await say(update, context, s, "round_closed", cycle=closed)
+    await say(update, context, s, "round_closed", cycle=closed, queued=queued)
     deliver_soon(context)
