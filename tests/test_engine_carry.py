@@ -95,3 +95,22 @@ def test_restore_leaves_proposing_once_a_colleague_answered() -> None:
     assert state.phase is Phase.ASKING
     refused = DIALOGUE.advance(state, ev.Carry(state.position))
     assert refused.rejected is not None and not refused.records
+
+
+def test_the_proposal_screen_shows_each_answer_on_its_own_line_with_both_buttons() -> None:
+    """Protects the proposal screen as members read it: the three answers one per line, the
+    reworded note, "✅ Stimmt noch so" and "✏️ Ändern" first, in German and English."""
+    from zoneinfo import ZoneInfo
+
+    from bot.render.presenter import Context, Presenter
+    from bot.render.templates import Templates
+
+    presenter = Presenter(DIALOGUE, Templates(ZoneInfo("Europe/Berlin")))
+    state = DIALOGUE.initial(proposals=last_round(), reworded=frozenset({FIRST}))
+    step = DIALOGUE.advance(state, ev.Resume())
+    view = presenter.turn(step, Context("de"))[0]
+    assert "  <b>Ja: Mehr Sprachen</b>\n• Gibt es Maßnahmen" in view.text
+    assert "Die Anforderung wurde neu formuliert – bitte prüfen" in view.text
+    assert [b.label for b in view.keyboard[0]] == ["✅ Stimmt noch so", "✏️ Ändern"]
+    english = presenter.turn(step, Context("en"))[0]
+    assert [b.label for b in english.keyboard[0]] == ["✅ Still true", "✏️ Change"]
