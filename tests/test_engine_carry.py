@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from bot.catalogue import load_catalogue
+from bot.render.presenter import Context, Presenter
+from bot.render.templates import Templates
 from dialogues import effects as fx
 from dialogues import events as ev
 from dialogues.engine import Dialogue
@@ -100,11 +104,6 @@ def test_restore_leaves_proposing_once_a_colleague_answered() -> None:
 def test_the_proposal_screen_shows_each_answer_on_its_own_line_with_both_buttons() -> None:
     """Protects the proposal screen as members read it: the three answers one per line, the
     reworded note, "✅ Stimmt noch so" and "✏️ Ändern" first, in German and English."""
-    from zoneinfo import ZoneInfo
-
-    from bot.render.presenter import Context, Presenter
-    from bot.render.templates import Templates
-
     presenter = Presenter(DIALOGUE, Templates(ZoneInfo("Europe/Berlin")))
     state = DIALOGUE.initial(proposals=last_round(), reworded=frozenset({FIRST}))
     step = DIALOGUE.advance(state, ev.Resume())
