@@ -182,6 +182,14 @@ async def test_bad_round_input_gets_a_clear_answer_and_changes_nothing(
         assert "Runde „Runde 2027“ ist geöffnet" in texts(chief)[-1]
         await chief.send_and_wait("/uebersicht Runde 2027 vergleich")
         assert chief.last_message().kind == "document"
+        await chief.send_and_wait("/uebersicht Runde 2027")
+        assert chief.last_message().kind == "photo"
+        since = len(fake_bot_api.requests)
+        await chief.press_button_and_wait("🔁 Vergleich mit der Vorrunde")  # answered at once
+        await fake_bot_api.wait_for(lambda r: r.method == "sendDocument", timeout=30, start=since)
+        compared = chief.last_message()
+        assert compared.kind == "document" and compared.file is not None
+        assert compared.file[0] == "ChancenCheck_Runde_2027_Vergleich.png"
         await chief.send_and_wait("/status 2026")
         assert "abgeschlossen am" in texts(chief)[-1] and "nicht abgesendet" in texts(chief)[-1]
     names = query(config, "SELECT name, closed_at IS NOT NULL FROM cycles ORDER BY id")

@@ -98,6 +98,9 @@ def register(app: BotApp) -> None:
     # order matters: before the dialogue's buttons, which take any other callback data.
     app.add_handler(CallbackQueryHandler(privacy.on_button, pattern=privacy.CALLBACK_PATTERN))
     app.add_handler(CallbackQueryHandler(cycles.on_close_button, pattern=cycles.CALLBACK_PATTERN))
+    app.add_handler(
+        CallbackQueryHandler(coordination.on_compare_button, pattern=coordination.COMPARE_PATTERN)
+    )
     app.add_handler(CallbackQueryHandler(dialogue.on_button))
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT, dialogue.on_text))
     app.add_handler(MessageHandler(PRIVATE, general.on_not_text))

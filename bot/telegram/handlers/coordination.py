@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 
-from telegram import InputFile, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatType
 
 import storage
@@ -26,13 +27,14 @@ from bot.telegram.context import BotContext
 from bot.telegram.courier import file_stem
 from bot.telegram.handlers import general
 from bot.telegram.handlers.dialogue import deliver_soon, on_command
-from bot.telegram.handlers.guard import actor, coordinator_only, say
+from bot.telegram.handlers.guard import actor, allowed, coordinator_only, say
 from dialogues import events as ev
 from dialogues.catalogue import Catalogue
 from dialogues.engine import Dialogue
 from dialogues.model import Answer
 
 COMPARE_WORDS = ("vergleich", "compare")
+COMPARE_PATTERN = r"^heatmap_compare:(\d+)$"
 PHOTO_ROWS = 30  # institutions up to which the heat map stays readable as a photo
 
 
@@ -132,10 +134,39 @@ async def on_heatmap(update: Update, context: BotContext, s: Services) -> None:
     png = await asyncio.to_thread(reports.heatmap_png, round_reports, catalogue, _language(s))
     name = f"ChancenCheck_{cycle.name}_Uebersicht".replace(" ", "_")
     image = InputFile(png, filename=f"{name}.png")
+    markup = _compare_button(s, cycle)
     if len(round_reports) > PHOTO_ROWS:  # Telegram would shrink a tall photo past reading
-        await context.bot.send_document(_chat_id(update), image)
+        await context.bot.send_document(_chat_id(update), image, reply_markup=markup)
     else:
-        await context.bot.send_photo(_chat_id(update), image)
+        await context.bot.send_photo(_chat_id(update), image, reply_markup=markup)
+
+
+def _compare_button(s: Services, cycle: storage.Cycle) -> InlineKeyboardMarkup | None:
+    """Offer the change against the round before under a heat map, where there is one."""
+    if cycle.previous_id is None:
+        return None
+    label = s.templates.label(_language(s), "compare_previous")
+    button = InlineKeyboardButton(label, callback_data=f"heatmap_compare:{cycle.id}")
+    return InlineKeyboardMarkup([[button]])
+
+
+async def on_compare_button(update: Update, context: BotContext) -> None:
+    """Send the change heat map for the round whose heat map carried the button."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    s = await allowed(update, context)
+    match = re.fullmatch(COMPARE_PATTERN, query.data or "")
+    if s is None or match is None:
+        return
+    cycle = await storage.cycle_by_id(s.db, int(match[1]))
+    if cycle is None:  # deleted by the retention meanwhile
+        await say(update, context, s, "round_unknown", name=match[1], names=[])
+        return
+    await audit.coordinator_action(s, actor(update), "view_heatmap", cycle_id=cycle.id)
+    catalogue = round_catalogue(cycle, s.dialogue.catalogue)
+    round_reports = await _round_reports(s, cycle)
+    await _send_comparison(update, context, s, cycle, round_reports, catalogue)
 
 
 async def _send_comparison(
