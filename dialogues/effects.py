@@ -18,6 +18,17 @@ class Ask:
     existing: Answer | None = None
     follow_up: bool = False  # the description after "yes" is asked
     with_hint: bool = False
+    proposed: bool = False  # `existing` is last round's answer, not yet confirmed
+
+
+@dataclass(frozen=True)
+class Propose:
+    """Show last round's answers to a requirement, to confirm in one tap or to change."""
+
+    position: Position  # the requirement's first question
+    proposals: tuple[tuple[Key, Answer], ...]
+    progress: Progress
+    reworded: bool = False  # the requirement's text changed since last round
 
 
 @dataclass(frozen=True)
@@ -26,6 +37,7 @@ class Record:
 
     position: Position
     answer: Answer
+    carried: bool = False  # confirmed from last round's proposal, not answered anew
 
 
 @dataclass(frozen=True)
@@ -132,6 +144,7 @@ class Rejected:
 
 Effect = (
     Ask
+    | Propose
     | Record
     | ShowOverview
     | ShowReview

@@ -25,6 +25,7 @@ from dialogues.options import is_yes_no_word, match_option, match_options, optio
 DEFAULT_MAX_TEXT = 2000
 ALL_PHASES = frozenset(Phase)
 ANSWERING = frozenset({Phase.ASKING, Phase.FOLLOW_UP})
+PROPOSING = frozenset({Phase.PROPOSING})
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,10 @@ class Dialogue:
             ev.Choose: (ANSWERING, False, self._choose),
             ev.Type: (ANSWERING, False, self._type),
             ev.Keep: (ANSWERING, False, self._keep),
-            ev.Back: (ANSWERING | {Phase.AT_END}, False, self._back),
-            ev.Skip: (ANSWERING, False, self._skip),
+            ev.Back: (ANSWERING | PROPOSING | {Phase.AT_END}, False, self._back),
+            ev.Skip: (ANSWERING | PROPOSING, False, self._skip),
+            ev.Carry: (PROPOSING, False, self._carry),
+            ev.Change: (PROPOSING, False, self._change),
             ev.Pause: (ALL_PHASES, True, self._pause),
             ev.Jump: (ALL_PHASES, False, self._jump),
             ev.Hint: (ANSWERING, False, self._hint),
@@ -101,9 +104,17 @@ class Dialogue:
 
     # -- public ---------------------------------------------------------------------------
 
-    def initial(self, answers: dict[Key, Answer] | None = None, submitted: bool = False) -> State:
+    def initial(
+        self,
+        answers: dict[Key, Answer] | None = None,
+        submitted: bool = False,
+        proposals: dict[Key, Answer] | None = None,
+        reworded: frozenset[str] = frozenset(),
+    ) -> State:
         """Return a paused state at the first question."""
-        return State(self.positions[0], Phase.PAUSED, answers or {}, submitted)
+        return State(
+            self.positions[0], Phase.PAUSED, answers or {}, submitted, proposals or {}, reworded
+        )
 
     def restore(
         self,
@@ -111,11 +122,16 @@ class Dialogue:
         phase: Phase,
         answers: dict[Key, Answer],
         submitted: bool,
+        proposals: dict[Key, Answer] | None = None,
+        reworded: frozenset[str] = frozenset(),
         passed: frozenset[str] = frozenset(),
     ) -> State:
         """Rebuild a stored state; an unknown position (older catalogue) starts over, paused."""
         if position not in self._index:
-            return replace(self.initial(answers, submitted), passed=passed)
+            return replace(self.initial(answers, submitted, proposals, reworded), passed=passed)
+        state = State(position, phase, answers, submitted, proposals or {}, reworded, passed)
+        if phase is Phase.PROPOSING and not self._proposable(state, position):
+            phase = Phase.ASKING  # a colleague confirmed or answered it meanwhile
         if phase is Phase.CONFIRMING and submitted:
             phase = Phase.AT_END
         if phase is Phase.FOLLOW_UP:
@@ -123,7 +139,7 @@ class Dialogue:
             answer = answers.get(_key(position))
             if answer is None or not needs_text(self._questions[position], answer.value):
                 phase = Phase.ASKING
-        return State(position, phase, answers, submitted, passed)
+        return replace(state, phase=phase)
 
     def advance(self, state: State, event: ev.Event) -> Step:
         """Apply one event to a state; a rejected event leaves the state unchanged."""
@@ -170,6 +186,7 @@ class Dialogue:
             Phase.PAUSED: lambda s: Step(s, (fx.Paused(self.progress(s)),)),
             Phase.AT_END: self._end,
             Phase.CONFIRMING: lambda s: Step(s, (fx.ConfirmSubmission(self.progress(s)),)),
+            Phase.PROPOSING: self._propose,
         }
         return shown.get(state.phase, self._ask)(state)
 
@@ -221,6 +238,9 @@ class Dialogue:
 
     def _keep(self, state: State, event: ev.Keep) -> Step:
         existing = state.answers.get(_key(state.position))
+        proposal = state.proposals.get(_key(state.position))
+        if existing is None and proposal is not None and state.phase is Phase.ASKING:
+            return self._record_and_next(state, proposal, carried=True)  # last round's answer
         if lacks_text(self.question(state.position), existing) and state.phase is Phase.ASKING:
             return self._ask(replace(state, phase=Phase.FOLLOW_UP))  # ask for what is missing
         if existing is None or not self._complete(state, state.position):
@@ -239,6 +259,20 @@ class Dialogue:
 
     def _skip(self, state: State, event: ev.Skip) -> Step:
         return self._next(state)
+
+    def _carry(self, state: State, event: ev.Carry) -> Step:
+        """Record last round's answers to every question of the requirement, then go on."""
+        records: list[fx.Effect] = []
+        for question in self.catalogue.questions:
+            position = Position(state.position.requirement_id, question.key)
+            answer = state.proposals[_key(position)]
+            state = _with_answer(state, position, answer)
+            records.append(fx.Record(position, answer, carried=True))
+        step = self._next(replace(state, phase=Phase.ASKING))
+        return Step(step.state, (*records, *step.effects))
+
+    def _change(self, state: State, event: ev.Change) -> Step:
+        return self._ask(replace(state, phase=Phase.ASKING))
 
     def _pause(self, state: State, event: ev.Pause) -> Step:
         paused = replace(state, phase=Phase.PAUSED)
@@ -302,12 +336,12 @@ class Dialogue:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _record_and_next(self, state: State, answer: Answer) -> Step:
+    def _record_and_next(self, state: State, answer: Answer, carried: bool = False) -> Step:
         if state.answers.get(_key(state.position)) == answer:
             return self._next(state)  # the same answer again makes no new revision
         recorded = _with_answer(state, state.position, answer)
         step = self._next(recorded)
-        return Step(step.state, (fx.Record(state.position, answer), *step.effects))
+        return Step(step.state, (fx.Record(state.position, answer, carried), *step.effects))
 
     def _next(self, state: State) -> Step:
         """Go on to the next open question after this one, wrapping; the end when none is open."""
@@ -320,6 +354,8 @@ class Dialogue:
 
     def _visit(self, state: State, position: Position) -> Step:
         """Show a question; where its answer lacks the text, ask for exactly that."""
+        if self._proposable(state, position):
+            return self._propose(replace(state, position=position, phase=Phase.PROPOSING))
         lacking = lacks_text(self._questions[position], state.answers.get(_key(position)))
         phase = Phase.FOLLOW_UP if lacking else Phase.ASKING
         return self._ask(replace(state, position=position, phase=phase))
@@ -332,13 +368,17 @@ class Dialogue:
 
     def _ask(self, state: State, with_hint: bool = False) -> Step:
         question = self.question(state.position)
+        key = _key(state.position)
+        existing = state.answers.get(key)
+        proposal = state.proposals.get(key) if existing is None else None
         ask = fx.Ask(
             position=state.position,
             options=options_for(self.catalogue, question),
             progress=self.progress(state),
-            existing=state.answers.get(_key(state.position)),
+            existing=existing or proposal,
             follow_up=state.phase is Phase.FOLLOW_UP,
             with_hint=with_hint,
+            proposed=proposal is not None,
         )
         return Step(state, (ask,))
 
@@ -365,6 +405,26 @@ class Dialogue:
     def _due(self, state: State, position: Position) -> bool:
         """Tell whether forward moves stop here: open, and not handed to a colleague."""
         return position.requirement_id not in state.passed and not self._complete(state, position)
+
+    def _propose(self, state: State) -> Step:
+        requirement_id = state.position.requirement_id
+        proposals = tuple(
+            (key, state.proposals[key]) for key in self._requirement_keys(requirement_id)
+        )
+        propose = fx.Propose(
+            state.position, proposals, self.progress(state), requirement_id in state.reworded
+        )
+        return Step(state, (propose,))
+
+    def _proposable(self, state: State, position: Position) -> bool:
+        """Tell whether to offer last round's answers here: all there, none answered yet."""
+        if position.question_key != self.catalogue.questions[0].key:
+            return False
+        keys = self._requirement_keys(position.requirement_id)
+        return all(k in state.proposals for k in keys) and not any(k in state.answers for k in keys)
+
+    def _requirement_keys(self, requirement_id: str) -> tuple[Key, ...]:
+        return tuple((requirement_id, q.key) for q in self.catalogue.questions)
 
     def _complete(self, state: State, position: Position) -> bool:
         return is_complete(self._questions[position], state.answers.get(_key(position)))

@@ -55,6 +55,20 @@ class Skip:
 
 
 @dataclass(frozen=True)
+class Carry:
+    """Confirm last round's three answers to the requirement at `at` ("Stimmt noch so")."""
+
+    at: Position | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """Walk the requirement's questions with last round's answers offered ("Ändern")."""
+
+    at: Position | None = None
+
+
+@dataclass(frozen=True)
 class Pause:
     """Stop for now; the position is kept."""
 
@@ -125,6 +139,8 @@ Event = (
     | Keep
     | Back
     | Skip
+    | Carry
+    | Change
     | Pause
     | Jump
     | Hint

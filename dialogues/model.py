@@ -19,6 +19,7 @@ class Phase(str, Enum):
     FOLLOW_UP = "follow_up"  # "yes" given, the description is asked
     AT_END = "at_end"  # walked past the last question
     CONFIRMING = "confirming"  # submission asked, waiting for confirmation
+    PROPOSING = "proposing"  # last round's answers to a requirement shown, confirm or change
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ class State:
     phase: Phase = Phase.PAUSED
     answers: Mapping[Key, Answer] = field(default_factory=dict, hash=False)
     submitted: bool = False
+    # Last round's complete answers, offered for confirmation; never counted as answers.
+    proposals: Mapping[Key, Answer] = field(default_factory=dict, hash=False)
+    reworded: frozenset[str] = frozenset()  # requirements whose text changed since last round
     # Requirements this member handed to a colleague: forward moves pass over them, but they
     # stay open for submitting until answered or taken back.
     passed: frozenset[str] = frozenset()
@@ -81,3 +85,4 @@ class State:
     def __post_init__(self) -> None:
         # Read-only view so that nothing but a new State can change the answers.
         object.__setattr__(self, "answers", _freeze(self.answers))
+        object.__setattr__(self, "proposals", _freeze(self.proposals))

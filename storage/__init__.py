@@ -13,6 +13,15 @@ from storage.answers import (
     revisions,
 )
 from storage.audit import CLI, Actor, AuditEntry, recent_audit, record_audit
+from storage.carry import (
+    Carried,
+    Proposal,
+    RoundCount,
+    carried_answers,
+    mark_carried,
+    proposals_for,
+    round_counts,
+)
 from storage.checks import Check, check_by_id, check_for, reopen_check, submit_check
 from storage.coordinators import (
     StoredCoordinator,
@@ -114,6 +123,7 @@ __all__ = [
     "DEADLINE_MOVED",
     "REMINDER",
     "ActiveMessage",
+    "Carried",
     "Check",
     "Cycle",
     "Database",
@@ -124,7 +134,9 @@ __all__ = [
     "NewAnswer",
     "NotFoundError",
     "OutboxMessage",
+    "Proposal",
     "Reminder",
+    "RoundCount",
     "SavedPosition",
     "Snapshot",
     "StorageError",
@@ -132,6 +144,7 @@ __all__ = [
     "Submission",
     "abandon_sending",
     "add_institution",
+    "carried_answers",
     "check_by_id",
     "check_for",
     "checks_in_cycle",
@@ -160,6 +173,7 @@ __all__ = [
     "list_institutions",
     "load_active_message",
     "load_position",
+    "mark_carried",
     "mark_delivered",
     "mark_failed",
     "mark_reminder",
@@ -171,6 +185,7 @@ __all__ = [
     "open_cycle",
     "open_database",
     "pending_notices",
+    "proposals_for",
     "queue_notice",
     "record_answer",
     "record_submission",
@@ -178,6 +193,7 @@ __all__ = [
     "reopen_check",
     "retarget",
     "revisions",
+    "round_counts",
     "save_active_message",
     "save_position",
     "set_deadline",

@@ -19,6 +19,14 @@ class Cycle:
     opened_at: datetime
     deadline: date
     closed_at: datetime | None
+    previous_id: int | None = None  # the round before this one; None if first or deleted
+    catalogue: str | None = None  # the catalogue's content as JSON; None before issue 15
+    previous_name: str | None = None  # kept when the previous round is deleted
+
+    @property
+    def previous_deleted(self) -> bool:
+        """Tell whether the round before this one was deleted (retention)."""
+        return self.previous_id is None and self.previous_name is not None
 
 
 def _cycle(row: sqlite3.Row) -> Cycle:
@@ -30,6 +38,9 @@ def _cycle(row: sqlite3.Row) -> Cycle:
         opened_at=from_text(row["opened_at"]),
         deadline=date_from_text(row["deadline"]),
         closed_at=maybe_from_text(row["closed_at"]),
+        previous_id=row["previous_id"],
+        catalogue=row["catalogue"],
+        previous_name=row["previous_name"],
     )
 
 
@@ -40,16 +51,20 @@ async def open_cycle(
     catalogue_version: str,
     deadline: date,
     now: datetime | None = None,
+    catalogue: str | None = None,
 ) -> Cycle:
-    """Open a cycle and create an open check in it for every institution."""
+    """Open a cycle after the latest one and create an open check in it for every institution."""
     insert = """
-        INSERT INTO cycles (name, catalogue_id, catalogue_version, opened_at, deadline)
-        VALUES (?, ?, ?, ?, ?)
+        INSERT INTO cycles (name, catalogue_id, catalogue_version, opened_at, deadline,
+            catalogue, previous_id, previous_name)
+        SELECT ?, ?, ?, ?, ?, ?, latest.id, latest.name
+        FROM (SELECT 1) LEFT JOIN (
+            SELECT id, name FROM cycles ORDER BY opened_at DESC, id DESC LIMIT 1) AS latest
         RETURNING *
     """
     params = (name, catalogue_id, catalogue_version, to_text(now or utc_now()))
     try:
-        row = await fetch_one(db.writer, insert, (*params, date_to_text(deadline)))
+        row = await fetch_one(db.writer, insert, (*params, date_to_text(deadline), catalogue))
     except sqlite3.IntegrityError as exc:
         if "cycles.name" not in str(exc):
             raise

@@ -330,6 +330,37 @@ M006_SQL = """
 """
 
 
+async def m007_rounds_carry_forward(conn: aiosqlite.Connection) -> None:
+    """Keep each round's catalogue and its predecessor, and which answers were carried over."""
+    # A closed round must stay readable in its own wording after a new catalogue is loaded, so
+    # the round stores the catalogue's content. The next round proposes the last one's answers;
+    # a confirmed proposal is stored as an answer that links to the one it was carried from.
+    # Links into an older round are SET NULL, so deleting that round (retention) never
+    # cascades into a newer one: its answers stay, marked carried from a deleted round.
+    await run_script(conn, dedent(M007_SQL))
+
+
+M007_SQL = """
+    ALTER TABLE cycles ADD COLUMN catalogue TEXT CHECK (catalogue IS NULL OR json_valid(catalogue));
+    ALTER TABLE cycles ADD COLUMN previous_id INTEGER REFERENCES cycles(id) ON DELETE SET NULL;
+    -- The previous round's name outlives its deletion, so comparisons can say "Vorrunde gelöscht".
+    ALTER TABLE cycles ADD COLUMN previous_name TEXT;
+    ALTER TABLE answers ADD COLUMN carried INTEGER NOT NULL DEFAULT 0 CHECK (carried IN (0, 1));
+    ALTER TABLE answers ADD COLUMN carried_from INTEGER REFERENCES answers(id) ON DELETE SET NULL;
+    CREATE INDEX answers_carried_from ON answers(carried_from) WHERE carried_from IS NOT NULL;
+    CREATE INDEX cycles_previous ON cycles(previous_id) WHERE previous_id IS NOT NULL;
+    -- Rounds opened before this step follow each other in the order they were opened.
+    UPDATE cycles SET previous_id = (
+        SELECT p.id FROM cycles AS p
+        WHERE (p.opened_at, p.id) < (cycles.opened_at, cycles.id)
+        ORDER BY p.opened_at DESC, p.id DESC LIMIT 1
+    );
+    UPDATE cycles SET previous_name = (
+        SELECT p.name FROM cycles AS p WHERE p.id = cycles.previous_id
+    );
+"""
+
+
 async def m008_handovers_and_reasons(conn: aiosqlite.Connection) -> None:
     """Add requirements handed to a colleague by link, and reasons for changed answers."""
     # A handover link is as strong as an invite, so only its code's hash is kept. A reason
@@ -381,6 +412,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m004_hashed_invite_codes,
     m005_access_and_audit,
     m006_coordinator_invites,
+    m007_rounds_carry_forward,
     m008_handovers_and_reasons,
     m009_plain_mode,
 )

@@ -21,6 +21,7 @@ RUNS = {
     "dialogue over HTTP": ["bench.dialogue", "--members", "1", "--http"],
     "fanout": ["bench.fanout", "--recipients", "3"],
     "reports": ["bench.reports", "--institutions", "2", "--members", "4", "--runs", "1"],
+    "carry": ["bench.carry", "--latency", "0"],
 }
 
 
@@ -48,6 +49,8 @@ def test_every_benchmark_runs_to_the_end(tmp_path: Path) -> None:
     fanout = results["fanout"]
     assert (fanout["delivered"], fanout["lost"], fanout["duplicates"]) == (3, 0, 0)
     assert results["reports"]["heatmap_png_kib"] > 0
+    # The repeat check: /weiter, one tap per requirement, submit and confirm (issue 15).
+    assert (results["carry"]["taps"], results["carry"]["answers_carried"]) == (18, 45)
 
 
 @pytest.mark.skipif(

@@ -86,6 +86,8 @@ member_events = st.one_of(
             ev.Submit(),
             ev.Cancel(),
             ev.Show(),
+            ev.Carry(),
+            ev.Change(),
         ]
     ),
 )
@@ -98,8 +100,28 @@ prefix_events = st.one_of(
 
 def restore(state: State) -> State:
     return DIALOGUE.restore(
-        state.position, state.phase, dict(state.answers), state.submitted, state.passed
+        state.position,
+        state.phase,
+        dict(state.answers),
+        state.submitted,
+        dict(state.proposals),
+        state.reworded,
+        state.passed,
     )
+
+
+@st.composite
+def last_round(draw: st.DrawFn) -> tuple[dict[tuple[str, str], Answer], frozenset[str]]:
+    """Last round's complete answers for some requirements, some of them reworded since."""
+    carried = draw(st.sets(requirement_ids))
+    proposals: dict[tuple[str, str], Answer] = {}
+    for requirement_id in carried:
+        for question in DIALOGUE.catalogue.questions:
+            options = [o for o in options_for(DIALOGUE.catalogue, question) if o != "planned"]
+            value = draw(st.sampled_from(options))
+            text = DESCRIPTIONS[1] if value == "yes" else None
+            proposals[(requirement_id, question.key)] = Answer(value, text)
+    return proposals, frozenset(draw(st.sets(st.sampled_from(sorted(carried) or ["K1"]))))
 
 
 def apply(state: State, event: object) -> Step:
@@ -112,6 +134,8 @@ def apply(state: State, event: object) -> Step:
                 state.phase,
                 {**state.answers, **dict(event.answers)},
                 state.submitted,
+                state.proposals,
+                state.reworded,
                 state.passed,
             )
         )
@@ -131,6 +155,9 @@ def follow_the_screen(step: Step, data: st.DataObject) -> ev.Event:
     events = [button.event for row in shown.keyboard for button in row]
     if any(isinstance(e, ev.Confirm) for e in events):
         return ev.Confirm()
+    proposal = [e for e in events if isinstance(e, (ev.Carry, ev.Change))]
+    if proposal:  # last round's answers shown: "Stimmt noch so" or "Ändern"
+        return data.draw(st.sampled_from(proposal))
     if shown.asks is not None:
         answers = [e for e in events if isinstance(e, (ev.Choose, ev.Keep))]
         question = DIALOGUE.question(shown.asks)
@@ -145,16 +172,23 @@ def follow_the_screen(step: Step, data: st.DataObject) -> ev.Event:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(prefix_events, max_size=60), st.data())
-def test_following_the_screen_always_submits(prefix: list[object], data: st.DataObject) -> None:
-    """Protects "nobody gets stuck": a half-given answer or a colleague's merge can never trap
-    a member in a circle; 2 × 45 + 10 events always suffice to submit."""
-    step = DIALOGUE.advance(DIALOGUE.initial(), ev.Show())
+@given(st.lists(prefix_events, max_size=60), last_round(), st.data())
+def test_following_the_screen_always_submits(
+    prefix: list[object],
+    previous: tuple[dict[tuple[str, str], Answer], frozenset[str]],
+    data: st.DataObject,
+) -> None:
+    """Protects "nobody gets stuck": a half-given answer, a colleague's merge or last round's
+    proposals (confirmed, changed, skipped) can never trap a member in a circle; 2 × 45 + 10
+    events plus one "Ändern" per requirement always suffice to submit."""
+    proposals, reworded = previous
+    step = DIALOGUE.advance(DIALOGUE.initial(proposals=proposals, reworded=reworded), ev.Show())
     for event in prefix:
         step = apply(step.state, event)
     trail: list[ev.Event] = []
     while not step.state.submitted:
-        assert len(trail) < BUDGET, f"not submitted after {BUDGET} events: {trail[-12:]}"
+        budget = BUDGET + len(DIALOGUE.catalogue.requirements)
+        assert len(trail) < budget, f"not submitted after {budget} events: {trail[-12:]}"
         event = follow_the_screen(step, data)
         trail.append(event)
         step = apply(step.state, event)

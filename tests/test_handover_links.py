@@ -154,7 +154,7 @@ async def test_the_overview_says_to_whom_and_since_when(world: World) -> None:
     for member, expected in ((world.anna, True), (ben, False)):
         state = dialogue.initial()
         state = dialogue.restore(
-            state.position, state.phase, {}, False, handovers.passed(found, member.id)
+            state.position, state.phase, {}, False, passed=handovers.passed(found, member.id)
         )
         step = dialogue.advance(state, ev.Overview())
         ctx = Context("de", {}, handovers.notes(found, member.id, later))

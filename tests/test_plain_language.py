@@ -17,6 +17,8 @@ COORDINATOR = 9001
 COORDINATOR_COMMANDS = (
     "/status",
     "/runde",
+    "/runde_oeffnen",
+    "/runde_schliessen",
     "/frist",
     "/bericht",
     "/export",

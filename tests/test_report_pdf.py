@@ -57,7 +57,8 @@ async def test_pdf_embeds_the_chart_and_speaks_english(
     assert any(page.images for page in reader.pages), "the profile chart is embedded"
     text = pdf_text(pdf)
     assert "Volkshochschule (VHS)" in text and "Page 1 of" in text
-    assert "OPEN – not answered yet" in text and "not submitted yet" in text
+    # The round is closed: its open check is "not submitted", no longer "yet" (issue 15).
+    assert "OPEN – not answered yet" in text and "Status not submitted\n" in text
 
 
 async def test_html_report_embeds_the_chart_and_fits_a_phone(

@@ -227,7 +227,8 @@ async def test_html_report_marks_open_questions(round_: Round) -> None:
     report = await partial_report(round_)
     german = report_html(report, CATALOGUE, TEMPLATES, "de", NOW).decode()
     assert german.count("OFFEN – noch nicht beantwortet") == 45 - 4
-    assert "noch nicht abgesendet" in german
+    # The round is closed: its open check is "nicht abgesendet", no longer "noch" (issue 15).
+    assert "nicht abgesendet" in german and "noch nicht abgesendet" not in german
     assert "nicht beurteilbar / trifft nicht zu" in german
     english = report_html(report, CATALOGUE, TEMPLATES, "en", NOW).decode()
     assert english.count("OPEN – not answered yet") == 45 - 4
@@ -327,11 +328,11 @@ async def test_xlsx_holds_every_answer_and_keeps_formulas_as_text(round_: Round)
     header = [cell.value for cell in sheet[1]]
     assert header[:3] == ["Kürzel", "Einrichtung", "Runde"] and len(header) == len(COLUMNS)
     assert all(cell.font.bold for cell in sheet[1])
-    assert sheet.freeze_panes == "A2"
+    assert sheet.freeze_panes == "A2"  # two previous-round columns (issue 15) end in R
     # The header row is marked as such: an Excel table with a header (and its filter), and row 1
     # repeated on every printed page.
     [table] = sheet.tables.values()
-    assert table.ref == f"A1:P{1 + 45 + 4}" and table.headerRowCount == 1
+    assert table.ref == f"A1:R{1 + 45 + 4}" and table.headerRowCount == 1
     assert sheet.print_title_rows == "$1:$1"
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
     assert sum(row[0] == "ABH" for row in rows) == 45
@@ -388,9 +389,10 @@ async def test_xlsx_second_sheet_has_mean_scores_per_area(round_: Round) -> None
     table = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert table[0][-5:] == [area.title("en") for area in CATALOGUE.areas]
     assert table[1] == ["ABH", "Ausländerbehörde", "submitted", "45/45", 2.0, 1.5, 1.0, 2.5, 0.5]
+    # The round is closed: an open check reads "not submitted" (issue 15), not "open".
     # No information in colour alone: a grey cell says "no rating" in words.
     no = "no rating"
-    assert table[2] == ["VHS", "Volkshochschule", "open", "4/45", 3.0, 0.0, no, no, no]
+    assert table[2] == ["VHS", "Volkshochschule", "not submitted", "4/45", 3.0, 0.0, no, no, no]
     fills = [cell.fill.fgColor.rgb for cell in sheet[3][-5:]]
     assert fills[:2] == ["FF2E7D32", "FFC62828"]  # green 3.0, red 0.0
     assert all(len(t.tableColumns) == len(table[0]) for t in sheet.tables.values())

@@ -137,7 +137,12 @@ class Demo:
         turn = await self.checks.handle(self.member, event)
         self.phase = turn.step.state.phase
         self.submitted = turn.step.state.submitted
-        ctx = Context(self.member.language, turn.authors, turn.handovers)
+        ctx = Context(
+            self.member.language,
+            turn.authors,
+            turn.handovers,
+            proposal_authors=turn.proposal_authors,
+        )
         for view in self.presenter.turn(turn.step, ctx):
             self.show(view)
 

@@ -10,11 +10,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import bot.cli.access as cli_access
+import bot.cli.rounds as cli_rounds
 import storage
 from bot.catalogue import load_catalogue
 from bot.cli.counts import count
 from bot.config import Config, ConfigError, load_config
 from bot.core import admin
+from bot.core.rounds import round_catalogue, with_history, with_previous
 from bot.logs import setup_logging
 from dialogues.catalogue import CatalogueError
 
@@ -134,7 +136,13 @@ def _report_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     )
     report.add_argument("--out", type=Path, help="file to write (default: named after it)")
     report.add_argument("--force", action="store_true", help="overwrite an existing file")
-    export = _command(sub, "export", _export, "write all answers of the current round")
+    report.add_argument(
+        "--round", help="the round's name (default: the open round, else the latest closed one)"
+    )
+    export = _command(sub, "export", _export, "write all answers of a round")
+    export.add_argument(
+        "--round", help="the round's name (default: the open round, else the latest closed one)"
+    )
     export.add_argument(
         "--format",
         choices=["xlsx", "csv"],
@@ -150,9 +158,15 @@ def _cycle_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     opening = _command(inner, "open", _cycle_open, "open a round with a deadline")
     opening.add_argument("name", help='e.g. "2027"')
     opening.add_argument("--deadline", required=True, type=_date, help="DD.MM.YYYY or YYYY-MM-DD")
-    _command(inner, "list", _cycle_list, "list rounds")
-    closing = _command(inner, "close", _cycle_close, "close an open round")
+    _command(inner, "list", cli_rounds.cycle_list, "list rounds: dates, state, checks submitted")
+    closing = _command(
+        inner,
+        "close",
+        cli_rounds.cycle_close,
+        "close an open round (lists who has not submitted, asks first) and send its summary",
+    )
     closing.add_argument("name")
+    closing.add_argument("--yes", action="store_true", help="close without asking (scripts)")
     moving = _command(
         inner,
         "deadline",
@@ -286,31 +300,6 @@ async def _cycle_open(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-async def _cycle_list(args: argparse.Namespace, config: Config) -> int:
-    async with await storage.open_database(config.storage.path) as db:
-        cycles = await storage.list_cycles(db)
-    if not cycles:
-        print('no rounds yet; open one with: chancencheck cycle open "2027" --deadline 2027-03-31')
-    for cycle in cycles:
-        state = f"closed {cycle.closed_at:%Y-%m-%d}" if cycle.closed_at else "open"
-        print(
-            f"{cycle.name:<20} deadline {cycle.deadline.isoformat()}  {state}  "
-            f"catalogue {cycle.catalogue_id} {cycle.catalogue_version}"
-        )
-    return 0
-
-
-async def _cycle_close(args: argparse.Namespace, config: Config) -> int:
-    async with await storage.open_database(config.storage.path) as db, db.transaction():
-        cycle = await storage.cycle_by_name(db, args.name)
-        if cycle is None or cycle.closed_at is not None:
-            raise admin.AdminError(f"there is no open round called {args.name!r}")
-        await storage.close_cycle(db, cycle.id)
-        await storage.record_audit(db, storage.CLI, "cycle_close", cycle_id=cycle.id)
-    print(f"closed round {args.name}")
-    return 0
-
-
 async def _cycle_deadline(args: argparse.Namespace, config: Config) -> int:
     from bot.reminders.deadline import deadline_problem, move_deadline
 
@@ -342,10 +331,12 @@ async def _report(args: argparse.Namespace, config: Config) -> int:
 
     catalogue = load_catalogue(config.checks.catalogue_path)
     async with await storage.open_database(config.storage.path) as db:
-        cycle, institution = await _round_and_institution(db, args.short)
+        cycle, institution = await _round_and_institution(db, args.short, args.round)
         report = await reports.load_check_report(
             db, institution.id, cycle.id, config.privacy.authors
         )
+        report = await with_history(db, report, catalogue)
+    catalogue = round_catalogue(cycle, catalogue)
     file_format = report_format(args.format, args.out)
     document = reports.report_file(
         report, catalogue, Templates(config.checks.tz), config.checks.language, file_format
@@ -376,10 +367,10 @@ async def _export(args: argparse.Namespace, config: Config) -> int:
 
     catalogue = load_catalogue(config.checks.catalogue_path)
     async with await storage.open_database(config.storage.path) as db:
-        cycle = await storage.current_cycle(db)
-        if cycle is None:
-            raise admin.AdminError("no round is open; nothing to export")
+        cycle = await cli_rounds.chosen_round(db, args.round)
         round_reports = await reports.load_round_reports(db, cycle.id, config.privacy.authors)
+        round_reports = await with_previous(db, cycle, round_reports)
+    catalogue = round_catalogue(cycle, catalogue)
     csv = (args.format or args.out.suffix.lower().lstrip(".")) == "csv"
     write = reports.export_csv if csv else reports.export_xlsx
     data = write(round_reports, catalogue, config.checks.language, config.checks.tz)
@@ -389,11 +380,9 @@ async def _export(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _round_and_institution(
-    db: storage.Database, short: str
+    db: storage.Database, short: str, name: str | None = None
 ) -> tuple[storage.Cycle, storage.Institution]:
-    cycle = await storage.current_cycle(db)
-    if cycle is None:
-        raise admin.AdminError("no round is open; open one with: chancencheck cycle open")
+    cycle = await cli_rounds.chosen_round(db, name)
     institution = await storage.institution_by_short(db, short)
     if institution is None:
         raise admin.AdminError(

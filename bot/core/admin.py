@@ -14,6 +14,7 @@ SHORT_NAME = re.compile(r"^[A-Za-z0-9]{1,12}$")
 # 16 random bytes: 128 bits, beyond guessing; token_urlsafe is safe in a deep link.
 INVITE_BYTES = 16
 NAME_LENGTH = 100  # an institution's full name, to fit a line in lists and reports
+ROUND_NAME_LENGTH = 40  # a round's name, such as "2027" or "Runde 2027"
 
 
 class AdminError(Exception):
@@ -92,18 +93,39 @@ async def open_round(
     actor: storage.Actor = storage.CLI,
 ) -> storage.Cycle:
     """Open an assessment round with the loaded catalogue; one round is open at a time."""
+    name = name.strip()
+    if not name or len(name) > ROUND_NAME_LENGTH:
+        raise AdminError(
+            f"a round needs a name of 1–{ROUND_NAME_LENGTH} characters, for example 2027",
+            "round_bad_name",
+            limit=ROUND_NAME_LENGTH,
+        )
     if deadline < today:
-        raise AdminError(f"the deadline {deadline.isoformat()} has passed; choose a later date")
+        raise AdminError(
+            f"the deadline {deadline.isoformat()} has passed; choose a later date",
+            "round_deadline_past",
+            deadline=deadline,
+        )
     async with db.transaction():
         current = await storage.current_cycle(db)
         if current is not None:
             raise AdminError(
                 f"round {current.name!r} is still open; close it first with: "
-                f"chancencheck cycle close {current.name!r}"
+                f"chancencheck cycle close {current.name!r}",
+                "round_still_open",
+                current=current.name,
             )
         if await storage.cycle_by_name(db, name):
-            raise AdminError(f"a round called {name!r} exists already; choose another name")
-        cycle = await storage.open_cycle(db, name, catalogue.id, catalogue.version, deadline)
+            raise AdminError(
+                f"a round called {name!r} exists already; choose another name",
+                "round_name_taken",
+                name=name,
+            )
+        # The round keeps the catalogue's content, so it stays readable in its own wording.
+        content = catalogue.model_dump_json()
+        cycle = await storage.open_cycle(
+            db, name, catalogue.id, catalogue.version, deadline, catalogue=content
+        )
         await storage.record_audit(
             db,
             actor,

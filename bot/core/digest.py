@@ -9,8 +9,10 @@ from datetime import datetime
 import storage
 from bot.config import Config
 from bot.core.access import coordination_chat
+from bot.core.rounds import previous_report, round_catalogue
 from bot.render.presenter import COLOUR_MARK, Presenter
 from bot.render.views import split_blocks
+from bot.reports.change import RequirementChange, compare
 from bot.reports.data import (
     CheckReport,
     area_scores,
@@ -78,10 +80,12 @@ class Digests:
             )
             return
         changes = self.changes(previous.answers, answers) if previous else None
+        # The first submission of a round says what changed since the round before.
+        since = await self._since_last_round(db, report) if previous is None else None
         # One digest per submission: the key names the submission, whatever the clock says.
         prefix = f"digest:{submission.id}"
         progress = await round_progress(db, report.cycle.id)
-        texts = self.texts(report, member, answers, now, changes, progress)
+        texts = self.texts(report, member, answers, now, changes, progress, since)
         for number, text in enumerate(texts):
             key = f"{prefix}:text{number}"
             await storage.enqueue(db, key, chat_id, "message", {"text": text}, now)
@@ -97,6 +101,7 @@ class Digests:
         now: datetime,
         changes: list[Change] | None,
         progress: tuple[int, int] | None = None,
+        since: str | None = None,
     ) -> list[str]:
         """Render the digest as messages within Telegram's limit, split between blocks."""
         render = self.presenter.templates.render
@@ -113,7 +118,8 @@ class Digests:
             total=len(self.catalogue.requirements),
             progress=progress,
         )
-        blocks: list[str] = self._potentials(answers)
+        blocks: list[str] = ["\n" + since] if since else []
+        blocks += self._potentials(answers)
         if changes is not None:
             # A blank line before each section; split_blocks joins blocks by single newlines.
             blocks.append(
@@ -139,6 +145,37 @@ class Digests:
         render = self.presenter.templates.render
         heading = render(self.language, "digest_heading", section="disagreements", count=len(found))
         return ["\n" + heading] + [render(self.language, "disagreement", **d) for d in found]
+
+    async def _since_last_round(self, db: storage.Database, report: CheckReport) -> str | None:
+        """Render what changed against the institution's check in the round before."""
+        before = await previous_report(db, report)
+        if before is None:
+            return None
+        old = round_catalogue(before.cycle, self.catalogue)
+        changes = compare(report, before, self.catalogue, old)
+        carried = await storage.carried_answers(db, report.check.id)
+        return self.presenter.templates.render(
+            self.language,
+            "digest_round",
+            previous=before.cycle.name,
+            lines=[self._round_change(c) for c in changes if c.changed],
+            carried=len(carried) == len(report.answers) > 0,
+            measures_carried=[c.requirement_id for c in changes if c.measures == "carried"],
+        ).strip()
+
+    def _round_change(self, change: RequirementChange) -> dict[str, object]:
+        def label(value: str | None) -> str:
+            step = self.catalogue.step(value) if value else None
+            return f"{COLOUR_MARK[step.colour]} {step.label(self.language)}" if step else "–"
+
+        return {
+            "requirement_id": change.requirement_id,
+            "direction": change.direction,
+            "before": label(change.before),
+            "after": label(change.after),
+            "potential": change.potential,
+            "measures": change.measures,
+        }
 
     def _submitter(self, report: CheckReport, member: storage.Member) -> dict[str, object]:
         """Name the submitter as [privacy] authors allows; "former" if the person left."""

@@ -21,7 +21,14 @@ _SIMPLE: dict[str, Callable[[], ev.Event]] = {
     "y": ev.Confirm,
     "x": ev.Cancel,
 }
-_AT: dict[str, Callable[..., ev.Event]] = {"k": ev.Keep, "b": ev.Back, "n": ev.Skip, "h": ev.Hint}
+_AT: dict[str, Callable[..., ev.Event]] = {
+    "k": ev.Keep,
+    "b": ev.Back,
+    "n": ev.Skip,
+    "h": ev.Hint,
+    "a": ev.Carry,
+    "e": ev.Change,
+}
 _BY_REQUIREMENT: dict[str, Callable[[str], ev.Event]] = {
     "j": ev.Jump,
     "g": ev.HandOver,

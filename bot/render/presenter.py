@@ -49,6 +49,8 @@ class Context:
     authors: Mapping[Key, Authorship] = field(default_factory=dict)
     handovers: Mapping[str, HandoverNote] = field(default_factory=dict)
     plain: bool = False  # the member's /barrierefrei mode: words only, one button per row
+    # Who gave last round's answers that are now proposed, and when.
+    proposal_authors: Mapping[Key, Authorship] = field(default_factory=dict)
 
 
 def progress_bar(progress: Progress, plain_mode: bool = False) -> str:
@@ -86,6 +88,8 @@ class Presenter:
         match effect:
             case fx.Ask():
                 return [self.ask(effect, ctx)]
+            case fx.Propose():
+                return [self.propose(effect, ctx)]
             case fx.ShowOverview():
                 return [self.overview(effect, ctx)]
             case fx.ShowReview():
@@ -109,6 +113,39 @@ class Presenter:
     def ask(self, effect: fx.Ask, ctx: Context) -> View:
         text = self._render(ctx, "ask", **self._question_context(effect, ctx))
         return View(text, self._ask_keyboard(effect, ctx.language), asks=effect.position)
+
+    def propose(self, effect: fx.Propose, ctx: Context) -> View:
+        """Show last round's three answers with "Stimmt noch so" and "Ändern"."""
+        lang, at = ctx.language, effect.position
+        items = []
+        for key, answer in effect.proposals:
+            position = Position(*key)
+            authorship = ctx.proposal_authors.get(key)
+            items.append(
+                {
+                    "question": self.dialogue.question(position).text(lang),
+                    "answer": self.answer_text(position, answer, lang),
+                    "author": self._author(authorship, lang),
+                    "answered_at": authorship.at if authorship else None,
+                }
+            )
+        text = self.templates.render(
+            lang,
+            "propose",
+            area=self.catalogue.area_of(at.requirement_id).title(lang),
+            requirement=self._requirement(at, lang),
+            items=items,
+            reworded=effect.reworded,
+            p=effect.progress,
+            bar=progress_bar(effect.progress),
+        )
+        label = self._labeller(lang)
+        keyboard = (
+            (label("carry", ev.Carry(at)), label("change", ev.Change(at))),
+            (label("back", ev.Back(at)), label("skip", ev.Skip(at))),
+            (label("overview", ev.Overview()), label("pause", ev.Pause())),
+        )
+        return View(text, keyboard)
 
     def answered(self, position: Position, answer: Answer, ctx: Context) -> str:
         """Render a question with its given answer, for the transcript once it is answered."""
@@ -137,7 +174,8 @@ class Presenter:
         lang = ctx.language
         question = self.dialogue.question(effect.position)
         key = (effect.position.requirement_id, effect.position.question_key)
-        authorship = ctx.authors.get(key) if effect.existing else None
+        authors = ctx.proposal_authors if effect.proposed else ctx.authors
+        authorship = authors.get(key) if effect.existing else None
         return {
             "area": self.catalogue.area_of(effect.position.requirement_id).title(lang),
             "requirement": self._requirement(effect.position, lang),
@@ -160,6 +198,7 @@ class Presenter:
             else None,
             "existing_text": effect.existing.text if effect.existing else None,
             "complete": is_complete(question, effect.existing),
+            "proposed": effect.proposed,
             "author": self._author(authorship, lang),
             "answered_at": authorship.at if authorship else None,
             "p": effect.progress,

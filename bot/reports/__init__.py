@@ -28,6 +28,7 @@ __all__ = [
     "REPORT_FORMATS",
     "CheckReport",
     "area_scores",
+    "change_heatmap_png",
     "export_csv",
     "export_rows",
     "export_xlsx",
@@ -53,6 +54,19 @@ def heatmap_png(reports: list[CheckReport], catalogue: Catalogue, language: str)
     from bot.reports import chart
 
     return chart.heatmap_png(reports, catalogue, language)
+
+
+def change_heatmap_png(
+    reports: list[CheckReport],
+    before: list[CheckReport],
+    catalogue: Catalogue,
+    language: str,
+    previous: str,
+) -> bytes:
+    """Draw the change of every rating against the round before (see bot.reports.change_chart)."""
+    from bot.reports import change_chart
+
+    return change_chart.change_heatmap_png(reports, before, catalogue, language, previous)
 
 
 def export_rows(
@@ -91,8 +105,19 @@ def report_file(
 ) -> bytes:
     """Return the full report with its profile chart embedded, as a PDF or an HTML file."""
     chart = profile_chart_png(report, catalogue, language)
+    history = history_chart_png(report, catalogue, language) if report.history else None
     if file_format == "html":
-        return report_html(report, catalogue, templates, language, chart_png=chart)
+        return report_html(report, catalogue, templates, language, chart_png=chart, history=history)
     from bot.reports.pdf import report_pdf
 
-    return report_pdf(report, catalogue, templates, language, chart)
+    return report_pdf(report, catalogue, templates, language, chart, history=history)
+
+
+def history_chart_png(report: CheckReport, catalogue: Catalogue, language: str) -> bytes:
+    """Draw the institution's area ratings across its rounds (see bot.reports.change_chart)."""
+    from bot.reports import change_chart
+    from bot.reports.labels import label
+
+    series = (*report.history, (report.cycle.name, area_scores(report, catalogue)))
+    title = label(language, "rounds_title", institution=report.institution.short)
+    return change_chart.rounds_chart_png(series, catalogue, language, title)

@@ -40,6 +40,10 @@ class CheckReport:
     submitter_id: int | None = None
     # Where members changed each other's judgement during the round (issue 19).
     disagreements: tuple[Disagreement, ...] = ()
+    # The institution's check in the round before, where a comparison needs it (exports).
+    previous: CheckReport | None = None
+    # The institution's earlier rounds, oldest first: (round name, mean score per area id).
+    history: tuple[tuple[str, dict[str, float | None]], ...] = ()
 
     def author_number(self, member_id: int | None) -> int | None:
         """Return the number that stands for a member in this check, or None."""

@@ -11,6 +11,7 @@ from typing import Any
 from markupsafe import Markup
 
 from bot.render.templates import Templates
+from bot.reports.change import change_lines
 from bot.reports.data import CheckReport, area_missing, area_scores, traffic_light
 from bot.reports.disagreements import items as differing_views
 from bot.reports.labels import author_label, format_score, submitter_label, value_label
@@ -28,6 +29,7 @@ def report_html(
     language: str,
     now: datetime | None = None,
     chart_png: bytes | None = None,
+    history: bytes | None = None,
 ) -> bytes:
     """Render the report of one check as a UTF-8 HTML document; `now` is its "created" time.
 
@@ -35,6 +37,7 @@ def report_html(
     context = document_context(report, catalogue, templates, language)
     context["generated_at"] = now or datetime.now(UTC)
     context["chart"] = base64.b64encode(chart_png).decode("ascii") if chart_png else None
+    context["history"] = base64.b64encode(history).decode("ascii") if history else None
     return (templates.render(language, "report_document", **context) + "\n").encode("utf-8")
 
 
@@ -59,6 +62,7 @@ def document_context(
         "total": len(keys),
         "areas": [_area(report, catalogue, area, language) for area in catalogue.areas],
         "disagreements": differing_views(report, catalogue, language),
+        "changes": change_lines(report, catalogue, language),
     }
 
 

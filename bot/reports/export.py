@@ -30,6 +30,8 @@ COLUMNS = (
     "question",
     "value",
     "score",
+    "previous_value",
+    "previous_score",
     "text",
     "author",
     "answered_at",
@@ -111,6 +113,7 @@ def _row(
         if question
         else answer.value,
         "score": _score(catalogue, question, answer.value),
+        **_previous(report, catalogue, question, answer, language),
         "text": answer.text or "",
         "author": author_label(answer, language, report),
         "answered_at": answer.answered_at.astimezone(tz).isoformat(timespec="seconds"),
@@ -135,6 +138,29 @@ def _differing(
 def _number(catalogue: Catalogue, key: str) -> int:
     keys = [q.key for q in catalogue.questions]
     return keys.index(key) + 1 if key in keys else 0
+
+
+def _previous(
+    report: CheckReport,
+    catalogue: Catalogue,
+    question: Question | None,
+    answer: StoredAnswer,
+    language: str,
+) -> dict[str, Any]:
+    """Return the same question's answer in the round before, beside this round's."""
+    if report.cycle.previous_deleted:
+        return {"previous_value": label(language, "previous_deleted"), "previous_score": None}
+    before = report.previous.answers.get(_key(answer)) if report.previous else None
+    if before is None or question is None:
+        return {"previous_value": "", "previous_score": None}
+    return {
+        "previous_value": value_label(catalogue, question, before.value, language),
+        "previous_score": _score(catalogue, question, before.value),
+    }
+
+
+def _key(answer: StoredAnswer) -> tuple[str, str]:
+    return (answer.requirement_id, answer.question_key)
 
 
 def question_label(question: Question, language: str) -> str:
@@ -195,6 +221,13 @@ def csv_safe(value: object) -> object:
     return value
 
 
+def status_key(report: CheckReport) -> str:
+    """Return "submitted", "open", or "unsubmitted" for an open check of a closed round."""
+    if report.check.status == "open" and report.cycle.closed_at is not None:
+        return "unsubmitted"
+    return report.check.status
+
+
 def mean_rows(
     reports: Iterable[CheckReport], catalogue: Catalogue, language: str
 ) -> list[list[Any]]:
@@ -210,7 +243,7 @@ def mean_rows(
     rows: list[list[Any]] = [head]
     for report in reports:
         scores = area_scores(report, catalogue)
-        status = label(language, f"status_{report.check.status}")
+        status = label(language, f"status_{status_key(report)}")
         rows.append(
             [
                 report.institution.short,

@@ -36,13 +36,14 @@ def report_pdf(
     language: str,
     chart_png: bytes,
     now: datetime | None = None,
+    history: bytes | None = None,
 ) -> bytes:
     """Typeset the report of one check with its profile chart as an A4 PDF."""
     import typst
 
     data = _data(report, catalogue, templates, language, now or datetime.now(UTC))
     try:
-        return _typeset(data, chart_png, PDF_STANDARDS)
+        return _typeset(data, chart_png, history, PDF_STANDARDS)
     except typst.TypstError as exc:
         if "could not be displayed" not in str(exc):
             raise
@@ -52,19 +53,27 @@ def report_pdf(
     log.warning("the report has characters its PDF fonts lack; leaving out emoji and symbols")
     plain = _words_only(data)
     try:
-        return _typeset(plain, chart_png, PDF_STANDARDS)
+        return _typeset(plain, chart_png, history, PDF_STANDARDS)
     except typst.TypstError as exc:
         if "could not be displayed" not in str(exc):
             raise
     log.warning("the report has characters its PDF fonts lack; writing it without PDF/UA")
-    return _typeset(plain, chart_png, None)
+    return _typeset(plain, chart_png, history, None)
 
 
-def _typeset(data: dict[str, Any], chart_png: bytes, standards: Literal["ua-1"] | None) -> bytes:
+def _typeset(
+    data: dict[str, Any],
+    chart_png: bytes,
+    history: bytes | None,
+    standards: Literal["ua-1"] | None,
+) -> bytes:
     import typst
 
     with tempfile.TemporaryDirectory(prefix="chancencheck-report-") as folder:
         (Path(folder) / "chart.png").write_bytes(chart_png)
+        if history is not None:
+            (Path(folder) / "history.png").write_bytes(history)
+        data["history"] = history is not None
         compiler = typst.Compiler(root=folder, ignore_system_fonts=True)
         pdf = compiler.compile(
             input=_source(),
@@ -125,6 +134,7 @@ def _data(
         "disagreements": [
             f"{item['requirement_id']} {differing_line(item)}" for item in context["disagreements"]
         ],
+        "changes": context["changes"],
     }
 
 
@@ -170,8 +180,9 @@ def _status(
     context: dict[str, Any], words: dict[str, Any], templates: Templates, language: str
 ) -> str:
     submitted_at = context["submitted_at"]
-    if submitted_at is None:
-        return str(words["not_submitted"])
+    if submitted_at is None:  # a closed round's open check is simply "not submitted"
+        closed = context["cycle"].closed_at is not None
+        return str(words["not_submitted_closed" if closed else "not_submitted"])
     at = templates.when(submitted_at, language)
     if context["status"] != "submitted":
         return _fill(words["reopened"], at=at)

@@ -19,6 +19,13 @@ from telegram.error import TelegramError
 import storage
 from bot import reports
 from bot.core.access import coordination_chat
+from bot.core.rounds import (
+    PHOTO_ROWS,
+    SUMMARY_ATTACHMENTS,
+    round_catalogue,
+    with_history,
+    with_previous,
+)
 from bot.services import Services
 from bot.telegram.context import BotContext
 from bot.telegram.failures import Verdict, classify
@@ -127,8 +134,12 @@ class Courier:
                 InlineKeyboardMarkup.de_json({"inline_keyboard": buttons}, bot) if buttons else None
             )
             return await bot.send_message(chat_id, payload["text"], reply_markup=markup)
-        attachment = await self._attachment(message.kind, payload)
-        if message.kind == "chart":
+        if message.kind in SUMMARY_ATTACHMENTS:
+            attachment = await self._round_attachment(message.kind, payload)
+        else:
+            attachment = await self._attachment(message.kind, payload)
+        small = int(payload.get("rows", 0)) <= PHOTO_ROWS
+        if message.kind == "chart" or (message.kind == "round_heatmap" and small):
             return await bot.send_photo(chat_id, attachment)
         return await bot.send_document(chat_id, attachment)
 
@@ -141,18 +152,38 @@ class Courier:
             int(payload["cycle_id"]),  # type: ignore[call-overload]
             s.config.privacy.authors,
         )
-        catalogue, language = s.dialogue.catalogue, s.config.checks.language
+        catalogue = round_catalogue(report.cycle, s.dialogue.catalogue)
+        language = s.config.checks.language
         name = file_stem(report)
         if kind == "chart":
             png = await asyncio.to_thread(reports.profile_chart_png, report, catalogue, language)
             return InputFile(png, filename=f"{name}.png")
         if kind == "report":
+            report = await with_history(s.db, report, s.dialogue.catalogue)
             pdf = await asyncio.to_thread(
                 reports.report_file, report, catalogue, s.templates, language
             )
             return InputFile(pdf, filename=f"{name}.pdf")
         xlsx = await asyncio.to_thread(
             reports.export_xlsx, [report], catalogue, language, s.config.checks.tz
+        )
+        return InputFile(xlsx, filename=f"{name}.xlsx")
+
+    async def _round_attachment(self, kind: str, payload: dict[str, object]) -> InputFile:
+        """Render a closed round's heat map or export for its summary."""
+        s = self.services
+        cycle = await storage.cycle_by_id(s.db, int(payload["cycle_id"]))  # type: ignore[call-overload]
+        if cycle is None:
+            raise storage.NotFoundError(f"there is no round with id {payload['cycle_id']}")
+        reports_ = await reports.load_round_reports(s.db, cycle.id, s.config.privacy.authors)
+        reports_ = await with_previous(s.db, cycle, reports_)
+        catalogue = round_catalogue(cycle, s.dialogue.catalogue)
+        language, name = s.config.checks.language, f"ChancenCheck_{cycle.name}".replace(" ", "_")
+        if kind == "round_heatmap":
+            png = await asyncio.to_thread(reports.heatmap_png, reports_, catalogue, language)
+            return InputFile(png, filename=f"{name}_Uebersicht.png")
+        xlsx = await asyncio.to_thread(
+            reports.export_xlsx, reports_, catalogue, language, s.config.checks.tz
         )
         return InputFile(xlsx, filename=f"{name}.xlsx")
 

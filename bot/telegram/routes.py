@@ -15,6 +15,7 @@ from bot.render.commands import DIALOGUE_COMMANDS, all_names
 from bot.telegram.context import BotApp
 from bot.telegram.handlers import (
     coordination,
+    cycles,
     dialogue,
     errors,
     general,
@@ -64,6 +65,10 @@ def register(app: BotApp) -> None:
         # The group is called Koordinierungsgruppe everywhere else, so that name works too.
         "koordinierungsgruppe": onboarding.on_register_group,
         "coordination_group": onboarding.on_register_group,
+        "runde_oeffnen": cycles.on_open_round,
+        "open_round": cycles.on_open_round,
+        "runde_schliessen": cycles.on_close_round,
+        "close_round": cycles.on_close_round,
     }
     for name, callback in coordinator_commands.items():
         app.add_handler(CommandHandler(name, callback, filters=filters.UpdateType.MESSAGE))
@@ -99,6 +104,10 @@ def register(app: BotApp) -> None:
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, general.on_unknown_command))
     # order matters: before the dialogue's buttons, which take any other callback data.
     app.add_handler(CallbackQueryHandler(privacy.on_button, pattern=privacy.CALLBACK_PATTERN))
+    app.add_handler(CallbackQueryHandler(cycles.on_close_button, pattern=cycles.CALLBACK_PATTERN))
+    app.add_handler(
+        CallbackQueryHandler(coordination.on_compare_button, pattern=coordination.COMPARE_PATTERN)
+    )
     app.add_handler(CallbackQueryHandler(dialogue.on_button))
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT, dialogue.on_text))
     app.add_handler(MessageHandler(PRIVATE, general.on_not_text))

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 
-from telegram import InputFile, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatType
 
 import storage
 from bot import reports
 from bot.core import audit
 from bot.core.access import is_coordinator
+from bot.core.rounds import (
+    UnknownRound,
+    pick_round,
+    previous_round,
+    round_catalogue,
+    with_history,
+    with_previous,
+)
 from bot.render.callbacks import encode
 from bot.render.views import split_blocks, utf16_len
 from bot.reports.alt_text import CAPTION_LIMIT, heatmap_words, profile_words
@@ -20,23 +29,34 @@ from bot.telegram.context import BotContext
 from bot.telegram.courier import file_stem
 from bot.telegram.handlers import general
 from bot.telegram.handlers.dialogue import deliver_soon, on_command
-from bot.telegram.handlers.guard import actor, coordinator_only, say
+from bot.telegram.handlers.guard import actor, allowed, coordinator_only, say
 from dialogues import events as ev
+from dialogues.catalogue import Catalogue
+from dialogues.engine import Dialogue
 from dialogues.model import Answer
 
+COMPARE_WORDS = ("vergleich", "compare")
+COMPARE_PATTERN = r"^heatmap_compare:(\d+)$"
 PHOTO_ROWS = 30  # institutions up to which the heat map stays readable as a photo
 
 
 @coordinator_only
 async def on_status(update: Update, context: BotContext, s: Services) -> None:
-    """List every institution of the current round with its progress."""
-    cycle = await storage.current_cycle(s.db)
+    """List every institution of the round (the open one unless named) with its progress."""
+    try:
+        cycle = await pick_round(s.db, " ".join(context.args or []) or None)
+    except UnknownRound as exc:
+        await say(update, context, s, "round_unknown", name=exc.name, names=exc.names)
+        return
     await audit.coordinator_action(
         s, actor(update), "view_status", cycle_id=cycle.id if cycle else None
     )
-    rows = [await _status_row(s, r) for r in await _round_reports(s, cycle)] if cycle else []
+    dialogue = _dialogue(s, cycle)
+    rows = (
+        [await _status_row(s, dialogue, r) for r in await _round_reports(s, cycle)] if cycle else []
+    )
     text = s.templates.render(
-        _language(s), "status", cycle=cycle, rows=rows, total=len(s.dialogue.positions)
+        _language(s), "status", cycle=cycle, rows=rows, total=len(dialogue.positions)
     )
     await context.bot.send_message(_chat_id(update), text)
 
@@ -54,7 +74,8 @@ async def on_report(update: Update, context: BotContext, s: Services) -> None:
         institution_id=report.institution.id,
         cycle_id=report.cycle.id,
     )
-    catalogue, language = s.dialogue.catalogue, _language(s)
+    report = await with_history(s.db, report, s.dialogue.catalogue)
+    catalogue, language = round_catalogue(report.cycle, s.dialogue.catalogue), _language(s)
     name = file_stem(report)
     png = await asyncio.to_thread(reports.profile_chart_png, report, catalogue, language)
     # A PDF, because Telegram opens it in its own viewer on a phone; an HTML file it cannot.
@@ -71,14 +92,14 @@ async def on_report(update: Update, context: BotContext, s: Services) -> None:
 
 @coordinator_only
 async def on_export(update: Update, context: BotContext, s: Services) -> None:
-    """Send all answers of the round as XLSX and CSV."""
-    cycle = await storage.current_cycle(s.db)
+    """Send all answers of the round (the open one unless named) as XLSX and CSV."""
+    cycle = await _chosen_round(update, context, s, context.args or [])
     if cycle is None:
-        await say(update, context, s, "no_round_coordinator")
         return
-    round_reports = await _round_reports(s, cycle)
+    round_reports = await with_previous(s.db, cycle, await _round_reports(s, cycle))
     await audit.coordinator_action(s, actor(update), "export", cycle_id=cycle.id)
-    args = (round_reports, s.dialogue.catalogue, _language(s), s.config.checks.tz)
+    catalogue = round_catalogue(cycle, s.dialogue.catalogue)
+    args = (round_reports, catalogue, _language(s), s.config.checks.tz)
     xlsx = await asyncio.to_thread(reports.export_xlsx, *args)
     csv = await asyncio.to_thread(reports.export_csv, *args)
     name = f"ChancenCheck_{cycle.name}".replace(" ", "_")
@@ -92,7 +113,9 @@ async def on_overview(update: Update, context: BotContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     if chat is not None and chat.type == ChatType.PRIVATE and user is not None:
         member = await storage.member_by_user(s.db, user.id)
-        if member is not None or not is_coordinator(s.coordinators, user.id):
+        coordinator = is_coordinator(s.coordinators, user.id)
+        # A coordinator who is a member too names a round to see its heat map.
+        if (member is not None and not context.args) or not coordinator:
             await on_command(update, context)
             return
     # A member's /uebersicht in a group:
@@ -104,37 +127,96 @@ async def on_overview(update: Update, context: BotContext) -> None:
 
 @coordinator_only
 async def on_heatmap(update: Update, context: BotContext, s: Services) -> None:
-    """Send the heat map of institutions × requirements."""
-    cycle = await storage.current_cycle(s.db)
+    """Send the heat map of institutions × requirements, or its change against the round before."""
+    args = list(context.args or [])
+    compare = bool(args) and args[-1].lower() in COMPARE_WORDS
+    cycle = await _chosen_round(update, context, s, args[:-1] if compare else args)
     if cycle is None:
-        await say(update, context, s, "no_round_coordinator")
         return
     round_reports = await _round_reports(s, cycle)
     await audit.coordinator_action(s, actor(update), "view_heatmap", cycle_id=cycle.id)
-    png = await asyncio.to_thread(
-        reports.heatmap_png, round_reports, s.dialogue.catalogue, _language(s)
-    )
+    catalogue = round_catalogue(cycle, s.dialogue.catalogue)
+    if compare:
+        await _send_comparison(update, context, s, cycle, round_reports, catalogue)
+        return
+    png = await asyncio.to_thread(reports.heatmap_png, round_reports, catalogue, _language(s))
     name = f"ChancenCheck_{cycle.name}_Uebersicht".replace(" ", "_")
     image = InputFile(png, filename=f"{name}.png")
-    rows = heatmap_words(round_reports, s.dialogue.catalogue, _language(s))
+    rows = heatmap_words(round_reports, catalogue, _language(s))
     words = s.templates.render(_language(s), "heatmap_words", cycle=cycle, rows=rows)
+    markup = _compare_button(s, cycle)
     # Telegram would shrink a tall photo past reading:
-    await _send_image(context, _chat_id(update), image, words, len(round_reports) > PHOTO_ROWS)
+    as_file = len(round_reports) > PHOTO_ROWS
+    await _send_image(context, _chat_id(update), image, words, as_file, markup)
 
 
 async def _send_image(
-    context: BotContext, chat_id: int, image: InputFile, words: str, as_file: bool = False
+    context: BotContext,
+    chat_id: int,
+    image: InputFile,
+    words: str,
+    as_file: bool = False,
+    markup: InlineKeyboardMarkup | None = None,
 ) -> None:
     """Send a chart with the same content in words: as its caption, or after it if too long."""
     # A screen reader cannot read a chart (BITV 2.0 / WCAG 1.1.1: a text alternative).
     caption = words if utf16_len(words) <= CAPTION_LIMIT else None
     if as_file:
-        await context.bot.send_document(chat_id, image, caption=caption)
+        await context.bot.send_document(chat_id, image, caption=caption, reply_markup=markup)
     else:
-        await context.bot.send_photo(chat_id, image, caption=caption)
+        await context.bot.send_photo(chat_id, image, caption=caption, reply_markup=markup)
     if caption is None:  # many institutions: as many messages as the lines need
         for text in split_blocks("", words.split("\n"), separator="\n"):
             await context.bot.send_message(chat_id, text)
+
+
+def _compare_button(s: Services, cycle: storage.Cycle) -> InlineKeyboardMarkup | None:
+    """Offer the change against the round before under a heat map, where there is one."""
+    if cycle.previous_id is None:
+        return None
+    label = s.templates.label(_language(s), "compare_previous")
+    button = InlineKeyboardButton(label, callback_data=f"heatmap_compare:{cycle.id}")
+    return InlineKeyboardMarkup([[button]])
+
+
+async def on_compare_button(update: Update, context: BotContext) -> None:
+    """Send the change heat map for the round whose heat map carried the button."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    s = await allowed(update, context)
+    match = re.fullmatch(COMPARE_PATTERN, query.data or "")
+    if s is None or match is None:
+        return
+    cycle = await storage.cycle_by_id(s.db, int(match[1]))
+    if cycle is None:  # deleted by the retention meanwhile
+        await say(update, context, s, "round_unknown", name=match[1], names=[])
+        return
+    await audit.coordinator_action(s, actor(update), "view_heatmap", cycle_id=cycle.id)
+    catalogue = round_catalogue(cycle, s.dialogue.catalogue)
+    round_reports = await _round_reports(s, cycle)
+    await _send_comparison(update, context, s, cycle, round_reports, catalogue)
+
+
+async def _send_comparison(
+    update: Update,
+    context: BotContext,
+    s: Services,
+    cycle: storage.Cycle,
+    round_reports: list[reports.CheckReport],
+    catalogue: Catalogue,
+) -> None:
+    """Send the heat map of the change against the round before, or say there is none."""
+    previous = await previous_round(s.db, cycle)
+    if previous is None:
+        await say(update, context, s, "no_previous_round", cycle=cycle)
+        return
+    before = await _round_reports(s, previous)
+    png = await asyncio.to_thread(
+        reports.change_heatmap_png, round_reports, before, catalogue, _language(s), previous.name
+    )
+    name = f"ChancenCheck_{cycle.name}_Vergleich".replace(" ", "_")
+    await context.bot.send_document(_chat_id(update), InputFile(png, filename=f"{name}.png"))
 
 
 @coordinator_only
@@ -188,25 +270,59 @@ async def _named_report(
     """Load the report of the institution named in the command, or explain what is missing."""
     short = context.args[0] if context.args else None
     institution = await storage.institution_by_short(s.db, short) if short else None
-    cycle = await storage.current_cycle(s.db)
+    try:
+        cycle = await pick_round(s.db, " ".join((context.args or [])[1:]) or None)
+    except UnknownRound as exc:
+        await say(update, context, s, "round_unknown", name=exc.name, names=exc.names)
+        return None
     if institution is None or cycle is None:
         known = ", ".join(i.short for i in await storage.list_institutions(s.db))
         await say(update, context, s, "unknown_institution", short=short, known=known, cycle=cycle)
         return None
-    return await reports.load_check_report(s.db, institution.id, cycle.id, s.config.privacy.authors)
+    try:
+        return await reports.load_check_report(
+            s.db, institution.id, cycle.id, s.config.privacy.authors
+        )
+    except storage.NotFoundError:  # the institution was added after that round
+        await say(update, context, s, "no_check_in_round", institution=institution, cycle=cycle)
+        return None
 
 
 async def _round_reports(s: Services, cycle: storage.Cycle) -> list[reports.CheckReport]:
     return await reports.load_round_reports(s.db, cycle.id, s.config.privacy.authors)
 
 
-async def _status_row(s: Services, report: reports.CheckReport) -> dict[str, object]:
+async def _chosen_round(
+    update: Update, context: BotContext, s: Services, words: list[str]
+) -> storage.Cycle | None:
+    """Return the named round, else the open or latest closed one; explain when there is none."""
+    try:
+        cycle = await pick_round(s.db, " ".join(words) or None)
+    except UnknownRound as exc:
+        await say(update, context, s, "round_unknown", name=exc.name, names=exc.names)
+        return None
+    if cycle is None:
+        await say(update, context, s, "no_round_coordinator")
+    return cycle
+
+
+def _dialogue(s: Services, cycle: storage.Cycle | None) -> Dialogue:
+    """Return a dialogue over the round's own catalogue, to count its questions."""
+    if cycle is None:
+        return s.dialogue
+    catalogue = round_catalogue(cycle, s.dialogue.catalogue)
+    return s.dialogue if catalogue == s.dialogue.catalogue else Dialogue(catalogue)
+
+
+async def _status_row(
+    s: Services, dialogue: Dialogue, report: reports.CheckReport
+) -> dict[str, object]:
     members = await storage.members_of(s.db, report.institution.id)
     answers = {key: Answer(a.value, a.text) for key, a in report.answers.items()}
-    state = s.dialogue.initial(answers)
+    state = dialogue.initial(answers)
     return {
         "institution": report.institution,
-        "answered": len(s.dialogue.positions) - len(s.dialogue.open_questions(state)),
+        "answered": len(dialogue.positions) - len(dialogue.open_questions(state)),
         "submitted": report.check.status == "submitted",
         "last_activity": await storage.last_activity(s.db, report.check.id),
         "members": len(members),

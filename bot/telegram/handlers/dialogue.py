@@ -114,7 +114,13 @@ async def converse(
         deliver_soon(context)
     if pressed is not None and _repeats_stored_answer(turn, event):
         return turn  # a double tap: the answer is stored and what follows is already shown
-    ctx = Context(member.language, turn.authors, plain=member.plain_mode, handovers=turn.handovers)
+    ctx = Context(
+        member.language,
+        turn.authors,
+        plain=member.plain_mode,
+        handovers=turn.handovers,
+        proposal_authors=turn.proposal_authors,
+    )
     if turn.handover_code is not None:
         await _send_handover(context, member, turn)
     active = await storage.load_active_message(s.db, member.id)
