@@ -30,10 +30,11 @@ import sys
 import tempfile
 import time
 from collections import Counter, deque
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bench.common import FIRST_USER, TOKEN, emit, percentiles, seed, write_config
 from bench.httpapi import ApiError, BenchBotApi, BotMessage
@@ -201,7 +202,7 @@ async def start_bot(kind: str, server: Server, folder: Path, args: argparse.Name
         command += ["--catalogue", str(catalogue), "--data", str(folder / "peer.pickle")]
         codes, cwd = ["x"] * args.members, ROOT
     else:
-        config = write_config(folder, base_url=base)
+        config = write_config(folder, base_url=base, extra=_reminders_now() if args.fanout else "")
         deadline = date.today() + timedelta(days=7) if args.fanout else None
         codes = await seed(config, args.members, args.fanout, deadline)
         command = ["-m", "bot", "--config", str(folder / "config.toml"), "run"]
@@ -280,6 +281,12 @@ async def _fanout(server: Server, args: argparse.Namespace) -> dict[str, Any]:
         "fanout_seconds": round(span, 2),
         "fanout_share_of_allowed": round(len(times) / allowed, 3),
     }
+
+
+def _reminders_now() -> str:
+    """Configure the 7-day reminder for a minute ago: the bot's first sweep sends it to all."""
+    local = datetime.now(ZoneInfo("Europe/Berlin")) - timedelta(minutes=1)
+    return f'[reminders]\ndays_before = [7]\nsend_at = "{local:%H:%M}"\nskip_weekends = false\n'
 
 
 def _pace(text: str) -> tuple[float, float]:

@@ -39,12 +39,21 @@ class Turn:
     check: storage.Check
     cycle: storage.Cycle
     authors: dict[Key, Authorship]
+    # The member's message with buttons when the event arrived (it shows the question answered).
+    active: storage.ActiveMessage | None = None
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+Loaded = tuple[
+    storage.Cycle,
+    storage.Check,
+    dict[Key, storage.StoredAnswer],
+    State,
+    storage.ActiveMessage | None,
+]
 OnSubmitted = Callable[[storage.Database, storage.Check, storage.Member, datetime], Awaitable[None]]
 
 
@@ -65,22 +74,35 @@ class Checks:
         self.on_submitted = on_submitted
 
     async def handle(self, member: storage.Member, event: Event) -> Turn:
-        """Apply an event and commit what it changed before anything is shown."""
-        async with self.db.transaction():
-            cycle = await self._cycle()
-            check = await storage.check_for(self.db, member.institution_id, cycle.id)
-            stored = await storage.current_answers(self.db, check.id)
-            state = await self._state(member, check, stored)
+        """Apply an event and commit what it changed before anything is shown.
+
+        Two round trips to the database thread: one job reads everything the engine needs, the
+        other stores the step and commits (a submission's digest is queued in between).
+        """
+        async with self.db.transaction(lazy=True):
+            loaded = await self.db.job(lambda db: self._load(db, member))
+            cycle, check, stored, state, active = loaded
             step = self.dialogue.advance(state, event)
-            await self._store(member, check, step, cycle)
+            alone = not any(isinstance(e, fx.Submitted | fx.Reopened) for e in step.effects)
+            await self.db.job(lambda db: self._store(db, member, check, step, cycle), commit=alone)
+            if not alone:
+                await self._submit_or_reopen(member, check, step)
         authors = {key: Authorship(a.author_name, a.answered_at) for key, a in stored.items()}
         for record in step.records:
             key = (record.position.requirement_id, record.position.question_key)
             authors[key] = Authorship(member.first_name, self.clock())
-        return Turn(step, state.position, check, cycle, authors)
+        return Turn(step, state.position, check, cycle, authors, active)
 
-    async def _cycle(self) -> storage.Cycle:
-        cycle = await storage.current_cycle(self.db)
+    async def _load(self, db: storage.Database, member: storage.Member) -> Loaded:
+        """Read what a turn needs; runs in the database thread (storage/thread.py)."""
+        cycle = await self._cycle(db)
+        check = await storage.check_for(db, member.institution_id, cycle.id)
+        stored = await storage.current_answers(db, check.id)
+        state = await self._state(db, member, check, stored)
+        return cycle, check, stored, state, await storage.load_active_message(db, member.id)
+
+    async def _cycle(self, db: storage.Database) -> storage.Cycle:
+        cycle = await storage.current_cycle(db)
         if cycle is None:
             raise NoOpenRound()
         catalogue = self.dialogue.catalogue
@@ -89,17 +111,27 @@ class Checks:
         return cycle
 
     async def _state(
-        self, member: storage.Member, check: storage.Check, stored: dict[Key, storage.StoredAnswer]
+        self,
+        db: storage.Database,
+        member: storage.Member,
+        check: storage.Check,
+        stored: dict[Key, storage.StoredAnswer],
     ) -> State:
-        saved = await storage.load_position(self.db, member.id, check.id)
+        saved = await storage.load_position(db, member.id, check.id)
         answers = {key: Answer(a.value, a.text) for key, a in stored.items()}
         position = DialoguePosition(saved.requirement_id, saved.question_key) if saved else None
         phase = Phase(saved.phase) if saved else Phase.PAUSED
         return self.dialogue.restore(position, phase, answers, check.status == "submitted")
 
     async def _store(
-        self, member: storage.Member, check: storage.Check, step: Step, cycle: storage.Cycle
+        self,
+        db: storage.Database,
+        member: storage.Member,
+        check: storage.Check,
+        step: Step,
+        cycle: storage.Cycle,
     ) -> None:
+        """Store the step's answers and the member's place; runs in the database thread."""
         now = self.clock()
         for record in step.records:
             answer = storage.NewAnswer(
@@ -111,16 +143,10 @@ class Checks:
                 cycle.catalogue_id,
                 cycle.catalogue_version,
             )
-            await storage.record_answer(self.db, check.id, answer, now)
-        if any(isinstance(e, fx.Submitted) for e in step.effects):
-            submitted = await storage.submit_check(self.db, check.id, member.id, now)
-            if self.on_submitted is not None:
-                await self.on_submitted(self.db, submitted, member, now)
-        if any(isinstance(e, fx.Reopened) for e in step.effects):
-            await storage.reopen_check(self.db, check.id, now)
+            await storage.record_answer(db, check.id, answer, now)
         position = step.state.position
         await storage.save_position(
-            self.db,
+            db,
             member.id,
             check.id,
             storage.SavedPosition(
@@ -128,4 +154,16 @@ class Checks:
             ),
             now,
         )
-        await storage.touch_member(self.db, member.id, now)
+        await storage.touch_member(db, member.id, now)
+
+    async def _submit_or_reopen(
+        self, member: storage.Member, check: storage.Check, step: Step
+    ) -> None:
+        """Submit or reopen the check in the turn's transaction, with the digest's hook."""
+        now = self.clock()
+        if any(isinstance(e, fx.Submitted) for e in step.effects):
+            submitted = await storage.submit_check(self.db, check.id, member.id, now)
+            if self.on_submitted is not None:
+                await self.on_submitted(self.db, submitted, member, now)
+        if any(isinstance(e, fx.Reopened) for e in step.effects):
+            await storage.reopen_check(self.db, check.id, now)

@@ -113,7 +113,7 @@ async def converse(
         await asyncio.gather(*acks)
         return turn  # a double tap: the answer is stored and what follows is already shown
     ctx = Context(member.language, turn.authors)
-    active = await storage.load_active_message(s.db, member.id)
+    active = turn.active
     if pressed is not None and (active is None or active.message_id != pressed):
         # Buttons on a message other than the active one are left over: take them off too.
         acks.append(retire(context.bot, chat_id, storage.ActiveMessage(pressed, None), None))
