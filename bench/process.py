@@ -25,12 +25,13 @@ import asyncio
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter, deque
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,7 @@ class Server(BenchBotApi):
         self.telegram_limits = limits
         self.arrived: dict[int, asyncio.Event] = {}
         self.sends = Counter[int]()  # sendMessage calls accepted, per chat
+        self.refused_chats = Counter[int]()  # 429s answered, per chat
 
     def inject(self, update: dict[str, Any]) -> dict[str, Any]:
         if self.telegram_limits is not None:
@@ -114,6 +116,7 @@ class Server(BenchBotApi):
             wait = self.telegram_limits.admit(int(params["chat_id"]), time.monotonic())
             if wait:
                 self.refused[method] += 1
+                self.refused_chats[int(params["chat_id"])] += 1
                 after = max(1, int(wait + 0.999))
                 raise ApiError(
                     429, f"Too Many Requests: retry after {after}", {"retry_after": after}
@@ -205,6 +208,8 @@ async def start_bot(kind: str, server: Server, folder: Path, args: argparse.Name
         config = write_config(folder, base_url=base, extra=_reminders_now() if args.fanout else "")
         deadline = date.today() + timedelta(days=7) if args.fanout else None
         codes = await seed(config, args.members, args.fanout, deadline)
+        if args.fanout:
+            _backdate(config.storage.path)
         command = ["-m", "bot", "--config", str(folder / "config.toml"), "run"]
         cwd = args.bot_root
     log = (folder / f"{kind}.log").open("w")
@@ -220,8 +225,8 @@ async def measure(kind: str, args: argparse.Namespace, folder: Path) -> dict[str
     server = await Server(args.latency / 1000, limits).start()
     process = None
     try:
-        process, codes = await start_bot(kind, server, folder, args)
         catalogue = load_catalogue(write_config(folder).checks.catalogue_path)
+        process, codes = await start_bot(kind, server, folder, args)
         order = [r.id for r in catalogue.requirements]
         pace = _pace(args.pace)
         members = [Member(server, FIRST_USER + n, codes[n], pace) for n in range(args.members)]
@@ -275,6 +280,7 @@ async def _fanout(server: Server, args: argparse.Namespace) -> dict[str, Any]:
     span = times[-1] - times[0] if len(times) > 1 else float("nan")
     allowed = 30 + 30 * span  # a full second's 30, then 30 a second
     return {
+        "fanout_refused_429": sum(server.refused_chats[c] for c in recipients),
         "fanout_delivered": sum(server.sends[c] >= 1 for c in recipients),
         "fanout_lost": sum(server.sends[c] == 0 for c in recipients),
         "fanout_doubled": sum(server.sends[c] > 1 for c in recipients),
@@ -283,9 +289,17 @@ async def _fanout(server: Server, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _backdate(path: str) -> None:
+    """Open the round and let everyone join two hours ago: today's reminder is due for all."""
+    earlier = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="microseconds")
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE cycles SET opened_at = ?", (earlier,))
+        conn.execute("UPDATE members SET joined_at = ?", (earlier,))
+
+
 def _reminders_now() -> str:
-    """Configure the 7-day reminder for a minute ago: the bot's first sweep sends it to all."""
-    local = datetime.now(ZoneInfo("Europe/Berlin")) - timedelta(minutes=1)
+    """Plan the 7-day reminder for an hour ago: the bot's first sweep sends it to all."""
+    local = datetime.now(ZoneInfo("Europe/Berlin")) - timedelta(hours=1)
     return f'[reminders]\ndays_before = [7]\nsend_at = "{local:%H:%M}"\nskip_weekends = false\n'
 
 
