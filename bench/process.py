@@ -209,7 +209,7 @@ async def start_bot(kind: str, server: Server, folder: Path, args: argparse.Name
         deadline = date.today() + timedelta(days=7) if args.fanout else None
         codes = await seed(config, args.members, args.fanout, deadline)
         if args.fanout:
-            _backdate(config.storage.path)
+            _backdate(str(config.storage.path))
         command = ["-m", "bot", "--config", str(folder / "config.toml"), "run"]
         cwd = args.bot_root
     log = (folder / f"{kind}.log").open("w")
@@ -232,6 +232,7 @@ async def measure(kind: str, args: argparse.Namespace, folder: Path) -> dict[str
         members = [Member(server, FIRST_USER + n, codes[n], pace) for n in range(args.members)]
         for n in range(args.fanout):
             server.user(FANOUT_FIRST + n, f"K{n}")
+        spy = _py_spy(process.pid, args.py_spy) if args.py_spy else None
         cpu, started = cpu_seconds(process.pid), time.monotonic()
         stop = started + (args.duration or args.timeout)
         await asyncio.gather(*(m.complete(order, started + args.timeout, stop) for m in members))
@@ -240,6 +241,9 @@ async def measure(kind: str, args: argparse.Namespace, folder: Path) -> dict[str
         cpu = cpu_seconds(process.pid) - cpu
         fanout = await _fanout(server, args) if args.fanout and kind == "ours" else {}
         rss = peak_rss_mb(process.pid)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            await asyncio.to_thread(spy.wait, 30)
     except BaseException:
         for log in folder.glob("*.log"):  # what the bot said before the benchmark failed
             print(log.read_text()[-3000:], file=sys.stderr)
@@ -289,6 +293,13 @@ async def _fanout(server: Server, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _py_spy(pid: int, output: Path) -> subprocess.Popen[bytes]:
+    """Sample the bot's process with py-spy into collapsed stacks (pip install py-spy)."""
+    spy = Path(sys.executable).with_name("py-spy")
+    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "-o", str(output)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def _backdate(path: str) -> None:
     """Open the round and let everyone join two hours ago: today's reminder is due for all."""
     earlier = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="microseconds")
@@ -329,6 +340,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=600, help="seconds per run")
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: /tmp)")
     parser.add_argument("--repeat", type=int, default=1, help="ignored; for bench smoke tests")
+    parser.add_argument(
+        "--py-spy", type=Path, default=None, help="write the bot's py-spy profile (raw) here"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line per run")
     return parser.parse_args(argv)
 
