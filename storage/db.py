@@ -106,42 +106,46 @@ class Database:
                 self._begin_pending = self._committed = False
 
     async def job(
-        self, work: Callable[["Database"], Coroutine[Any, Any, T]], *, commit: bool = False
+        self,
+        work: Callable[["Database"], Coroutine[Any, Any, T]],
+        *,
+        commit: bool | Callable[[T], bool] = False,
     ) -> T:
         """Run storage calls as one job in the database thread, inside this task's transaction.
 
         `work` gets a stand-in Database on which storage functions run synchronously. With
-        `commit`, the transaction is committed at the end of the same job; a failing job rolls
-        it back (the block's exit then has nothing left to do).
+        `commit` (or when `commit(result)` is true), the transaction is committed at the end of
+        the same job; a failing job rolls it back (the block's exit then has nothing left to do).
         """
         if not self.in_transaction() or self._committed:
             raise RuntimeError("a database job runs inside `async with db.transaction():`")
         begin = self._begin_pending
         raw: sqlite3.Connection = self.conn._conn  # aiosqlite's own, used in its own thread only
 
-        def run() -> T:
+        def run() -> tuple[T, bool]:
             if begin:
                 raw.execute("BEGIN IMMEDIATE")
             try:
                 result = run_now(work(cast(Database, InThread(raw, self.path))))
-                if commit:
+                done = commit(result) if callable(commit) else commit
+                if done:
                     raw.execute("COMMIT")
             except BaseException:
                 if raw.in_transaction:
                     raw.execute("ROLLBACK")
                 raise
-            return result
+            return result, done
 
         try:
-            result: T = await self.conn._execute(run)  # type: ignore[no-untyped-call]
+            result, committed = await self.conn._execute(run)  # type: ignore[no-untyped-call]
         except sqlite3.OperationalError as exc:
             self._begin_pending, self._committed = False, True  # rolled back: nothing to end
             raise explain(self.path, exc) from exc
         except BaseException:
             self._begin_pending, self._committed = False, True
             raise
-        self._begin_pending, self._committed = False, commit
-        return result
+        self._begin_pending, self._committed = False, committed
+        return result  # type: ignore[no-any-return]
 
     async def write_alone(self, sql: str, params: Params = ()) -> None:
         """Run one write statement as its own transaction, which SQLite commits at its end.

@@ -43,6 +43,11 @@ class Turn:
     active: storage.ActiveMessage | None = None
 
 
+def _alone(step: Step) -> bool:
+    """Tell whether a step is stored without submitting or reopening the check."""
+    return not any(isinstance(e, fx.Submitted | fx.Reopened) for e in step.effects)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -76,22 +81,33 @@ class Checks:
     async def handle(self, member: storage.Member, event: Event) -> Turn:
         """Apply an event and commit what it changed before anything is shown.
 
-        Two round trips to the database thread: one job reads everything the engine needs, the
-        other stores the step and commits (a submission's digest is queued in between).
+        One round trip to the database thread: a single job reads what the engine needs, runs
+        the pure engine step, stores it and commits, so the write lock is held only while the
+        thread works. A submission or reopening finishes on the event loop instead, where the
+        digest is queued in the same transaction.
         """
         async with self.db.transaction(lazy=True):
-            loaded = await self.db.job(lambda db: self._load(db, member))
-            cycle, check, stored, state, active = loaded
-            step = self.dialogue.advance(state, event)
-            alone = not any(isinstance(e, fx.Submitted | fx.Reopened) for e in step.effects)
-            await self.db.job(lambda db: self._store(db, member, check, step, cycle), commit=alone)
-            if not alone:
-                await self._submit_or_reopen(member, check, step)
+            loaded, step = await self.db.job(
+                lambda db: self._turn(db, member, event), commit=lambda done: _alone(done[1])
+            )
+            if not _alone(step):
+                await self._submit_or_reopen(member, loaded[1], step)
+        cycle, check, stored, state, active = loaded
         authors = {key: Authorship(a.author_name, a.answered_at) for key, a in stored.items()}
         for record in step.records:
             key = (record.position.requirement_id, record.position.question_key)
             authors[key] = Authorship(member.first_name, self.clock())
         return Turn(step, state.position, check, cycle, authors, active)
+
+    async def _turn(
+        self, db: storage.Database, member: storage.Member, event: Event
+    ) -> tuple[Loaded, Step]:
+        """Read, advance and store one event; runs in the database thread (storage/thread.py)."""
+        loaded = await self._load(db, member)
+        cycle, check, _, state, _ = loaded
+        step = self.dialogue.advance(state, event)
+        await self._store(db, member, check, step, cycle)
+        return loaded, step
 
     async def _load(self, db: storage.Database, member: storage.Member) -> Loaded:
         """Read what a turn needs; runs in the database thread (storage/thread.py)."""
