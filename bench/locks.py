@@ -29,13 +29,13 @@ class LockTimes:
         times = self
 
         @asynccontextmanager
-        async def timed(db: Database) -> AsyncIterator[None]:
+        async def timed(db: Database, lazy: bool = False) -> AsyncIterator[None]:
             if db.in_transaction():  # a savepoint inside a transaction already timed
                 async with original(db):
                     yield
                 return
             asked = time.perf_counter()
-            async with original(db):
+            async with original(db, lazy):
                 began = time.perf_counter()
                 yield
             times.waits.append(began - asked)

@@ -74,6 +74,7 @@ from storage.invitations import (
 from storage.members import (
     Member,
     forget_member,
+    institution_of_user,
     join_institution,
     member_by_id,
     member_by_user,
@@ -165,6 +166,7 @@ __all__ = [
     "institution_by_code",
     "institution_by_id",
     "institution_by_short",
+    "institution_of_user",
     "join_institution",
     "last_activity",
     "last_deadline_change",

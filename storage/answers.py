@@ -6,7 +6,7 @@ from datetime import datetime
 
 from dialogues.model import Key
 from storage.db import Database
-from storage.sql import fetch_all, fetch_value
+from storage.sql import fetch_all, fetch_one, fetch_value
 from storage.times import from_text, maybe_from_text, to_text, utc_now
 
 
@@ -75,8 +75,20 @@ async def record_answer(
     a = answer
     params = (check_id, a.requirement_id, a.question_key, a.value, a.text, a.author_id)
     stamp = to_text(now or utc_now())
-    await db.writer.execute(sql, (*params, a.catalogue_id, a.catalogue_version, stamp))
-    return (await revisions(db, check_id, a.requirement_id, a.question_key))[-1]
+    cursor = await db.writer.execute(sql, (*params, a.catalogue_id, a.catalogue_version, stamp))
+    # Only this row and its number: the window query over every revision (`revisions`) cost
+    # more than the insert, on every turn (issue 18).
+    stored = """
+        SELECT a.*, m.first_name AS author_name,
+            (SELECT count(*) FROM answers WHERE check_id = a.check_id
+                AND requirement_id = a.requirement_id AND question_key = a.question_key
+                AND id <= a.id) AS revision
+        FROM answers AS a LEFT JOIN members AS m ON m.id = a.author_id
+        WHERE a.id = ?
+    """
+    row = await fetch_one(db.writer, stored, (cursor.lastrowid,))
+    assert row is not None  # inserted just above, in this transaction
+    return _answer(row)
 
 
 async def current_answers(db: Database, check_id: int) -> dict[Key, StoredAnswer]:

@@ -2,17 +2,20 @@
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar, cast
 
 import aiosqlite
 
 from storage.errors import StorageError
 from storage.migrations import migrate
 from storage.sql import Params, fetch_value
+from storage.thread import InThread, run_now
+
+T = TypeVar("T")
 
 MEMORY = ":memory:"
 # STRICT tables need 3.37; RETURNING needs 3.35.
@@ -41,6 +44,8 @@ class Database:
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
         self._depth = 0
+        self._begin_pending = False  # a lazy transaction's BEGIN rides with its first job
+        self._committed = False  # a job committed the transaction already
 
     async def __aenter__(self) -> Self:
         return self
@@ -65,31 +70,82 @@ class Database:
     @property
     def writer(self) -> aiosqlite.Connection:
         """Return the connection for a write, or fail if the current task holds no transaction."""
-        if not self.in_transaction():
+        if not self.in_transaction() or self._begin_pending or self._committed:
             raise RuntimeError("storage writes must run inside `async with db.transaction():`")
         return self.conn
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
-        """Run the block as one transaction: commit at its end, roll back on any exception."""
+    async def transaction(self, lazy: bool = False) -> AsyncIterator[None]:
+        """Run the block as one transaction: commit at its end, roll back on any exception.
+
+        `lazy`: BEGIN is sent with the block's first `job`, and a job may COMMIT at its end, so
+        that a dialogue turn is two round trips to the database thread (see `job`).
+        """
         if self.in_transaction():
             async with self._savepoint():
                 yield
             return
         # Tasks share the connection, so a second task must wait, not join this transaction.
         async with self._lock:
-            await self._execute("BEGIN IMMEDIATE")
+            if not lazy:
+                await self._execute("BEGIN IMMEDIATE")
+            self._begin_pending, self._committed = lazy, False
             self._owner = asyncio.current_task()
             try:
                 yield
-                await self._execute("COMMIT")
+                if not self._begin_pending and not self._committed:
+                    await self._execute("COMMIT")
             except BaseException:
                 # A failed COMMIT may already have ended the transaction.
-                with suppress(sqlite3.OperationalError):
-                    await self.conn.execute("ROLLBACK")
+                if not self._begin_pending and not self._committed:
+                    with suppress(sqlite3.OperationalError):
+                        await self.conn.execute("ROLLBACK")
                 raise
             finally:
                 self._owner = None
+                self._begin_pending = self._committed = False
+
+    async def job(
+        self,
+        work: Callable[["Database"], Coroutine[Any, Any, T]],
+        *,
+        commit: bool | Callable[[T], bool] = False,
+    ) -> T:
+        """Run storage calls as one job in the database thread, inside this task's transaction.
+
+        `work` gets a stand-in Database on which storage functions run synchronously. With
+        `commit` (or when `commit(result)` is true), the transaction is committed at the end of
+        the same job; a failing job rolls it back (the block's exit then has nothing left to do).
+        """
+        if not self.in_transaction() or self._committed:
+            raise RuntimeError("a database job runs inside `async with db.transaction():`")
+        begin = self._begin_pending
+        raw: sqlite3.Connection = self.conn._conn  # aiosqlite's own, used in its own thread only
+
+        def run() -> tuple[T, bool]:
+            if begin:
+                raw.execute("BEGIN IMMEDIATE")
+            try:
+                result = run_now(work(cast(Database, InThread(raw, self.path))))
+                done = commit(result) if callable(commit) else commit
+                if done:
+                    raw.execute("COMMIT")
+            except BaseException:
+                if raw.in_transaction:
+                    raw.execute("ROLLBACK")
+                raise
+            return result, done
+
+        try:
+            result, committed = await self.conn._execute(run)  # type: ignore[no-untyped-call]
+        except sqlite3.OperationalError as exc:
+            self._begin_pending, self._committed = False, True  # rolled back: nothing to end
+            raise explain(self.path, exc) from exc
+        except BaseException:
+            self._begin_pending, self._committed = False, True
+            raise
+        self._begin_pending, self._committed = False, committed
+        return result  # type: ignore[no-any-return]
 
     async def write_alone(self, sql: str, params: Params = ()) -> None:
         """Run one write statement as its own transaction, which SQLite commits at its end.

@@ -7,7 +7,7 @@ from datetime import datetime
 from storage.db import Database
 from storage.errors import NotFoundError
 from storage.handovers import revoke_handovers_of_member
-from storage.sql import fetch_all, fetch_one
+from storage.sql import fetch_all, fetch_one, fetch_value
 from storage.times import from_text, to_text, utc_now
 
 
@@ -79,6 +79,15 @@ async def member_by_user(db: Database, telegram_user_id: int) -> Member | None:
     sql = "SELECT * FROM members WHERE telegram_user_id = ?"
     row = await fetch_one(db.conn, sql, (telegram_user_id,))
     return None if row is None else _member(row)
+
+
+async def institution_of_user(db: Database, telegram_user_id: int) -> str | None:
+    """Return the short name of the institution the user belongs to, or None (one query)."""
+    sql = """
+        SELECT i.short FROM members AS m JOIN institutions AS i ON i.id = m.institution_id
+        WHERE m.telegram_user_id = ?
+    """
+    return await fetch_value(db.conn, sql, (telegram_user_id,))  # type: ignore[no-any-return]
 
 
 async def member_by_id(db: Database, member_id: int) -> Member | None:

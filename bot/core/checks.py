@@ -47,13 +47,35 @@ class Turn:
     queued: bool = False  # a message to someone else waits in the outbox
     # Who gave last round's answers on offer, and when (carry-forward).
     proposal_authors: dict[Key, Authorship] = field(default_factory=dict)
+    # The member's message with buttons when the event arrived (it shows the question answered).
+    active: storage.ActiveMessage | None = None
 
 
 @dataclass(frozen=True)
-class _Aftermath:
+class Loaded:
+    """What a turn reads before the engine runs."""
+
+    cycle: storage.Cycle
+    check: storage.Check
+    stored: dict[Key, storage.StoredAnswer]
+    proposals: dict[Key, storage.Proposal]
+    state: State
+    active: storage.ActiveMessage | None
+
+
+@dataclass(frozen=True)
+class Aftermath:
+    """What follows from a stored step: a reason asked, a link made, a notice queued."""
+
     changed: disagreements.Changed | None
     code: str | None
     queued: bool
+    handovers: tuple[storage.Handover, ...]  # the check's open handovers after the step
+
+
+def _alone(step: Step) -> bool:
+    """Tell whether a step is stored without submitting or reopening the check."""
+    return not any(isinstance(e, fx.Submitted | fx.Reopened) for e in step.effects)
 
 
 def utc_now() -> datetime:
@@ -82,87 +104,112 @@ class Checks:
         self.clock = clock
         # Runs inside the submission's transaction, so that the digest is queued atomically.
         self.on_submitted = on_submitted
-        # Runs inside the transaction of every turn that stored answers (handovers settle).
+        # Runs inside the job of every turn that stored answers (handovers settle); it may
+        # only await storage calls, as everything in a database job.
         self.on_answered = on_answered
         # Requirements reworded between a round and the one before, by round id: fixed once
         # both rounds are stored, so computed once per process.
         self._reworded: dict[int, frozenset[str]] = {}
 
     async def handle(self, member: storage.Member, event: Event) -> Turn:
-        """Apply an event and commit what it changed before anything is shown."""
-        async with self.db.transaction():
-            cycle = await self._cycle()
-            check = await storage.check_for(self.db, member.institution_id, cycle.id)
-            stored = await storage.current_answers(self.db, check.id)
-            proposals = await storage.proposals_for(
-                self.db, cycle.previous_id, member.institution_id
+        """Apply an event and commit what it changed before anything is shown.
+
+        One round trip to the database thread: a single job reads what the engine needs, runs
+        the pure engine step, stores it and commits, so the write lock is held only while the
+        thread works. A submission or reopening finishes on the event loop instead, where the
+        digest is queued in the same transaction.
+        """
+        async with self.db.transaction(lazy=True):
+            loaded, step, after = await self.db.job(
+                lambda db: self._turn(db, member, event), commit=lambda done: _alone(done[1])
             )
-            open_handovers = await storage.open_handovers(self.db, check.id, self.clock())
-            passed = handovers.passed(open_handovers, member.id)
-            state = await self._state(member, check, stored, proposals, cycle, passed)
-            step = self.dialogue.advance(state, event)
-            after = await self._after(member, check, step, cycle, stored, proposals)
-            if after.code is not None or step.records or passed != step.state.passed:
-                open_handovers = await storage.open_handovers(self.db, check.id, self.clock())
-        notes = handovers.notes(open_handovers, member.id, self.clock())
-        authors = {key: Authorship(a.author_name, a.answered_at) for key, a in stored.items()}
-        offered = {key: Authorship(p.author_name, p.answered_at) for key, p in proposals.items()}
+            if not _alone(step):
+                await self._submit_or_reopen(member, loaded.check, step)
+        now = self.clock()
+        authors = {
+            key: Authorship(a.author_name, a.answered_at) for key, a in loaded.stored.items()
+        }
+        offered = {k: Authorship(p.author_name, p.answered_at) for k, p in loaded.proposals.items()}
         for record in step.records:
             key = (record.position.requirement_id, record.position.question_key)
-            authors[key] = Authorship(member.first_name, self.clock())
+            authors[key] = Authorship(member.first_name, now)
         return Turn(
             step,
-            state.position,
-            check,
-            cycle,
+            loaded.state.position,
+            loaded.check,
+            loaded.cycle,
             authors,
-            notes,
+            handovers.notes(list(after.handovers), member.id, now),
             after.code,
             after.changed,
             after.queued,
             offered,
+            loaded.active,
         )
+
+    async def _turn(
+        self, db: storage.Database, member: storage.Member, event: Event
+    ) -> tuple[Loaded, Step, Aftermath]:
+        """Read, advance and store one event; runs in the database thread (storage/thread.py)."""
+        loaded, open_handovers = await self._load(db, member)
+        step = self.dialogue.advance(loaded.state, event)
+        after = await self._after(db, member, loaded, step, open_handovers)
+        return loaded, step, after
+
+    async def _load(
+        self, db: storage.Database, member: storage.Member
+    ) -> tuple[Loaded, list[storage.Handover]]:
+        """Read what a turn needs; runs in the database thread (storage/thread.py)."""
+        cycle = await self._cycle(db)
+        check = await storage.check_for(db, member.institution_id, cycle.id)
+        stored = await storage.current_answers(db, check.id)
+        proposals = await storage.proposals_for(db, cycle.previous_id, member.institution_id)
+        open_handovers = await storage.open_handovers(db, check.id, self.clock())
+        passed = handovers.passed(open_handovers, member.id)
+        state = await self._state(db, member, check, stored, proposals, cycle, passed)
+        active = await storage.load_active_message(db, member.id)
+        return Loaded(cycle, check, stored, proposals, state, active), open_handovers
 
     async def _after(
         self,
+        db: storage.Database,
         member: storage.Member,
-        check: storage.Check,
+        loaded: Loaded,
         step: Step,
-        cycle: storage.Cycle,
-        stored: dict[Key, storage.StoredAnswer],
-        proposals: dict[Key, storage.Proposal],
-    ) -> _Aftermath:
+        open_handovers: list[storage.Handover],
+    ) -> Aftermath:
         """Store the step, then what follows from it: a reason asked, a link, a notice."""
+        check, now = loaded.check, self.clock()
         if step.rejected is None:  # a double tap must not drop the reason just asked for
-            await storage.give_reason(self.db, member.id, None)  # any next step skips it
-        saved = await self._store(member, check, step, cycle, proposals)
-        changed = disagreements.changed(stored, saved, member.id)
+            await storage.give_reason(db, member.id, None)  # any next step skips it
+        saved = await self._store(db, member, check, step, loaded.cycle, loaded.proposals)
+        changed = disagreements.changed(loaded.stored, saved, member.id)
         if changed is not None:
-            await storage.ask_reason(self.db, member.id, changed.after.id, self.clock())
-        code = await self._hand_over(member, check, step)
+            await storage.ask_reason(db, member.id, changed.after.id, now)
+        code = await self._hand_over(db, member, check, step)
         queued = False
         if step.records and self.on_answered is not None:
-            queued = await self.on_answered(self.db, check, step, member, self.clock())
-        return _Aftermath(changed, code, queued)
+            queued = await self.on_answered(db, check, step, member, now)
+        if code is not None or step.records or loaded.state.passed != step.state.passed:
+            open_handovers = await storage.open_handovers(db, check.id, now)
+        return Aftermath(changed, code, queued, tuple(open_handovers))
 
     async def _hand_over(
-        self, member: storage.Member, check: storage.Check, step: Step
+        self, db: storage.Database, member: storage.Member, check: storage.Check, step: Step
     ) -> str | None:
         """Make the link of a requirement handed over, or end one taken back."""
         code = None
         for effect in step.effects:
             if isinstance(effect, fx.HandedOver):
                 code = await handovers.hand_over(
-                    self.db, check, effect.requirement_id, member, self.clock()
+                    db, check, effect.requirement_id, member, self.clock()
                 )
             elif isinstance(effect, fx.TakenBack):
-                await handovers.take_back(
-                    self.db, check, effect.requirement_id, member, self.clock()
-                )
+                await handovers.take_back(db, check, effect.requirement_id, member, self.clock())
         return code
 
-    async def _cycle(self) -> storage.Cycle:
-        cycle = await storage.current_cycle(self.db)
+    async def _cycle(self, db: storage.Database) -> storage.Cycle:
+        cycle = await storage.current_cycle(db)
         if cycle is None:
             raise NoOpenRound()
         catalogue = self.dialogue.catalogue
@@ -172,26 +219,27 @@ class Checks:
 
     async def _state(
         self,
+        db: storage.Database,
         member: storage.Member,
         check: storage.Check,
         stored: dict[Key, storage.StoredAnswer],
         proposals: dict[Key, storage.Proposal],
         cycle: storage.Cycle,
-        passed: frozenset[str] = frozenset(),
+        passed: frozenset[str],
     ) -> State:
-        saved = await storage.load_position(self.db, member.id, check.id)
+        saved = await storage.load_position(db, member.id, check.id)
         answers = {key: Answer(a.value, a.text) for key, a in stored.items()}
         offered = {key: Answer(p.value, p.text) for key, p in proposals.items()}
         position = DialoguePosition(saved.requirement_id, saved.question_key) if saved else None
         phase = Phase(saved.phase) if saved else Phase.PAUSED
         submitted = check.status == "submitted"
-        reworded = await self._reworded_since(cycle) if offered else frozenset()
+        reworded = await self._reworded_since(db, cycle) if offered else frozenset()
         return self.dialogue.restore(position, phase, answers, submitted, offered, reworded, passed)
 
-    async def _reworded_since(self, cycle: storage.Cycle) -> frozenset[str]:
+    async def _reworded_since(self, db: storage.Database, cycle: storage.Cycle) -> frozenset[str]:
         """Return the requirements whose wording changed since the round before."""
         if cycle.id not in self._reworded:
-            previous = await previous_round(self.db, cycle)
+            previous = await previous_round(db, cycle)
             loaded = self.dialogue.catalogue
             self._reworded[cycle.id] = (
                 reworded(round_catalogue(previous, loaded), round_catalogue(cycle, loaded))
@@ -202,12 +250,14 @@ class Checks:
 
     async def _store(
         self,
+        db: storage.Database,
         member: storage.Member,
         check: storage.Check,
         step: Step,
         cycle: storage.Cycle,
         proposals: dict[Key, storage.Proposal],
     ) -> list[storage.StoredAnswer]:
+        """Store the step's answers and the member's place; runs in the database thread."""
         now = self.clock()
         saved = []
         for record in step.records:
@@ -220,22 +270,16 @@ class Checks:
                 cycle.catalogue_id,
                 cycle.catalogue_version,
             )
-            saved.append(await storage.record_answer(self.db, check.id, answer, now))
+            saved.append(await storage.record_answer(db, check.id, answer, now))
             if record.carried:  # confirmed from last round: keep the link, not recomputed
                 key = (answer.requirement_id, answer.question_key)
                 proposal = proposals.get(key)
                 await storage.mark_carried(
-                    self.db, check.id, key, proposal.answer_id if proposal else None
+                    db, check.id, key, proposal.answer_id if proposal else None
                 )
-        if any(isinstance(e, fx.Submitted) for e in step.effects):
-            submitted = await storage.submit_check(self.db, check.id, member.id, now)
-            if self.on_submitted is not None:
-                await self.on_submitted(self.db, submitted, member, now)
-        if any(isinstance(e, fx.Reopened) for e in step.effects):
-            await storage.reopen_check(self.db, check.id, now)
         position = step.state.position
         await storage.save_position(
-            self.db,
+            db,
             member.id,
             check.id,
             storage.SavedPosition(
@@ -243,5 +287,17 @@ class Checks:
             ),
             now,
         )
-        await storage.touch_member(self.db, member.id, now)
+        await storage.touch_member(db, member.id, now)
         return saved
+
+    async def _submit_or_reopen(
+        self, member: storage.Member, check: storage.Check, step: Step
+    ) -> None:
+        """Submit or reopen the check in the turn's transaction, with the digest's hook."""
+        now = self.clock()
+        if any(isinstance(e, fx.Submitted) for e in step.effects):
+            submitted = await storage.submit_check(self.db, check.id, member.id, now)
+            if self.on_submitted is not None:
+                await self.on_submitted(self.db, submitted, member, now)
+        if any(isinstance(e, fx.Reopened) for e in step.effects):
+            await storage.reopen_check(self.db, check.id, now)

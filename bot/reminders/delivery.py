@@ -64,7 +64,7 @@ class Sender:
     """Send claimed messages, up to `in_flight` at once, recording each outcome.
 
     One message after another, the sweep would wait a round trip to Telegram for each and so
-    send far fewer than the 30 a second Telegram allows. The bot's AIORateLimiter keeps the
+    send far fewer than the 30 a second Telegram allows. The bulk lane (telegram/lanes.py) keeps the
     pace; the window only lets the round trips overlap. Every message is claimed before it is
     handed over and recorded by its own task, so the bookkeeping is that of a single message.
     """

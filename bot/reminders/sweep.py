@@ -17,7 +17,7 @@ same rule: one that proves nothing reached Telegram (no connection, an error ans
 row "pending" for the next sweep; one after which Telegram may have sent it (the answer timed out
 or the connection broke) makes it "uncertain". `RetryAfter` is not an error but a request to
 wait: the same message is sent again after the wait, the whole fan-out pausing with it (the
-AIORateLimiter holds back every request while a 429's wait lasts).
+bulk lane of bot/telegram/lanes.py holds back every bulk message while a 429's wait lasts).
 """
 
 from __future__ import annotations

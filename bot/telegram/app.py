@@ -13,7 +13,6 @@ from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     BaseRateLimiter,
     Defaults,
@@ -32,16 +31,13 @@ from bot.telegram.concurrency import PerChatUpdates
 from bot.telegram.context import CONTEXT_TYPES, BotApp
 from bot.telegram.courier import COURIER, FLUSH_INTERVAL, Courier, deliver_outbox
 from bot.telegram.handlers import tracing
+from bot.telegram.lanes import BULK_RATE, Lanes
 from bot.telegram.routes import register
 from bot.telegram.unreadable import SkippingUpdatesRequest
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news
-# Messages a second to all chats: one under Telegram's 30. At exactly 30, a message that reaches
-# Telegram a little sooner than the one before it is refused with 429, and the limiter then halts
-# every send for a second: the reminder fan-out reached 83 % of the allowed rate, at 29 it
-# reaches 96 % without any 429 (BENCHMARKS.md).
-OVERALL_RATE = 29
+OVERALL_RATE = BULK_RATE  # the bulk lane's messages a second (bot/telegram/lanes.py)
 
 
 def build_application(
@@ -83,8 +79,9 @@ def build_application(
         .base_url(config.telegram.base_url)
         .base_file_url(config.telegram.base_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.checks.tz))
-        # A few retries on 429 inside the limiter: replies then wait instead of failing.
-        .rate_limiter(rate_limiter or AIORateLimiter(overall_max_rate=OVERALL_RATE, max_retries=2))
+        # Replies in a member's turn go at once; what the bot starts shares Telegram's bulk
+        # budget; a 429 is waited out and retried a few times (bot/telegram/lanes.py).
+        .rate_limiter(rate_limiter or Lanes())
         # Members' updates at once, each chat's in order: round trips to Telegram overlap.
         .concurrent_updates(PerChatUpdates())
         .post_init(post_init)

@@ -17,6 +17,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.telegram.lanes import REPLYING_TO
+
 # Updates in progress at once. Against a 50 ms round trip, 8 answer some 55 updates a second,
 # more than Telegram's 30 messages a second let through (about 13 updates); in-process, 8 kept
 # the CPU busiest, while 32 only made each update wait longer for its turn (BENCHMARKS.md).
@@ -40,6 +42,8 @@ class PerChatUpdates(BaseUpdateProcessor):
             # PTB starts the updates' tasks in arrival order and asyncio's locks and
             # semaphores are first come, first served: so a chat's updates run in order.
             async with lock:
+                # What the handlers send to this chat is a reply: it skips the bulk budget.
+                REPLYING_TO.set(key)
                 await coroutine
         finally:
             waiting[0] -= 1

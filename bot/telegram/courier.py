@@ -29,6 +29,7 @@ from bot.core.rounds import (
 from bot.services import Services
 from bot.telegram.context import BotContext
 from bot.telegram.failures import Verdict, classify
+from bot.telegram.lanes import REPLYING_TO
 
 log = logging.getLogger(__name__)
 BACKOFF_BASE = 2.0  # seconds before the first retry; doubles with every failed attempt
@@ -58,6 +59,15 @@ class Courier:
         `going_on` turns false when the bot stops: the message in flight is finished and
         recorded, the rest waits in the outbox for the next start, so that stopping is quick.
         """
+        # Started from a member's turn (a submission's digest), the task inherited its reply
+        # lane: outbox messages are the bot's own, and share the bulk budget.
+        lane = REPLYING_TO.set(None)
+        try:
+            return await self._flush(bot, going_on)
+        finally:
+            REPLYING_TO.reset(lane)
+
+    async def _flush(self, bot: Bot, going_on: Callable[[], bool]) -> int:
         delivered = 0
         async with self._lock:
             while batch := await storage.due(self.services.db, self.services.clock()):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import warnings
+from collections.abc import Awaitable, Iterable
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -100,13 +102,44 @@ async def show(
     transcript: str | None = None,
 ) -> None:
     """Retire the member's previous buttons, send the views and remember the new buttons."""
+    active = await storage.load_active_message(db, member.id)
+    await show_after(bot, db, member, views, active, transcript)
+
+
+async def show_after(
+    bot: Bot,
+    db: storage.Database,
+    member: storage.Member,
+    views: list[View],
+    active: storage.ActiveMessage | None,
+    transcript: str | None = None,
+    alongside: Iterable[Awaitable[object]] = (),
+) -> None:
+    """Show a committed turn in one round trip: retire, send and `alongside` calls at once.
+
+    The edit changes a message above and the new ones are sent below it, so running them
+    concurrently keeps the order on screen; the views themselves go one after another.
+    Whatever fails, the new buttons are remembered before the first failure is raised.
+    """
     chat_id = member.telegram_user_id
     assert chat_id is not None
-    active = await storage.load_active_message(db, member.id)
-    await retire(bot, chat_id, active, transcript if active and active.asks else None)
-    shown = await send_views(bot, chat_id, views)
+    retiring = retire(bot, chat_id, active, transcript if active and active.asks else None)
+    outcomes = await asyncio.gather(
+        send_views(bot, chat_id, views), retiring, *alongside, return_exceptions=True
+    )
+    shown = outcomes[0] if isinstance(outcomes[0], int) else None
     asks = next((v.asks for v in reversed(views) if v.keyboard), None)
     saved = storage.ActiveMessage(shown, asks.key if asks else None) if shown is not None else None
+    if shown is not None or not isinstance(outcomes[0], BaseException):
+        await _remember(db, member, saved)
+    failed = next((o for o in outcomes if isinstance(o, BaseException)), None)
+    if failed is not None:
+        raise failed
+
+
+async def _remember(
+    db: storage.Database, member: storage.Member, saved: storage.ActiveMessage | None
+) -> None:
     try:
         await storage.save_active_message(db, member.id, saved)
     except (storage.StorageError, sqlite3.OperationalError) as exc:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import LinkPreviewOptions, Update
 
@@ -16,7 +18,7 @@ from bot.render.views import Button, View
 from bot.services import Services
 from bot.telegram.context import BotContext
 from bot.telegram.courier import COURIER, Courier
-from bot.telegram.send import retire, show
+from bot.telegram.send import retire, show_after
 from dialogues import effects as fx
 from dialogues import events as ev
 from dialogues.model import Answer, Position
@@ -41,12 +43,15 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.answer(s.templates.render(language, "callback_not_member"), show_alert=True)
         return
     if event is None:  # data we never sent: forged, or from a far older version of the bot
-        await query.answer(s.templates.render(language, "callback_stale"))
-        await converse(context, member, ev.Show(), pressed=query.message.message_id)
-        return
-    turn = await converse(context, member, event, pressed=query.message.message_id)
-    stale = turn is not None and _rejected_as(turn, fx.Reason.STALE)
-    await query.answer(s.templates.render(language, "callback_stale") if stale else None)
+        event, stale_anyway = ev.Show(), True
+    else:
+        stale_anyway = False
+
+    def acknowledge(turn: Turn | None) -> Awaitable[bool]:
+        stale = stale_anyway or (turn is not None and _rejected_as(turn, fx.Reason.STALE))
+        return query.answer(s.templates.render(language, "callback_stale") if stale else None)
+
+    await converse(context, member, event, pressed=query.message.message_id, ack=acknowledge)
 
 
 async def on_text(update: Update, context: BotContext) -> None:
@@ -98,21 +103,35 @@ async def member_or_hint(update: Update, context: BotContext) -> storage.Member 
     return member
 
 
+Acknowledge = Callable[[Turn | None], Awaitable[object]]
+
+
 async def converse(
-    context: BotContext, member: storage.Member, event: ev.Event, pressed: int | None = None
+    context: BotContext,
+    member: storage.Member,
+    event: ev.Event,
+    pressed: int | None = None,
+    ack: Acknowledge | None = None,
 ) -> Turn | None:
-    """Run one event, commit it, retire the old buttons and show what follows."""
+    """Run one event, commit it, then in one round trip: acknowledge, retire, show what follows.
+
+    `ack` answers the button press; like everything shown, only after the commit.
+    """
     s = context.services
     chat_id = member.telegram_user_id
     assert chat_id is not None
     try:
         turn = await s.checks.handle(member, event)
     except (NoOpenRound, CatalogueMismatch) as exc:
+        if ack is not None:
+            await ack(None)
         await _explain_no_round(context, s, member, exc)
         return None
+    acks = [ack(turn)] if ack is not None else []
     if turn.queued or any(isinstance(e, fx.Submitted) for e in turn.step.effects):
         deliver_soon(context)
     if pressed is not None and _repeats_stored_answer(turn, event):
+        await asyncio.gather(*acks)
         return turn  # a double tap: the answer is stored and what follows is already shown
     ctx = Context(
         member.language,
@@ -123,12 +142,14 @@ async def converse(
     )
     if turn.handover_code is not None:
         await _send_handover(context, member, turn)
-    active = await storage.load_active_message(s.db, member.id)
+    active = turn.active
     if pressed is not None and (active is None or active.message_id != pressed):
         # Buttons on a message other than the active one are left over: take them off too.
-        await retire(context.bot, chat_id, storage.ActiveMessage(pressed, None), None)
+        acks.append(retire(context.bot, chat_id, storage.ActiveMessage(pressed, None), None))
     views = _ask_reason(s, turn, ctx) if turn.changed else s.presenter.turn(turn.step, ctx)
-    await show(context.bot, s.db, member, views, _transcript(s, turn, active, ctx))
+    await show_after(
+        context.bot, s.db, member, views, active, _transcript(s, turn, active, ctx), acks
+    )
     return turn
 
 

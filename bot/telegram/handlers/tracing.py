@@ -62,13 +62,9 @@ def gone_from(context: BotContext, update: Update, chat_id: int) -> bool:
 async def _institution(services: Services, user_id: int) -> str | None:
     """Return the short name of the user's institution; a failing database must not matter."""
     try:
-        member = await storage.member_by_user(services.db, user_id)
-        if member is None:
-            return None
-        institution = await storage.institution_by_id(services.db, member.institution_id)
+        return await storage.institution_of_user(services.db, user_id)
     except (sqlite3.Error, storage.StorageError, ValueError):
         return "?"
-    return institution.short if institution else None
 
 
 _CONTENT = (
