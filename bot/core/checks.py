@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import storage
+from bot.core.measures import record_reply
 from bot.render.presenter import Authorship
 from dialogues import effects as fx
 from dialogues.engine import Dialogue, Step
 from dialogues.events import Event
-from dialogues.model import Answer, Key, Phase, State
+from dialogues.model import PLANNED, Answer, Key, Phase, State
 from dialogues.model import Position as DialoguePosition
 
 
@@ -39,6 +40,7 @@ class Turn:
     check: storage.Check
     cycle: storage.Cycle
     authors: dict[Key, Authorship]
+    measure_batch: int | None = None  # the measures this turn's reply added, to plan them
 
 
 def utc_now() -> datetime:
@@ -73,11 +75,12 @@ class Checks:
             state = await self._state(member, check, stored)
             step = self.dialogue.advance(state, event)
             await self._store(member, check, step, cycle)
+            batch = await self._store_measures(member, check, step)
         authors = {key: Authorship(a.author_name, a.answered_at) for key, a in stored.items()}
         for record in step.records:
             key = (record.position.requirement_id, record.position.question_key)
             authors[key] = Authorship(member.first_name, self.clock())
-        return Turn(step, state.position, check, cycle, authors)
+        return Turn(step, state.position, check, cycle, authors, batch)
 
     async def _cycle(self) -> storage.Cycle:
         cycle = await storage.current_cycle(self.db)
@@ -96,6 +99,20 @@ class Checks:
         position = DialoguePosition(saved.requirement_id, saved.question_key) if saved else None
         phase = Phase(saved.phase) if saved else Phase.PAUSED
         return self.dialogue.restore(position, phase, answers, check.status == "submitted")
+
+    async def _store_measures(
+        self, member: storage.Member, check: storage.Check, step: Step
+    ) -> int | None:
+        """Turn the measures of question 3 into the improvement plan, in the same transaction."""
+        measures_key = self.dialogue.catalogue.questions[-1].key
+        batch = None
+        for record in step.records:
+            if record.position.question_key == measures_key:
+                text = record.answer.text if record.answer.value == PLANNED else None
+                batch = await record_reply(
+                    self.db, member, check, record.position.requirement_id, text, self.clock()
+                )
+        return batch
 
     async def _store(
         self, member: storage.Member, check: storage.Check, step: Step, cycle: storage.Cycle

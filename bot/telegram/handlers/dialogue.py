@@ -14,6 +14,7 @@ from bot.render.presenter import Context
 from bot.services import Services
 from bot.telegram.context import BotContext
 from bot.telegram.courier import COURIER, Courier
+from bot.telegram.handlers.measure_plan import offer_plan
 from bot.telegram.send import retire, show
 from dialogues import effects as fx
 from dialogues import events as ev
@@ -94,6 +95,8 @@ async def converse(
     if pressed is not None and _repeats_stored_answer(turn, event):
         return turn  # a double tap: the answer is stored and what follows is already shown
     ctx = Context(member.language, turn.authors)
+    if turn.measure_batch is not None:  # the measures' follow-ups come before what is next
+        await offer_plan(context, member, turn.measure_batch)
     active = await storage.load_active_message(s.db, member.id)
     if pressed is not None and (active is None or active.message_id != pressed):
         # Buttons on a message other than the active one are left over: take them off too.
