@@ -1,0 +1,156 @@
+"""The improvement plan end to end (issue 16): measures typed in the check get a month and an
+owner, the bot asks about them in their month at most once, members and coordinators see the
+plan. The real Application over HTTP against the fake Bot API, the real SQLite file and
+templates; the clock is the test's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from botharness import make_config, query, running_bot, set_up_institution
+from fakebot import FakeBotApi, FakeUser
+
+import bot.reminders.measures as followups
+import storage
+from bot.catalogue import load_catalogue
+from bot.cli.entry import main as cli
+from bot.config import Config
+from bot.core.plan import carried_out_before
+from bot.services import SERVICES
+
+START = "▶️ Los geht's"
+FULL = "🟢 vollständig erfüllt"
+YES = "Ja"
+TWO_MEASURES = "1. Flyer in Leichter Sprache 2. Formulare übersetzen lassen"
+ENTERED = datetime(2027, 1, 12, 9, 30, tzinfo=UTC)  # a Tuesday, 10:30 in Ludwigshafen
+JUNE = datetime(2027, 6, 1, 7, 30, tzinfo=UTC)  # Tuesday, 09:30 local: the due month
+JULY = datetime(2027, 7, 1, 7, 30, tzinfo=UTC)  # Thursday: overdue, asked again
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def config(tmp_path: Path, fake_bot_api: FakeBotApi) -> Config:
+    return make_config(tmp_path, fake_bot_api, "coordinators = [9000]\n")
+
+
+def asks(user: FakeUser) -> list[str]:
+    return [m.visible_text or "" for m in user.messages() if "wie ist der Stand" in (m.text or "")]
+
+
+async def type_two_measures(user: FakeUser, code: str) -> None:
+    await user.send_and_wait(f"/start {code}")
+    await user.press_button_and_wait(START)
+    await user.press_button_and_wait(FULL)
+    await user.press_button_and_wait(YES)
+    await user.send_and_wait("Formulare gibt es nur auf Deutsch")
+    await user.send_and_wait(TWO_MEASURES)
+
+
+async def test_two_measures_are_planned_followed_up_once_a_month_and_counted_next_round(
+    config: Config,
+    fake_bot_api: FakeBotApi,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """Protects the whole promise of issue 16 (but the carry-forward screen): one reply with two
+    numbered measures becomes two measures with the month and owner of two taps; in the due
+    month the owner is asked once per measure, also across a restart; "In Arbeit" then next
+    month "Umgesetzt" is stored with its history; /massnahmen, the coordinators' view and the
+    CLI list show it; the next round counts it as carried out."""
+    code = await set_up_institution(config)
+    anna = fake_bot_api.user(1001, "Anna")
+    clock = Clock(ENTERED)
+    async with running_bot(config, fake_bot_api, clock):
+        await type_two_measures(anna, code)
+        plan = [m for m in anna.messages() if "Bis wann?" in (m.visible_text or "")][-1]
+        assert "2 Maßnahmen gespeichert" in (plan.visible_text or "")
+        assert plan.button_labels == [
+            "Dieses Quartal", "Nächstes Quartal", "In 6 Monaten", "In 12 Monaten", "Offen",
+            "Überspringen",
+        ]  # fmt: skip
+        # The next question is shown at once: the follow-ups trap nobody.
+        assert "Anforderung 2 von 15 · Frage 1 von 3" in (anna.last_message().visible_text or "")
+        await anna.press_and_wait(plan.message_id, plan.callback_data[1])  # Nächstes Quartal
+        owner = _message(anna, plan.message_id)
+        assert "Wer kümmert sich?" in (owner.visible_text or "")
+        await anna.press_and_wait(plan.message_id, _data(owner, "Ich"))
+        assert "bis 06/2027, zuständig: Anna" in (_message(anna, plan.message_id).visible_text or "")
+
+    stored = query(
+        config,
+        "SELECT text, due_month, owner_member_id IS NOT NULL, status FROM measures ORDER BY id",
+    )
+    assert stored == [
+        ("Flyer in Leichter Sprache", "2027-06", 1, "geplant"),
+        ("Formulare übersetzen lassen", "2027-06", 1, "geplant"),
+    ]
+
+    clock.now = JUNE
+    async with running_bot(config, fake_bot_api, clock) as app:
+        services = app.bot_data[SERVICES]
+        assert await followups.sweep(services, app.bot, clock.now) == 2
+        assert await followups.sweep(services, app.bot, clock.now) == 0
+    async with running_bot(config, fake_bot_api, clock) as app:  # a restart asks nothing again
+        assert await followups.sweep(app.bot_data[SERVICES], app.bot, clock.now) == 0
+        assert len(asks(anna)) == 2
+        first = [m for m in anna.messages() if "Flyer in Leichter Sprache" in (m.text or "")][-1]
+        title = load_catalogue().requirement("Z1").title("de")
+        assert first.visible_text == (
+            f"🔔 Maßnahme aus dem ChancenCheck (Z1 {title}): „Flyer in Leichter Sprache“ – "
+            "wie ist der Stand? (geplant bis 06/2027)"
+        )
+        assert first.button_labels == ["✅ Umgesetzt", "⏳ In Arbeit", "📅 Verschieben", "❌ Verworfen"]
+        await anna.press_and_wait(first.message_id, _data(first, "⏳ In Arbeit"))
+        assert "in Arbeit" in (_message(anna, first.message_id).visible_text or "")
+
+    clock.now = JULY
+    async with running_bot(config, fake_bot_api, clock) as app:
+        assert await followups.sweep(app.bot_data[SERVICES], app.bot, clock.now) == 2
+        again = [m for m in anna.messages() if "Flyer in Leichter Sprache" in (m.text or "")][-1]
+        assert again.message_id != first.message_id
+        await anna.press_and_wait(again.message_id, _data(again, "✅ Umgesetzt"))
+        await anna.send_and_wait("/massnahmen")
+        listing = anna.last_message().visible_text or ""
+        assert "Flyer in Leichter Sprache" in listing and "umgesetzt" in listing
+        coordinator = fake_bot_api.user(9000, "Kora")
+        await coordinator.send_and_wait("/massnahmen")
+        overview = coordinator.last_message().visible_text or ""
+        assert "ABH: 1 geplant · 0 in Arbeit · 1 umgesetzt · 0 verworfen · 0 überfällig" in overview
+
+    history = query(
+        config,
+        "SELECT c.field, c.new FROM measure_changes c JOIN measures m ON m.id = c.measure_id "
+        "WHERE m.text = 'Flyer in Leichter Sprache' AND c.field = 'status' ORDER BY c.id",
+    )
+    assert history == [("status", "in_arbeit"), ("status", "umgesetzt")]
+    sends = query(config, "SELECT month, status, count(*) FROM measure_asks GROUP BY month, status")
+    assert sends == [("2027-06", "sent", 2), ("2027-07", "sent", 2)]
+
+    listed = ["--config", str(tmp_path / "config.toml"), "measures", "list", "--status", "umgesetzt"]
+    assert await asyncio.to_thread(cli, listed) == 0
+    out = capsys.readouterr().out
+    assert "Flyer in Leichter Sprache" in out and "übersetzen" not in out
+
+
+
+def _message(user: FakeUser, message_id: int):  # type: ignore[no-untyped-def]
+    return next(m for m in reversed(user.messages()) if m.message_id == message_id)
+
+
+def _data(message, label: str) -> str:  # type: ignore[no-untyped-def]
+    for row in message.buttons:
+        for button in row:
+            if button["text"] == label:
+                return str(button["callback_data"])
+    raise LookupError(label)
