@@ -39,9 +39,39 @@ class Clock:
         return self.now
 
 
+GROUP = -1001234567890
+CATALOGUE = load_catalogue()
+NEXT_ROUND = datetime(2027, 9, 1, 8, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 def config(tmp_path: Path, fake_bot_api: FakeBotApi) -> Config:
-    return make_config(tmp_path, fake_bot_api, "coordinators = [9000]\n")
+    fake_bot_api.add_chat({"id": GROUP, "type": "supergroup", "title": "Koordinierungsgruppe"})
+    extra = f"coordination_chat_id = {GROUP}\ncoordinators = [9000]\n"
+    return make_config(tmp_path, fake_bot_api, extra)
+
+
+async def open_next_round_all_answered_but_one(config: Config) -> None:
+    """Close the round, open the next and answer all but its last question, as stored."""
+    async with await storage.open_database(config.storage.path) as db, db.transaction():
+        first = await storage.current_cycle(db)
+        assert first is not None
+        await storage.close_cycle(db, first.id, NEXT_ROUND)
+        cycle = await storage.open_cycle(
+            db, "Runde 2028", CATALOGUE.id, CATALOGUE.version, date(2028, 3, 31), NEXT_ROUND
+        )
+        institution = await storage.institution_by_short(db, "ABH")
+        assert institution is not None
+        check = await storage.check_for(db, institution.id, cycle.id)
+        last = (CATALOGUE.requirements[-1].id, "measures")
+        for requirement in CATALOGUE.requirements:
+            for question, value in zip(CATALOGUE.questions, ("full", "no", "none"), strict=True):
+                if (requirement.id, question.key) != last:
+                    answer = storage.NewAnswer(
+                        requirement.id, question.key, value, None, None, CATALOGUE.id,
+                        CATALOGUE.version,
+                    )  # fmt: skip
+                    await storage.record_answer(db, check.id, answer, NEXT_ROUND)
 
 
 def asks(user: FakeUser) -> list[str]:
@@ -57,6 +87,7 @@ async def type_two_measures(user: FakeUser, code: str) -> None:
     await user.send_and_wait(TWO_MEASURES)
 
 
+@pytest.mark.slow
 async def test_two_measures_are_planned_followed_up_once_a_month_and_counted_next_round(
     config: Config,
     fake_bot_api: FakeBotApi,
@@ -85,7 +116,9 @@ async def test_two_measures_are_planned_followed_up_once_a_month_and_counted_nex
         owner = _message(anna, plan.message_id)
         assert "Wer kümmert sich?" in (owner.visible_text or "")
         await anna.press_and_wait(plan.message_id, _data(owner, "Ich"))
-        assert "bis 06/2027, zuständig: Anna" in (_message(anna, plan.message_id).visible_text or "")
+        assert "bis 06/2027, zuständig: Anna" in (
+            _message(anna, plan.message_id).visible_text or ""
+        )
 
     stored = query(
         config,
@@ -110,7 +143,12 @@ async def test_two_measures_are_planned_followed_up_once_a_month_and_counted_nex
             f"🔔 Maßnahme aus dem ChancenCheck (Z1 {title}): „Flyer in Leichter Sprache“ – "
             "wie ist der Stand? (geplant bis 06/2027)"
         )
-        assert first.button_labels == ["✅ Umgesetzt", "⏳ In Arbeit", "📅 Verschieben", "❌ Verworfen"]
+        assert first.button_labels == [
+            "✅ Umgesetzt",
+            "⏳ In Arbeit",
+            "📅 Verschieben",
+            "❌ Verworfen",
+        ]
         await anna.press_and_wait(first.message_id, _data(first, "⏳ In Arbeit"))
         assert "in Arbeit" in (_message(anna, first.message_id).visible_text or "")
 
@@ -137,11 +175,31 @@ async def test_two_measures_are_planned_followed_up_once_a_month_and_counted_nex
     sends = query(config, "SELECT month, status, count(*) FROM measure_asks GROUP BY month, status")
     assert sends == [("2027-06", "sent", 2), ("2027-07", "sent", 2)]
 
-    listed = ["--config", str(tmp_path / "config.toml"), "measures", "list", "--status", "umgesetzt"]
+    listed = [
+        "--config",
+        str(tmp_path / "config.toml"),
+        "measures",
+        "list",
+        "--status",
+        "umgesetzt",
+    ]
     assert await asyncio.to_thread(cli, listed) == 0
     out = capsys.readouterr().out
     assert "Flyer in Leichter Sprache" in out and "übersetzen" not in out
 
+    await open_next_round_all_answered_but_one(config)
+    clock.now = NEXT_ROUND
+    async with running_bot(config, fake_bot_api, clock):
+        await anna.send_and_wait("/weiter")
+        await anna.press_button_and_wait("Keine Maßnahmen geplant")
+        await anna.press_button_and_wait("✅ Absenden")
+        await anna.press_button_and_wait("✅ Ja, absenden")
+        await fake_bot_api.wait_for(
+            lambda r: r.method == "sendMessage" and "Vorrunde" in str(r.params.get("text")),
+            timeout=60,
+        )
+    digest = "\n".join(m.visible_text or "" for m in fake_bot_api.sent_to(GROUP))
+    assert "1 von 2 Maßnahmen der Vorrunde umgesetzt" in digest
 
 
 def _message(user: FakeUser, message_id: int):  # type: ignore[no-untyped-def]
