@@ -19,7 +19,6 @@ import storage
 from bot.catalogue import load_catalogue
 from bot.cli.entry import main as cli
 from bot.config import Config
-from bot.core.plan import carried_out_before
 from bot.services import SERVICES
 
 START = "▶️ Los geht's"

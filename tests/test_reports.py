@@ -318,7 +318,7 @@ async def test_export_rows_describe_every_answer(round_: Round) -> None:
 async def test_xlsx_holds_every_answer_and_keeps_formulas_as_text(round_: Round) -> None:
     reports = [await full_report(round_), await partial_report(round_)]
     book = load_workbook(io.BytesIO(export_xlsx(reports, CATALOGUE, "de", TZ)))
-    assert book.sheetnames == ["Antworten", "Mittelwerte", "Anforderungen"]
+    assert book.sheetnames == ["Antworten", "Mittelwerte", "Anforderungen", "Maßnahmen"]
     sheet = book["Antworten"]
     header = [cell.value for cell in sheet[1]]
     assert header[:3] == ["Kürzel", "Einrichtung", "Runde"] and len(header) == len(COLUMNS)

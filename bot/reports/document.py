@@ -10,9 +10,11 @@ from typing import Any
 
 from markupsafe import Markup
 
+from bot.core.plan import PlanRow
 from bot.render.templates import Templates
 from bot.reports.data import CheckReport, area_missing, area_scores, traffic_light
 from bot.reports.labels import author_label, format_score, submitter_label, value_label
+from bot.reports.measures import status_label
 from bot.reports.style import HEX
 from dialogues.catalogue import AnswerKind, Area, Catalogue, Question, Requirement
 from dialogues.model import NONE_PLANNED, YES
@@ -57,6 +59,18 @@ def document_context(
         "answered": sum(key in report.answers for key in keys),
         "total": len(keys),
         "areas": [_area(report, catalogue, area, language) for area in catalogue.areas],
+        "plan": [_plan_row(row, language) for row in report.plan],
+    }
+
+
+def _plan_row(row: PlanRow, language: str) -> dict[str, Any]:
+    """One measure of the section "Maßnahmenplan"."""
+    return {
+        "requirement_id": row.requirement_id,
+        "text": row.text,
+        "owner": row.owner or "",
+        "due": row.due or "",
+        "status": status_label(row.status, language),
     }
 
 

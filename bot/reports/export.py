@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from bot.reports.data import CheckReport, area_scores
 from bot.reports.formulas import looks_like_formula
 from bot.reports.labels import author_label, column_labels, label, value_label
+from bot.reports.measures import sheet as measures_sheet
 from bot.reports.workbook import Sheet, build
 from dialogues.catalogue import AnswerKind, Catalogue, Question, Requirement
 from storage import StoredAnswer
@@ -233,6 +234,7 @@ def export_xlsx(
                 ],
                 scores=[REQUIREMENT_COLUMNS.index("score")],
             ),
+            measures_sheet([row for r in reports for row in r.plan], language, tz),
         ]
     )
 

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from bot.core.plan import PlanRow
-from bot.reports.export import CSV_DELIMITER, CSV_ENCODING, csv_safe
+from bot.reports.formulas import looks_like_formula
 from bot.reports.workbook import Sheet, build
 
+CSV_DELIMITER, CSV_ENCODING = ";", "utf-8-sig"  # as the answers' CSV: German Excel
 SHEET = {"de": "Maßnahmen", "en": "Measures"}
 HEADERS = {
     "de": (
@@ -75,5 +76,5 @@ def measures_csv(rows: Sequence[PlanRow], language: str, tz: ZoneInfo) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
     for row in table(rows, language, tz):
-        writer.writerow([csv_safe(value) for value in row])
+        writer.writerow([f"'{v}" if looks_like_formula(v) else v for v in row])
     return buffer.getvalue().encode(CSV_ENCODING)

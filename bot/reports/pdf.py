@@ -79,6 +79,7 @@ def _data(
         "chart_alt": words["chart_alt"],
         "legend": words["legend"],
         "areas": [_area(area, words, templates, language) for area in context["areas"]],
+        "plan": context["plan"],
     }
 
 
