@@ -11,7 +11,7 @@ from datetime import datetime
 
 from storage.db import Database
 from storage.sql import fetch_all, fetch_one, fetch_value
-from storage.times import from_text, to_text, utc_now
+from storage.times import from_text, to_text
 
 STATUSES = ("geplant", "in_arbeit", "umgesetzt", "verworfen")
 OPEN_STATUSES = ("geplant", "in_arbeit")
@@ -272,10 +272,12 @@ async def release_owner(db: Database, member_id: int, now: datetime) -> None:
     await db.writer.execute("DELETE FROM measure_prompts WHERE member_id = ?", (member_id,))
 
 
+async def forget_coordinator(db: Database, telegram_user_id: int) -> None:
+    """Erase a coordinator's Telegram id from the measures' history."""
+    sql = "UPDATE measure_changes SET coordinator = NULL WHERE coordinator = ?"
+    await db.writer.execute(sql, (telegram_user_id,))
+
+
 async def owned_by(db: Database, member_id: int) -> list[Measure]:
     sql = "SELECT * FROM measures WHERE owner_member_id = ? ORDER BY id"
     return [_measure(r) for r in await fetch_all(db.conn, sql, (member_id,))]
-
-
-def stamp_now() -> datetime:
-    return utc_now()

@@ -3,8 +3,10 @@ and the storage of measures with their history — on the real SQLite file."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -55,12 +57,10 @@ def test_due_month_is_the_quarters_last_month_or_months_ahead(
 
 
 def _measure(**changes: object) -> store.Measure:
-    base = dict(
-        id=1, institution_id=1, cycle_id=1, check_id=1, requirement_id="K1", text="Flyer",
-        batch=1, entered_by=1, owner_member_id=None, owner_name=None, due_month="2027-06",
-        status="geplant", created_at=NOW, updated_at=NOW,
-    )  # fmt: skip
-    return store.Measure(**{**base, **changes})  # type: ignore[arg-type]
+    base = store.Measure(
+        1, 1, 1, 1, "K1", "Flyer", 1, 1, None, None, "2027-06", "geplant", NOW, NOW
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def test_a_measure_is_asked_in_its_month_then_monthly_three_times_then_shown_overdue() -> None:
@@ -92,7 +92,7 @@ async def test_measures_keep_their_history_and_a_rewrite_replaces_only_untouched
             check = await storage.check_for(db, institution.id, cycle.id)
             batch = await plan.record_reply(db, member, check, "K1", "1. Flyer 2. Kurs", NOW)
         assert batch is not None
-        first, second = await store.measures_of_batch(db, batch)
+        first, _ = await store.measures_of_batch(db, batch)
         await plan.set_status(db, member, first.id, "umgesetzt", NOW)
         await plan.plan_owner(db, member, batch, "me", NOW)
         async with db.transaction():
@@ -146,8 +146,6 @@ async def test_owner_names_reach_coordinators_only_as_privacy_authors_allows(
         named = await rows(db, measures, NOW.date(), "names")
         hidden = await rows(db, measures, NOW.date(), "none", "benannt")
         assert named[0].owner == "Herr Özdemir" and hidden[0].owner == "benannt"
-        from zoneinfo import ZoneInfo
-
         csv = measures_csv(hidden, "de", ZoneInfo("Europe/Berlin")).decode("utf-8-sig")
         assert "Özdemir" not in csv and "Flyer" in csv and csv.startswith("Einrichtung;")
         assert measures_xlsx(named, "de", ZoneInfo("Europe/Berlin"))[:2] == b"PK"

@@ -363,7 +363,7 @@ async def test_xlsx_has_one_row_per_institution_and_requirement(round_: Round) -
 async def test_xlsx_second_sheet_has_mean_scores_per_area(round_: Round) -> None:
     reports = await load_round_reports(round_.db, round_.cycle_id)
     book = load_workbook(io.BytesIO(export_xlsx(reports, CATALOGUE, "en", TZ)))
-    assert book.sheetnames == ["Answers", "Mean scores", "Requirements"]
+    assert book.sheetnames == ["Answers", "Mean scores", "Requirements", "Measures"]
     table = [[cell.value for cell in row] for row in book["Mean scores"].iter_rows()]
     assert table[0][-5:] == [area.title("en") for area in CATALOGUE.areas]
     assert table[1] == ["ABH", "Ausländerbehörde", "submitted", "45/45", 2.0, 1.5, 1.0, 2.5, 0.5]
