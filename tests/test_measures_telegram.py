@@ -9,16 +9,18 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from botharness import make_config, query, running_bot, set_up_institution
-from fakebot import FakeBotApi, FakeUser
+from fakebot import FakeBotApi, FakeUser, parse_html
 
 import bot.reminders.measures as followups
 import storage
 from bot.catalogue import load_catalogue
 from bot.cli.entry import main as cli
 from bot.config import Config
+from bot.render.templates import Templates
 from bot.services import SERVICES
 
 START = "▶️ Los geht's"
@@ -39,6 +41,7 @@ class Clock:
 
 
 GROUP = -1001234567890
+TEMPLATES = Templates(ZoneInfo("Europe/Berlin"))
 CATALOGUE = load_catalogue()
 NEXT_ROUND = datetime(2027, 9, 1, 8, 0, tzinfo=UTC)
 
@@ -211,3 +214,84 @@ def _data(message, label: str) -> str:  # type: ignore[no-untyped-def]
             if button["text"] == label:
                 return str(button["callback_data"])
     raise LookupError(label)
+
+
+def _plan_message(user: FakeUser):  # type: ignore[no-untyped-def]
+    return [m for m in user.messages() if "Maßnahme" in (m.visible_text or "")][-1]
+
+
+async def test_skipping_or_typing_a_name_plans_and_the_dialogue_goes_on(
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
+    """Protects "nobody gets stuck" for the follow-ups: "Überspringen" leaves month and owner
+    open; "Jemand anderes" takes the next text as the name, also after a restart, and shows
+    the question again; a long text instead of a name is taken as an answer; strangers get no
+    plan and no one changes another institution's measure."""
+    code = await set_up_institution(config)
+    anna = fake_bot_api.user(1001, "Anna")
+    clock = Clock(ENTERED)
+    async with running_bot(config, fake_bot_api, clock):
+        await type_two_measures(anna, code)
+        plan = _plan_message(anna)
+        await anna.press_and_wait(plan.message_id, _data(plan, "Überspringen"))
+        assert "bis offen, zuständig: offen" in (_message(anna, plan.message_id).visible_text or "")
+        # Requirement 2: one measure, then "Jemand anderes (Name tippen)".
+        await anna.press_button_and_wait(FULL)
+        await anna.press_button_and_wait("Nein")
+        await anna.send_and_wait("Schulung für das Team")
+        plan = _plan_message(anna)
+        assert "Maßnahme gespeichert." in (plan.visible_text or "")
+        await anna.press_and_wait(plan.message_id, _data(plan, "Dieses Quartal"))
+        owner = _message(anna, plan.message_id)
+        await anna.press_and_wait(plan.message_id, _data(owner, "Jemand anderes (Name tippen)"))
+        assert "tippen Sie den Namen" in (_message(anna, plan.message_id).visible_text or "")
+    async with running_bot(config, fake_bot_api, clock):  # the name is still awaited
+        await anna.send_and_wait("Herr Özdemir")
+        texts = [m.visible_text or "" for m in anna.messages()]
+        assert any("bis 03/2027, zuständig: Herr Özdemir" in t for t in texts)
+        assert "Anforderung 3 von 15 · Frage 1 von 3" in texts[-1]  # the question again
+        stranger = fake_bot_api.user(2002, "Eve")
+        await stranger.send_and_wait("/massnahmen")
+        refusal = stranger.last_message()
+        assert "Maßnahmenplan" not in (refusal.visible_text or "")
+        assert refusal.visible_text == parse_html(TEMPLATES.render("de", "not_member")).text
+        first_id = query(config, "SELECT min(id) FROM measures")[0][0]
+        before = query(config, "SELECT status FROM measures ORDER BY id")
+        await stranger.wait_answered(
+            stranger.press(refusal.message_id, f"ms:{first_id}:verworfen", check=False)
+        )
+        assert query(config, "SELECT status FROM measures ORDER BY id") == before
+    stored = query(config, "SELECT text, due_month, owner_name FROM measures ORDER BY id")
+    assert stored == [
+        ("Flyer in Leichter Sprache", None, None),
+        ("Formulare übersetzen lassen", None, None),
+        ("Schulung für das Team", "2027-03", "Herr Özdemir"),
+    ]
+    assert query(config, "SELECT count(*) FROM measure_prompts") == [(0,)]
+
+
+async def test_the_opt_out_and_a_departed_owner_are_respected_by_the_follow_up(
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
+    """Protects "/erinnerungen aus covers the follow-ups" and the fallback: an owner who left
+    the institution is not asked; the measure falls back to the institution's members."""
+    code = await set_up_institution(config)
+    anna, bert = fake_bot_api.user(1001, "Anna"), fake_bot_api.user(1002, "Bert")
+    clock = Clock(ENTERED)
+    async with running_bot(config, fake_bot_api, clock) as app:
+        await type_two_measures(anna, code)
+        plan = _plan_message(anna)
+        await anna.press_and_wait(plan.message_id, _data(plan, "Dieses Quartal"))
+        await anna.press_and_wait(plan.message_id, _data(_message(anna, plan.message_id), "Ich"))
+        await bert.send_and_wait(f"/start {code}")
+        await anna.send_and_wait("/erinnerungen aus")
+        clock.now = datetime(2027, 3, 2, 8, 30, tzinfo=UTC)  # Tuesday in the due month
+        assert await followups.sweep(app.bot_data[SERVICES], app.bot, clock.now) == 0
+        assert asks(anna) == [] and asks(bert) == []
+        clock.now = datetime(2027, 4, 1, 7, 30, tzinfo=UTC)  # overdue: asked in April
+        await anna.send_and_wait("/austreten")
+        await anna.press_button_and_wait("🚪 Ja, austreten")
+        assert await followups.sweep(app.bot_data[SERVICES], app.bot, clock.now) == 2
+        assert len(asks(bert)) == 2 and asks(anna) == []
+        await bert.send_and_wait("/massnahmen")
+        assert "niemand benannt" in (bert.last_message().visible_text or "")

@@ -94,7 +94,7 @@ async def _plan_step(
     elif parts[1] == "s":
         async with s.db.transaction():
             await store.forget_owner_prompt(s.db, member.id)
-        text = s.templates.render(language, "measure_plan", stage="skipped")
+        text = s.templates.render(language, "measure_plan", stage="skipped", due=None, owner=None)
         await _edit(context, member.telegram_user_id, message_id, text)
 
 
