@@ -149,3 +149,54 @@ async def test_owner_names_reach_coordinators_only_as_privacy_authors_allows(
         csv = measures_csv(hidden, "de", ZoneInfo("Europe/Berlin")).decode("utf-8-sig")
         assert "Özdemir" not in csv and "Flyer" in csv and csv.startswith("Einrichtung;")
         assert measures_xlsx(named, "de", ZoneInfo("Europe/Berlin"))[:2] == b"PK"
+
+
+async def test_the_report_has_a_section_maßnahmenplan_and_the_export_a_sheet(
+    tmp_path: Path,
+) -> None:
+    """Protects the coordinators' outputs of the plan: the HTML report's section and the
+    export's sheet "Maßnahmen" list each measure with owner, month and status."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from bot.catalogue import load_catalogue
+    from bot.render.templates import Templates
+    from bot.reports import export_xlsx
+    from bot.reports.data import load_check_report
+    from bot.reports.document import report_html
+
+    catalogue = load_catalogue()
+    tz = ZoneInfo("Europe/Berlin")
+    async with await storage.open_database(tmp_path / "db.sqlite3") as db:
+        async with db.transaction():
+            abh = await storage.add_institution(db, "ABH", "Amt", "code1", NOW)
+            cycle = await storage.open_cycle(
+                db, "2027", catalogue.id, catalogue.version, date(2027, 3, 31), NOW
+            )
+            anna = await storage.join_institution(db, 1, abh.id, "Anna", "de", NOW)
+            check = await storage.check_for(db, abh.id, cycle.id)
+            batch = await plan.record_reply(db, anna, check, "Z1", "Flyer <neu>", NOW)
+        assert batch is not None
+        await plan.plan_due(db, anna, batch, "quarter", NOW, NOW.date())
+        await plan.plan_owner(db, anna, batch, "me", NOW)
+        report = await load_check_report(db, abh.id, cycle.id, "names")
+    html = report_html(report, catalogue, Templates(tz), "de").decode()
+    section = html[html.index('id="massnahmenplan"') :]
+    assert "<h2>Maßnahmenplan</h2>" in section
+    assert (
+        "<td>Z1</td><td>Flyer &lt;neu&gt;</td><td>Anna</td><td>03/2027</td><td>geplant</td>"
+        in section
+    )
+    book = load_workbook(io.BytesIO(export_xlsx([report], catalogue, "de", tz)))
+    values = [[c.value for c in row] for row in book["Maßnahmen"].iter_rows()]
+    assert values[0][:7] == [
+        "Einrichtung",
+        "Runde",
+        "Anforderung",
+        "Maßnahme",
+        "Zuständig",
+        "Bis",
+        "Stand",
+    ]
+    assert values[1][:7] == ["ABH", "2027", "Z1", "Flyer <neu>", "Anna", "03/2027", "geplant"]

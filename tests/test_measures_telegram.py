@@ -167,6 +167,10 @@ async def test_two_measures_are_planned_followed_up_once_a_month_and_counted_nex
         await coordinator.send_and_wait("/massnahmen")
         overview = coordinator.last_message().visible_text or ""
         assert "ABH: 1 geplant · 0 in Arbeit · 1 umgesetzt · 0 verworfen · 0 überfällig" in overview
+        await coordinator.send_and_wait("/massnahmen ABH")
+        plan_of_abh = coordinator.last_message().visible_text or ""
+        assert "Flyer in Leichter Sprache – umgesetzt, bis 06/2027" in plan_of_abh
+        assert "Anna" not in plan_of_abh  # [privacy] authors = "none" by default
 
     history = query(
         config,
@@ -220,6 +224,7 @@ def _plan_message(user: FakeUser):  # type: ignore[no-untyped-def]
     return [m for m in user.messages() if "Maßnahme" in (m.visible_text or "")][-1]
 
 
+@pytest.mark.slow
 async def test_skipping_or_typing_a_name_plans_and_the_dialogue_goes_on(
     config: Config, fake_bot_api: FakeBotApi
 ) -> None:
@@ -246,7 +251,13 @@ async def test_skipping_or_typing_a_name_plans_and_the_dialogue_goes_on(
         await anna.press_and_wait(plan.message_id, _data(owner, "Jemand anderes (Name tippen)"))
         assert "tippen Sie den Namen" in (_message(anna, plan.message_id).visible_text or "")
     async with running_bot(config, fake_bot_api, clock):  # the name is still awaited
+        since = len(fake_bot_api.requests)
         await anna.send_and_wait("Herr Özdemir")
+        await fake_bot_api.wait_for(  # after the confirmation, the question is shown again
+            lambda r: "Anforderung 3 von 15" in str(r.params.get("text")) and r.status == 200,
+            timeout=20,
+            start=since,
+        )
         texts = [m.visible_text or "" for m in anna.messages()]
         assert any("bis 03/2027, zuständig: Herr Özdemir" in t for t in texts)
         assert "Anforderung 3 von 15 · Frage 1 von 3" in texts[-1]  # the question again
@@ -270,6 +281,7 @@ async def test_skipping_or_typing_a_name_plans_and_the_dialogue_goes_on(
     assert query(config, "SELECT count(*) FROM measure_prompts") == [(0,)]
 
 
+@pytest.mark.slow
 async def test_the_opt_out_and_a_departed_owner_are_respected_by_the_follow_up(
     config: Config, fake_bot_api: FakeBotApi
 ) -> None:

@@ -14,13 +14,14 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 import storage
+from bot.core import audit
 from bot.core import measures as plan
 from bot.core.access import is_coordinator
 from bot.core.plan import PlanRow, institution_counts, month_label, owner_name, rows
 from bot.services import Services
 from bot.telegram.context import BotContext
 from bot.telegram.handlers import dialogue
-from bot.telegram.handlers.guard import allowed
+from bot.telegram.handlers.guard import actor, allowed
 from bot.telegram.handlers.measure_plan import _button, _keyboard, _today, status_keyboard
 from dialogues import events as ev
 from storage import measures as store
@@ -43,7 +44,6 @@ async def on_button(update: Update, context: BotContext) -> None:
             show_alert=True,
         )
         return
-    await query.answer()
     if parts[0] == "mp" and len(parts) >= 3 and parts[2].isdigit():
         await _plan_step(context, member, parts, query.message.message_id)
     elif parts[0] == "ms" and len(parts) >= 3 and parts[1].isdigit():
@@ -52,6 +52,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         await _offer_status(context, member, int(parts[1]), None)
     elif parts[0] == "mo":
         await _member_plan(context, member)
+    await query.answer()  # last, so that what the press changed is shown when it is answered
 
 
 async def _edit(
@@ -203,7 +204,8 @@ async def on_measures(update: Update, context: BotContext) -> None:
         return
     member = await storage.member_by_user(s.db, user.id)
     if chat.type != ChatType.PRIVATE:
-        return  # members see their plan in the private chat only
+        await allowed(update, context)  # says it is the coordinators' command here
+        return
     if member is None:
         await context.bot.send_message(
             chat.id, s.templates.render(s.language_for(user), "not_member")
@@ -245,6 +247,7 @@ async def _coordinator_view(update: Update, context: BotContext, s: Services) ->
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
     language, today = s.config.checks.language, _today(s)
+    await audit.coordinator_action(s, actor(update), "view_measures")
     if context.args:
         institution = await storage.institution_by_short(s.db, context.args[0])
         if institution is None:
