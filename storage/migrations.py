@@ -329,6 +329,7 @@ M006_SQL = """
     ) STRICT;
 """
 
+
 async def m011_measures(conn: aiosqlite.Connection) -> None:
     """Add the improvement plan: measures with owner, due month, status and history."""
     # A measure outlives its answer's revisions: it is the institution's commitment, followed
