@@ -250,10 +250,10 @@ async def await_owner_name(db: Database, member_id: int, batch: int, now: dateti
     await db.writer.execute(sql, (member_id, batch, to_text(now)))
 
 
-async def awaited_owner_name(db: Database, member_id: int) -> int | None:
-    """Return the batch whose owner's name the member was asked to type, if any."""
-    sql = "SELECT batch FROM measure_prompts WHERE member_id = ?"
-    value = await fetch_value(db.conn, sql, (member_id,))
+async def awaited_owner_name(db: Database, member_id: int, since: datetime) -> int | None:
+    """Return the batch whose owner's name the member was asked to type after `since`."""
+    sql = "SELECT batch FROM measure_prompts WHERE member_id = ? AND created_at >= ?"
+    value = await fetch_value(db.conn, sql, (member_id, to_text(since)))
     return None if value is None else int(value)
 
 

@@ -105,7 +105,8 @@ async def on_text(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and message.text is not None and user is not None
     member = await storage.member_by_user(s.db, user.id)
-    batch = await store.awaited_owner_name(s.db, member.id) if member else None
+    since = s.clock() - NAME_PROMPT_LIFETIME  # an old prompt no longer takes a text
+    batch = await store.awaited_owner_name(s.db, member.id, since) if member else None
     name = message.text.strip()
     if member is None or batch is None:
         await dialogue.on_text(update, context)
