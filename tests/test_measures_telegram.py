@@ -76,6 +76,15 @@ async def open_next_round_all_answered_but_one(config: Config) -> None:
                     await storage.record_answer(db, check.id, answer, NEXT_ROUND)
 
 
+async def question_shown(server: FakeBotApi, since: int, progress: str) -> None:
+    """Wait until the bot has shown the question with this progress line since `since`."""
+    await server.wait_for(
+        lambda r: progress in str(r.params.get("text")) and r.status == 200,
+        timeout=20,
+        start=since,
+    )
+
+
 def asks(user: FakeUser) -> list[str]:
     return [m.visible_text or "" for m in user.messages() if "wie ist der Stand" in (m.text or "")]
 
@@ -112,12 +121,14 @@ async def test_two_measures_are_planned_followed_up_once_a_month_and_counted_nex
             "Dieses Quartal", "Nächstes Quartal", "In 6 Monaten", "In 12 Monaten", "Offen",
             "Überspringen",
         ]  # fmt: skip
-        # The next question is shown at once: the follow-ups trap nobody.
-        assert "Anforderung 2 von 15 · Frage 1 von 3" in (anna.last_message().visible_text or "")
+        # The follow-ups are the one message with buttons; the next question follows them.
+        assert [m.message_id for m in anna.messages() if m.buttons] == [plan.message_id]
         await anna.press_and_wait(plan.message_id, plan.callback_data[1])  # Nächstes Quartal
         owner = _message(anna, plan.message_id)
         assert "Wer kümmert sich?" in (owner.visible_text or "")
+        since = len(fake_bot_api.requests)
         await anna.press_and_wait(plan.message_id, _data(owner, "Ich"))
+        await question_shown(fake_bot_api, since, "Anforderung 2 von 15")
         assert "bis 06/2027, zuständig: Anna" in (
             _message(anna, plan.message_id).visible_text or ""
         )
@@ -238,8 +249,11 @@ async def test_skipping_or_typing_a_name_plans_and_the_dialogue_goes_on(
     async with running_bot(config, fake_bot_api, clock):
         await type_two_measures(anna, code)
         plan = _plan_message(anna)
+        since = len(fake_bot_api.requests)
         await anna.press_and_wait(plan.message_id, _data(plan, "Überspringen"))
+        await question_shown(fake_bot_api, since, "Anforderung 2 von 15")
         assert "bis offen, zuständig: offen" in (_message(anna, plan.message_id).visible_text or "")
+        assert "Anforderung 2 von 15 · Frage 1 von 3" in (anna.last_message().visible_text or "")
         # Requirement 2: one measure, then "Jemand anderes (Name tippen)".
         await anna.press_button_and_wait(FULL)
         await anna.press_button_and_wait("Nein")
@@ -253,11 +267,7 @@ async def test_skipping_or_typing_a_name_plans_and_the_dialogue_goes_on(
     async with running_bot(config, fake_bot_api, clock):  # the name is still awaited
         since = len(fake_bot_api.requests)
         await anna.send_and_wait("Herr Özdemir")
-        await fake_bot_api.wait_for(  # after the confirmation, the question is shown again
-            lambda r: "Anforderung 3 von 15" in str(r.params.get("text")) and r.status == 200,
-            timeout=20,
-            start=since,
-        )
+        await question_shown(fake_bot_api, since, "Anforderung 3 von 15")  # shown again
         texts = [m.visible_text or "" for m in anna.messages()]
         assert any("bis 03/2027, zuständig: Herr Özdemir" in t for t in texts)
         assert "Anforderung 3 von 15 · Frage 1 von 3" in texts[-1]  # the question again

@@ -95,9 +95,11 @@ async def converse(
     if pressed is not None and _repeats_stored_answer(turn, event):
         return turn  # a double tap: the answer is stored and what follows is already shown
     ctx = Context(member.language, turn.authors)
-    if turn.measure_batch is not None:  # the measures' follow-ups come before what is next
-        await offer_plan(context, member, turn.measure_batch)
     active = await storage.load_active_message(s.db, member.id)
+    if turn.measure_batch is not None:  # the measures' two follow-ups first, then what is next
+        transcript = _transcript(s, turn, active, ctx)
+        if await offer_plan(context, member, turn.measure_batch, active, transcript):
+            return turn
     if pressed is not None and (active is None or active.message_id != pressed):
         # Buttons on a message other than the active one are left over: take them off too.
         await retire(context.bot, chat_id, storage.ActiveMessage(pressed, None), None)

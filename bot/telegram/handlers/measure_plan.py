@@ -10,6 +10,7 @@ import storage
 from bot.core import measures as plan
 from bot.services import Services
 from bot.telegram.context import BotContext
+from bot.telegram.send import retire
 from storage import measures as store
 
 
@@ -38,12 +39,24 @@ def _today(s: Services) -> date:
     return s.clock().astimezone(s.config.checks.tz).date()
 
 
-async def offer_plan(context: BotContext, member: storage.Member, batch: int) -> None:
-    """Ask "Bis wann?" for the measures a reply just added."""
+async def offer_plan(
+    context: BotContext,
+    member: storage.Member,
+    batch: int,
+    active: storage.ActiveMessage | None,
+    transcript: str | None,
+) -> bool:
+    """Ask "Bis wann?" for the measures a reply just added, as the message with buttons.
+
+    The dialogue has moved on already: tapping through, "Überspringen" or any command shows
+    the next question, so the follow-ups delay nobody. Returns False when there is nothing to ask.
+    """
     s = context.services
     measures = await store.measures_of_batch(s.db, batch)
-    if not measures or member.telegram_user_id is None:
-        return
+    chat_id = member.telegram_user_id
+    if not measures or chat_id is None:
+        return False
+    await retire(context.bot, chat_id, active, transcript if active and active.asks else None)
     text = s.templates.render(
         member.language,
         "measure_plan",
@@ -52,7 +65,11 @@ async def offer_plan(context: BotContext, member: storage.Member, batch: int) ->
         texts=[m.text for m in measures],
     )
     markup = _due_keyboard(s, member.language, f"mp:d:{batch}", f"mp:s:{batch}")
-    await context.bot.send_message(member.telegram_user_id, text, reply_markup=markup)
+    message = await context.bot.send_message(chat_id, text, reply_markup=markup)
+    await storage.save_active_message(
+        s.db, member.id, storage.ActiveMessage(message.message_id, None)
+    )
+    return True
 
 
 def status_keyboard(s: Services, language: str, measure_id: int) -> InlineKeyboardMarkup:

@@ -92,11 +92,23 @@ async def _plan_step(
         owner = member.first_name if choice == "me" else None
         text = s.templates.render(language, "measure_plan", stage="done", due=due, owner=owner)
         await _edit(context, member.telegram_user_id, message_id, text)
+        await _go_on(context, member, message_id)
     elif parts[1] == "s":
         async with s.db.transaction():
             await store.forget_owner_prompt(s.db, member.id)
         text = s.templates.render(language, "measure_plan", stage="skipped", due=None, owner=None)
         await _edit(context, member.telegram_user_id, message_id, text)
+        await _go_on(context, member, message_id)
+
+
+async def _go_on(context: BotContext, member: storage.Member, message_id: int) -> None:
+    """Show what comes next in the check, if the follow-ups were what the member saw last."""
+    db = context.services.db
+    active = await storage.load_active_message(db, member.id)
+    if active is None or active.message_id != message_id:
+        return  # an older plan message: the member is elsewhere in the check already
+    await storage.save_active_message(db, member.id, None)  # its buttons are gone already
+    await dialogue.converse(context, member, ev.Show())
 
 
 async def on_text(update: Update, context: BotContext) -> None:
