@@ -200,3 +200,48 @@ async def test_the_report_has_a_section_maßnahmenplan_and_the_export_a_sheet(
         "Stand",
     ]
     assert values[1][:7] == ["ABH", "2027", "Z1", "Flyer <neu>", "Anna", "03/2027", "geplant"]
+
+
+@pytest.mark.slow
+def test_cli_lists_filters_and_exports_the_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Protects `chancencheck measures list|export`: the filters by institution, status and
+    round, CSV and XLSX by the file's extension, and a clear error for an unknown institution."""
+    import asyncio
+
+    from bot.cli.entry import main
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "db.sqlite3"}"\n', encoding="utf-8")
+
+    async def set_up() -> None:
+        async with await storage.open_database(tmp_path / "db.sqlite3") as db:
+            async with db.transaction():
+                abh = await storage.add_institution(db, "ABH", "Amt", "code1", NOW)
+                vhs = await storage.add_institution(db, "VHS", "VHS", "code2", NOW)
+                cycle = await storage.open_cycle(db, "2027", "cclu", "1", date(2027, 3, 31), NOW)
+                anna = await storage.join_institution(db, 1, abh.id, "Anna", "de", NOW)
+                bert = await storage.join_institution(db, 2, vhs.id, "Bert", "de", NOW)
+                for member, text in ((anna, "Flyer"), (bert, "Kurs")):
+                    check = await storage.check_for(db, member.institution_id, cycle.id)
+                    await plan.record_reply(db, member, check, "K1", text, NOW)
+            flyer = (await store.list_measures(db, abh.id))[0]
+            await plan.set_status(db, anna, flyer.id, "in_arbeit", NOW)
+
+    asyncio.run(set_up())
+    base = ["--config", str(config), "measures"]
+    assert main([*base, "list", "--status", "in-arbeit"]) == 0
+    out = capsys.readouterr().out
+    assert "Flyer" in out and "Kurs" not in out and "in-arbeit" in out
+    assert main([*base, "list", "--institution", "VHS", "--round", "2027"]) == 0
+    out = capsys.readouterr().out
+    assert "Kurs" in out and "Flyer" not in out
+    assert main([*base, "list", "--institution", "XYZ"]) == 2
+    assert "no institution 'XYZ'" in capsys.readouterr().err
+    assert main([*base, "export", "--out", str(tmp_path / "plan.csv")]) == 0
+    csv = (tmp_path / "plan.csv").read_text(encoding="utf-8-sig")
+    assert csv.splitlines()[1].startswith("ABH;2027;K1;Flyer;;;in Arbeit;")
+    assert main([*base, "export", "--out", str(tmp_path / "plan.xlsx")]) == 0
+    assert (tmp_path / "plan.xlsx").read_bytes()[:2] == b"PK"
+    assert main([*base, "export", "--out", str(tmp_path / "plan.csv")]) == 2  # exists already
