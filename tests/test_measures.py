@@ -245,3 +245,32 @@ def test_cli_lists_filters_and_exports_the_plan(
     assert main([*base, "export", "--out", str(tmp_path / "plan.xlsx")]) == 0
     assert (tmp_path / "plan.xlsx").read_bytes()[:2] == b"PK"
     assert main([*base, "export", "--out", str(tmp_path / "plan.csv")]) == 2  # exists already
+
+
+async def test_a_follow_up_in_doubt_is_marked_and_never_sent_again(tmp_path: Path) -> None:
+    """Protects "never twice per (measure, month), also across restarts": a claimed ask is not
+    claimed again, one a crash left "sending" becomes "uncertain" and still counts as asked,
+    and one that surely failed is released for the next sweep."""
+    async with await storage.open_database(tmp_path / "db.sqlite3") as db:
+        async with db.transaction():
+            abh = await storage.add_institution(db, "ABH", "Amt", "code1", NOW)
+            cycle = await storage.open_cycle(db, "2027", "cclu", "1", date(2027, 3, 31), NOW)
+            anna = await storage.join_institution(db, 1, abh.id, "Anna", "de", NOW)
+            check = await storage.check_for(db, abh.id, cycle.id)
+            batch = await plan.record_reply(db, anna, check, "K1", "Flyer\nKurs", NOW)
+        assert batch is not None
+        flyer, kurs = await store.measures_of_batch(db, batch)
+        async with db.transaction():
+            first = await store.claim_ask(db, flyer.id, "2027-06", anna.id, NOW)
+            assert first is not None
+            assert await store.claim_ask(db, flyer.id, "2027-06", anna.id, NOW) is None
+            failed = await store.claim_ask(db, kurs.id, "2027-06", anna.id, NOW)
+            assert failed is not None
+            await store.release_ask(db, failed)  # surely not delivered
+        async with db.transaction():  # the restart after a crash
+            assert await store.abandon_asks(db, NOW) == 1
+        assert await store.asks_of(db, flyer.id) == ["2027-06"]
+        assert not plan.wants_ask(
+            replace(flyer, due_month="2027-06"), ["2027-06"], date(2027, 6, 9)
+        )
+        assert await store.asks_of(db, kurs.id) == []  # asked again by the next sweep
