@@ -21,7 +21,6 @@ STATUS_CHOICES = ("in_arbeit", "umgesetzt", "verworfen")
 # The CLI's spelling of the statuses ("in-arbeit") and the derived one, "ueberfaellig".
 CLI_STATUSES = {"geplant", "in-arbeit", "umgesetzt", "verworfen", "ueberfaellig"}
 MAX_OVERDUE_ASKS = 3  # an overdue measure is asked again monthly, then coordinators see it
-MAX_MEASURE = 500
 
 _ENUMERATION = re.compile(r"(?:^|\s)\d{1,2}[.)]\s+")
 _BULLET = re.compile(r"^\s*(?:\d{1,2}[.)]|[-•*–])\s*")
@@ -33,9 +32,7 @@ def split_measures(text: str) -> list[str]:
     if len(lines) == 1 and len(_ENUMERATION.findall(lines[0])) >= 2:
         lines = [part for part in _ENUMERATION.split(lines[0]) if part.strip()]
     items = [_BULLET.sub("", line).strip() for line in lines]
-    return [item[:MAX_MEASURE] for item in items if any(ch.isalpha() for ch in item)] or [
-        text.strip()[:MAX_MEASURE]
-    ]
+    return [item for item in items if any(ch.isalpha() for ch in item)] or [text.strip()]
 
 
 def month_text(year: int, month: int) -> str:
