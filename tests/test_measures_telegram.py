@@ -316,4 +316,13 @@ async def test_the_opt_out_and_a_departed_owner_are_respected_by_the_follow_up(
         assert await followups.sweep(app.bot_data[SERVICES], app.bot, clock.now) == 2
         assert len(asks(bert)) == 2 and asks(anna) == []
         await bert.send_and_wait("/massnahmen")
-        assert "niemand benannt" in (bert.last_message().visible_text or "")
+        listing = bert.last_message()
+        assert "niemand benannt" in (listing.visible_text or "")
+        await bert.press_and_wait(listing.message_id, _data(listing, "1"))
+        chosen = bert.last_message()
+        assert "Flyer in Leichter Sprache" in (chosen.visible_text or "")
+        await bert.press_and_wait(chosen.message_id, _data(chosen, "❌ Verworfen"))
+    assert query(config, "SELECT status FROM measures ORDER BY id") == [
+        ("verworfen",),
+        ("geplant",),
+    ]

@@ -49,7 +49,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif parts[0] == "ms" and len(parts) >= 3 and parts[1].isdigit():
         await _status_step(context, member, parts, query.message.message_id)
     elif parts[0] == "ml" and len(parts) == 2 and parts[1].isdigit():
-        await _offer_status(context, member, int(parts[1]), None)
+        await _offer_status(context, member, int(parts[1]))
     elif parts[0] == "mo":
         await _member_plan(context, member)
     await query.answer()  # last, so that what the press changed is shown when it is answered
@@ -191,9 +191,8 @@ async def _offer_postpone(
     await _edit(context, member.telegram_user_id, message_id, text, _keyboard(buttons))
 
 
-async def _offer_status(
-    context: BotContext, member: storage.Member, measure_id: int, _: None
-) -> None:
+async def _offer_status(context: BotContext, member: storage.Member, measure_id: int) -> None:
+    """Show one measure of the member's plan with the buttons to change its status."""
     s = context.services
     measure = await store.measure_by_id(s.db, measure_id)
     assert member.telegram_user_id is not None
