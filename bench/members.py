@@ -145,6 +145,9 @@ def _next(data: list[str], order: list[str]) -> tuple[str, str]:
     """Decide what to do with the buttons shown: which to press, or what to type."""
     if "s" in data:
         return "press", "s"
+    skip_plan = next((d for d in data if d.startswith("mp:s:")), None)
+    if skip_plan is not None:  # the measures' "Bis wann?" (issue 16): skipped, as many will
+        return "press", skip_plan
     choices = [d for d in data if d.startswith("c:")]
     if choices:
         requirement, _, question = choices[0].split(":")[1].partition(".")

@@ -405,6 +405,67 @@ async def m009_plain_mode(conn: aiosqlite.Connection) -> None:
     )
 
 
+async def m011_measures(conn: aiosqlite.Connection) -> None:
+    """Add the improvement plan: measures with owner, due month, status and history."""
+    # A measure outlives its answer's revisions: it is the institution's commitment, followed
+    # up month by month (measure_asks keeps each follow-up at most once, like reminders).
+    await run_script(conn, dedent(M011_SQL))
+
+
+M011_SQL = """
+    CREATE TABLE measures (
+        id INTEGER PRIMARY KEY,
+        institution_id INTEGER NOT NULL REFERENCES institutions(id),
+        cycle_id INTEGER NOT NULL REFERENCES cycles(id),
+        check_id INTEGER NOT NULL REFERENCES checks(id),
+        requirement_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        batch INTEGER NOT NULL,
+        entered_by INTEGER REFERENCES members(id),
+        owner_member_id INTEGER REFERENCES members(id),
+        owner_name TEXT,
+        due_month TEXT,
+        status TEXT NOT NULL DEFAULT 'geplant'
+            CHECK (status IN ('geplant', 'in_arbeit', 'umgesetzt', 'verworfen')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX measures_by_check ON measures (check_id, requirement_id);
+    CREATE INDEX measures_by_institution ON measures (institution_id, cycle_id);
+
+    CREATE TABLE measure_changes (
+        id INTEGER PRIMARY KEY,
+        measure_id INTEGER NOT NULL REFERENCES measures(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        member_id INTEGER REFERENCES members(id),
+        coordinator INTEGER,
+        field TEXT NOT NULL,
+        old TEXT,
+        new TEXT
+    ) STRICT;
+    CREATE INDEX measure_changes_by_measure ON measure_changes (measure_id);
+
+    CREATE TABLE measure_asks (
+        id INTEGER PRIMARY KEY,
+        measure_id INTEGER NOT NULL REFERENCES measures(id) ON DELETE CASCADE,
+        month TEXT NOT NULL,
+        member_id INTEGER REFERENCES members(id),
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        message_id INTEGER,
+        error TEXT,
+        UNIQUE (measure_id, month, member_id)
+    ) STRICT;
+
+    CREATE TABLE measure_prompts (
+        member_id INTEGER PRIMARY KEY REFERENCES members(id) ON DELETE CASCADE,
+        batch INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    ) STRICT;
+"""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial,
     m002_reminders,
@@ -415,6 +476,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m007_rounds_carry_forward,
     m008_handovers_and_reasons,
     m009_plain_mode,
+    m011_measures,
 )
 
 CREATE_MIGRATIONS = """

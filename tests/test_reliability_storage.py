@@ -59,9 +59,14 @@ async def answer(user: FakeUser) -> tuple[str, list[Any]]:
     """
     screen = next((m for m in reversed(user.messages()) if m.callback_data), None)
     assert screen is not None, [m.visible_text for m in user.messages()]
+    skip_plan = [d for d in screen.callback_data if d.startswith("mp:s:")]
+    if skip_plan:  # the measures' "Bis wann?" (issue 16): skipped, then the next question
+        await user.press_and_wait(screen.message_id, skip_plan[0], timeout=15)
+        screen = next((m for m in reversed(user.messages()) if m.callback_data), None)
+        assert screen is not None, [m.visible_text for m in user.messages()]
+    since = len(user.server.requests)
     options = [d for d in screen.callback_data if d.startswith("c:")]
     assert options, (screen.visible_text, screen.callback_data)
-    since = len(user.server.requests)
     if options[-1].endswith(":none"):
         data = f"{options[-1]} Schulung für alle Teams. " + "Leichte Sprache, Formulare. " * 60
         await user.send_and_wait(data, timeout=15)

@@ -323,6 +323,7 @@ async def test_xlsx_holds_every_answer_and_keeps_formulas_as_text(round_: Round)
         "Antworten je Frage",
         "Mittelwerte je Bereich",
         "Anforderungen je Einrichtung",
+        "Maßnahmen",
     ]
     sheet = book["Antworten je Frage"]
     header = [cell.value for cell in sheet[1]]
@@ -384,6 +385,7 @@ async def test_xlsx_second_sheet_has_mean_scores_per_area(round_: Round) -> None
         "Answers per question",
         "Mean scores per area",
         "Requirements per institution",
+        "Measures",
     ]
     sheet = book["Mean scores per area"]
     table = [[cell.value for cell in row] for row in sheet.iter_rows()]

@@ -41,6 +41,7 @@ async def answer_shown(user: FakeUser, number: int) -> None:
         await user.press_button_and_wait("Nein")
     elif number % 3:
         await user.send_and_wait(f"Maßnahme {number}: Schulung, Team B, bis 06/2027")
+        await user.press_button_and_wait("Überspringen")  # the plan's "Bis wann?" (issue 16)
     else:
         await user.press_button_and_wait("Keine Maßnahmen geplant")
 
@@ -224,6 +225,7 @@ async def test_review_splits_long_answers_within_telegram_limits(config, fake_bo
             await anna.press_button_and_wait("Ja")
             await anna.send_and_wait(long_text[:1990])
             await anna.send_and_wait(long_text[:1990])
+            await anna.press_button_and_wait("Überspringen")  # the plan's "Bis wann?"
         sent_before = len(anna.messages())
         await anna.send_and_wait("/pruefen")
         review = anna.messages()[sent_before:]

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import bot.cli.access as cli_access
+import bot.cli.measures as cli_measures
 import bot.cli.rounds as cli_rounds
 import storage
 from bot.catalogue import load_catalogue
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     _cycle_commands(sub)
     _report_commands(sub)
     cli_access.commands(sub, _command)
+    cli_measures.commands(sub, _command)
     _operation_commands(sub)
     return parser
 

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 
 import storage
 from bot.core import disagreements, handovers
+from bot.core.measures import record_reply
 from bot.core.rounds import previous_round, reworded, round_catalogue
 from bot.render.presenter import Authorship, HandoverNote
 from dialogues import effects as fx
 from dialogues.engine import Dialogue, Step
 from dialogues.events import Event
-from dialogues.model import Answer, Key, Phase, State
+from dialogues.model import PLANNED, Answer, Key, Phase, State
 from dialogues.model import Position as DialoguePosition
 
 
@@ -49,6 +50,7 @@ class Turn:
     proposal_authors: dict[Key, Authorship] = field(default_factory=dict)
     # The member's message with buttons when the event arrived (it shows the question answered).
     active: storage.ActiveMessage | None = None
+    measure_batch: int | None = None  # the measures this turn's reply added, to plan them
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Aftermath:
     code: str | None
     queued: bool
     handovers: tuple[storage.Handover, ...]  # the check's open handovers after the step
+    measure_batch: int | None  # the measures this step's reply added (issue 16)
 
 
 def _alone(step: Step) -> bool:
@@ -145,6 +148,7 @@ class Checks:
             after.queued,
             offered,
             loaded.active,
+            after.measure_batch,
         )
 
     async def _turn(
@@ -183,6 +187,7 @@ class Checks:
         if step.rejected is None:  # a double tap must not drop the reason just asked for
             await storage.give_reason(db, member.id, None)  # any next step skips it
         saved = await self._store(db, member, check, step, loaded.cycle, loaded.proposals)
+        batch = await self._store_measures(db, member, check, step)
         changed = disagreements.changed(loaded.stored, saved, member.id)
         if changed is not None:
             await storage.ask_reason(db, member.id, changed.after.id, now)
@@ -192,7 +197,26 @@ class Checks:
             queued = await self.on_answered(db, check, step, member, now)
         if code is not None or step.records or loaded.state.passed != step.state.passed:
             open_handovers = await storage.open_handovers(db, check.id, now)
-        return Aftermath(changed, code, queued, tuple(open_handovers))
+        return Aftermath(changed, code, queued, tuple(open_handovers), batch)
+
+    async def _store_measures(
+        self, db: storage.Database, member: storage.Member, check: storage.Check, step: Step
+    ) -> int | None:
+        """Turn the measures of question 3 into the improvement plan, in the same transaction.
+
+        Returns the batch to plan (due month, owner) for a typed reply; measures confirmed
+        from last round ("Stimmt noch so") join the plan without asking again.
+        """
+        measures_key = self.dialogue.catalogue.questions[-1].key
+        batch = None
+        for record in step.records:
+            if record.position.question_key == measures_key:
+                text = record.answer.text if record.answer.value == PLANNED else None
+                added = await record_reply(
+                    db, member, check, record.position.requirement_id, text, self.clock()
+                )
+                batch = batch if record.carried else added
+        return batch
 
     async def _hand_over(
         self, db: storage.Database, member: storage.Member, check: storage.Check, step: Step

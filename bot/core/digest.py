@@ -9,6 +9,8 @@ from datetime import datetime
 import storage
 from bot.config import Config
 from bot.core.access import coordination_chat
+from bot.core.plan import PlanRow, carried_out_before
+from bot.core.plan import rows as plan_rows
 from bot.core.rounds import previous_report, round_catalogue
 from bot.render.presenter import COLOUR_MARK, Presenter
 from bot.render.views import split_blocks
@@ -23,6 +25,7 @@ from bot.reports.data import (
 from bot.reports.disagreements import items as differing_views
 from bot.reports.labels import format_score, submitter_label
 from dialogues.model import YES, Answer, Key, Position
+from storage import measures as measure_store
 
 log = logging.getLogger(__name__)
 MEASURE_LIMIT = 280  # characters of one measure in the digest; the report has them in full
@@ -85,7 +88,9 @@ class Digests:
         # One digest per submission: the key names the submission, whatever the clock says.
         prefix = f"digest:{submission.id}"
         progress = await round_progress(db, report.cycle.id)
-        texts = self.texts(report, member, answers, now, changes, progress, since)
+        plan = await self._plan(db, report, now)
+        texts = self.texts(report, member, answers, now, changes, progress, since, bool(plan[0]))
+        texts = self._with_plan(texts, *plan)
         for number, text in enumerate(texts):
             key = f"{prefix}:text{number}"
             await storage.enqueue(db, key, chat_id, "message", {"text": text}, now)
@@ -102,6 +107,7 @@ class Digests:
         changes: list[Change] | None,
         progress: tuple[int, int] | None = None,
         since: str | None = None,
+        plan_listed: bool = False,  # the measures follow as the plan, with owner and month
     ) -> list[str]:
         """Render the digest as messages within Telegram's limit, split between blocks."""
         render = self.presenter.templates.render
@@ -128,7 +134,7 @@ class Digests:
             )
             blocks += [render(self.language, "digest_change", **self._change(c)) for c in changes]
         blocks += self._disagreements(report)
-        measures = self._measures(answers)
+        measures = [] if plan_listed else self._measures(answers)
         if measures:
             blocks.append(
                 "\n"
@@ -176,6 +182,29 @@ class Digests:
             "potential": change.potential,
             "measures": change.measures,
         }
+
+    async def _plan(
+        self, db: storage.Database, report: CheckReport, now: datetime
+    ) -> tuple[list[PlanRow], tuple[int, int] | None]:
+        """Return the check's measures as coordinators may see them, and last round's count."""
+        today = now.astimezone(self.config.checks.tz).date()
+        measures = await measure_store.list_measures(db, report.institution.id, report.cycle.id)
+        named = self.presenter.templates.render(self.language, "measure_button", key="named_owner")
+        rows = await plan_rows(db, measures, today, self.config.privacy.authors, named.strip())
+        return rows, await carried_out_before(db, report.cycle, report.institution.id)
+
+    def _with_plan(
+        self, texts: list[str], plan: list[PlanRow], carried: tuple[int, int] | None
+    ) -> list[str]:
+        """Add the improvement plan (owner, month) and last round's carried-out count."""
+        if not plan and carried is None:
+            return texts
+        render = self.presenter.templates.render
+        blocks = [
+            "\n" + render(self.language, "digest_plan", row=None, count=len(plan), carried=carried)
+        ]
+        blocks += [render(self.language, "digest_plan", row=row) for row in plan]
+        return [*texts[:-1], *split_blocks(texts[-1], blocks, separator="\n")]
 
     def _submitter(self, report: CheckReport, member: storage.Member) -> dict[str, object]:
         """Name the submitter as [privacy] authors allows; "former" if the person left."""

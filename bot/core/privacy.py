@@ -6,6 +6,8 @@ import json
 from datetime import datetime
 
 import storage
+from storage import measures as measure_store
+from storage.times import utc_now
 
 
 async def personal_data_json(db: storage.Database, user_id: int, now: datetime) -> bytes:
@@ -15,8 +17,25 @@ async def personal_data_json(db: storage.Database, user_id: int, now: datetime) 
         "about": "Personal data the ChancenCheckLU bot stores about this Telegram user",
         "exported_at": now.isoformat(timespec="seconds"),
         **data,
+        "measures_owned": await _owned_measures(db, user_id),
     }
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+async def _owned_measures(db: storage.Database, user_id: int) -> list[dict[str, object]]:
+    """Return the measures of the improvement plan the user owns."""
+    member = await storage.member_by_user(db, user_id)
+    owned = await measure_store.owned_by(db, member.id) if member else []
+    return [
+        {
+            "requirement_id": m.requirement_id,
+            "text": m.text,
+            "due_month": m.due_month,
+            "status": m.status,
+            "created_at": m.created_at.isoformat(timespec="seconds"),
+        }
+        for m in owned
+    ]
 
 
 # How long an erased person's data lives on in Litestream's replica: its history is kept 24 hours
@@ -33,6 +52,10 @@ async def erase(
     in the replica's history for up to REPLICA_HISTORY_HOURS.
     """
     async with db.transaction():
+        member = await storage.member_by_user(db, user_id)
+        if member is not None:  # the measures stay with the institution, without an owner
+            await measure_store.release_owner(db, member.id, utc_now())
+        await measure_store.forget_coordinator(db, user_id)
         counts = await storage.erase_person(db, user_id, former)
     await storage.checkpoint(db, truncate=not replicated)
     return counts

@@ -27,6 +27,7 @@ MENU = (
     "pause",
     "absenden",
     "runde",
+    "massnahmen",
     "erinnerungen",
     "hilfe",
     "sprache",

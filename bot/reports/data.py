@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from statistics import fmean
 from typing import Literal
 
 import storage
 from bot.core.disagreements import JUDGEMENTS, Disagreement, find
+from bot.core.plan import PlanRow
+from bot.core.plan import rows as plan_rows
 from dialogues.catalogue import AnswerKind, Catalogue, ScaleStep
 from dialogues.model import Key
+from storage import measures as measure_store
 from storage.sql import fetch_all
 
 # A mean is coloured like the nearest step of the four-step scale (3 full, 2 mostly, 1 partly,
@@ -44,6 +48,7 @@ class CheckReport:
     previous: CheckReport | None = None
     # The institution's earlier rounds, oldest first: (round name, mean score per area id).
     history: tuple[tuple[str, dict[str, float | None]], ...] = ()
+    plan: tuple[PlanRow, ...] = ()  # the check's measures (issue 16), owners as authors allows
 
     def author_number(self, member_id: int | None) -> int | None:
         """Return the number that stands for a member in this check, or None."""
@@ -114,8 +119,18 @@ async def _report(
         submitter,
         submitter_id=check.submitted_by,
         disagreements=tuple(find(revisions)),
+        plan=await _plan(db, check, authors),
     )
     return report if authors == "names" else await _without_names(db, report, authors)
+
+
+async def _plan(
+    db: storage.Database, check: storage.Check, authors: Authors
+) -> tuple[PlanRow, ...]:
+    """Return the check's measures; owners are named only where authors is "names"."""
+    measures = await measure_store.list_measures(db, check.institution_id, check.cycle_id)
+    today = datetime.now(UTC).date()
+    return tuple(await plan_rows(db, measures, today, authors))
 
 
 async def _without_names(

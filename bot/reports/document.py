@@ -10,11 +10,13 @@ from typing import Any
 
 from markupsafe import Markup
 
+from bot.core.plan import PlanRow
 from bot.render.templates import Templates
 from bot.reports.change import change_lines
 from bot.reports.data import CheckReport, area_missing, area_scores, traffic_light
 from bot.reports.disagreements import items as differing_views
 from bot.reports.labels import author_label, format_score, submitter_label, value_label
+from bot.reports.measures import status_label
 from bot.reports.style import HEX
 from dialogues.catalogue import AnswerKind, Area, Catalogue, Question, Requirement
 from dialogues.model import NONE_PLANNED, YES
@@ -63,6 +65,18 @@ def document_context(
         "areas": [_area(report, catalogue, area, language) for area in catalogue.areas],
         "disagreements": differing_views(report, catalogue, language),
         "changes": change_lines(report, catalogue, language),
+        "plan": [_plan_row(row, language) for row in report.plan],
+    }
+
+
+def _plan_row(row: PlanRow, language: str) -> dict[str, Any]:
+    """One measure of the section "Maßnahmenplan"."""
+    return {
+        "requirement_id": row.requirement_id,
+        "text": row.text,
+        "owner": row.owner or "",
+        "due": row.due or "",
+        "status": status_label(row.status, language),
     }
 
 

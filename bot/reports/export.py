@@ -14,6 +14,7 @@ from bot.reports.disagreements import items as differing_views
 from bot.reports.disagreements import line as differing_line
 from bot.reports.formulas import looks_like_formula
 from bot.reports.labels import author_label, column_labels, label, value_label
+from bot.reports.measures import sheet as measures_sheet
 from bot.reports.workbook import Sheet, build
 from dialogues.catalogue import AnswerKind, Catalogue, Question, Requirement
 from storage import StoredAnswer
@@ -292,6 +293,7 @@ def export_xlsx(
                 scores=[REQUIREMENT_COLUMNS.index("score")],
                 no_score=label(language, "no_score"),
             ),
+            measures_sheet([row for r in reports for row in r.plan], language, tz),
         ]
     )
 

@@ -135,6 +135,7 @@ def _data(
             f"{item['requirement_id']} {differing_line(item)}" for item in context["disagreements"]
         ],
         "changes": context["changes"],
+        "plan": context["plan"],
     }
 
 

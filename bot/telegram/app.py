@@ -23,6 +23,7 @@ from telegram.request import BaseRequest
 
 from bot.config import Config
 from bot.core.checks import utc_now
+from bot.reminders.measures import schedule as schedule_measures
 from bot.reminders.sweep import schedule as schedule_reminders
 from bot.render.commands import MENU
 from bot.render.templates import LANGUAGES
@@ -66,6 +67,7 @@ def build_application(
         # Delivers what a crash left in the outbox at once, then retries every few seconds.
         app.job_queue.run_repeating(deliver_outbox, FLUSH_INTERVAL, first=0)
         schedule_reminders(app)  # the reminder sweep: every minute, from the database
+        schedule_measures(app)  # the improvement plan's follow-ups, as the reminders
 
     async def post_shutdown(app: BotApp) -> None:
         services: Services | None = app.bot_data.pop(SERVICES, None)

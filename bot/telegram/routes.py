@@ -22,6 +22,7 @@ from bot.telegram.handlers import (
     handover,
     institutions,
     joining,
+    measures,
     onboarding,
     privacy,
     rounds,
@@ -80,6 +81,12 @@ def register(app: BotApp) -> None:
         (["frist", "deadline"], rounds.on_deadline),
     ):
         app.add_handler(CommandHandler(names, callback, filters=filters.UpdateType.MESSAGE))
+    # /massnahmen: coordinators also in the coordination group; members in private.
+    app.add_handler(
+        CommandHandler(
+            ["massnahmen", "measures"], measures.on_measures, filters=filters.UpdateType.MESSAGE
+        )
+    )
     # order matters: groups are answered next, so nothing below ever runs for a group chat.
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, general.on_group))
     app.add_handler(MessageHandler(filters.StatusUpdate.NEW_CHAT_MEMBERS, general.on_added))
@@ -108,8 +115,10 @@ def register(app: BotApp) -> None:
     app.add_handler(
         CallbackQueryHandler(coordination.on_compare_button, pattern=coordination.COMPARE_PATTERN)
     )
+    app.add_handler(CallbackQueryHandler(measures.on_button, pattern=measures.CALLBACK_PATTERN))
     app.add_handler(CallbackQueryHandler(dialogue.on_button))
-    app.add_handler(MessageHandler(PRIVATE & filters.TEXT, dialogue.on_text))
+    # measures.on_text takes an owner's name when one was asked for, else hands to the dialogue.
+    app.add_handler(MessageHandler(PRIVATE & filters.TEXT, measures.on_text))
     app.add_handler(MessageHandler(PRIVATE, general.on_not_text))
     app.add_handler(
         MessageHandler(

@@ -18,6 +18,7 @@ from bot.render.views import Button, View
 from bot.services import Services
 from bot.telegram.context import BotContext
 from bot.telegram.courier import COURIER, Courier
+from bot.telegram.handlers.measure_plan import offer_plan
 from bot.telegram.send import retire, show_after
 from dialogues import effects as fx
 from dialogues import events as ev
@@ -143,6 +144,11 @@ async def converse(
     if turn.handover_code is not None:
         await _send_handover(context, member, turn)
     active = turn.active
+    if turn.measure_batch is not None:  # the measures' two follow-ups first, then what is next
+        transcript = _transcript(s, turn, active, ctx)
+        if await offer_plan(context, member, turn.measure_batch, active, transcript):
+            await asyncio.gather(*acks)
+            return turn
     if pressed is not None and (active is None or active.message_id != pressed):
         # Buttons on a message other than the active one are left over: take them off too.
         acks.append(retire(context.bot, chat_id, storage.ActiveMessage(pressed, None), None))
