@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -44,6 +44,18 @@ class HandoverNote:
 
 
 @dataclass(frozen=True)
+class PastMeasure:
+    """A measure of the round before, as the carry-forward screen shows it."""
+
+    id: int
+    text: str
+    status: str  # geplant, in_arbeit, umgesetzt, verworfen
+    owner: str | None
+    due: str | None  # "03/2027"
+    carried: bool  # already taken into this round
+
+
+@dataclass(frozen=True)
 class Context:
     language: str
     authors: Mapping[Key, Authorship] = field(default_factory=dict)
@@ -51,6 +63,8 @@ class Context:
     plain: bool = False  # the member's /barrierefrei mode: words only, one button per row
     # Who gave last round's answers that are now proposed, and when.
     proposal_authors: Mapping[Key, Authorship] = field(default_factory=dict)
+    # Last round's measures by requirement, with their status (the improvement plan, issue 16).
+    past_measures: Mapping[str, Sequence[PastMeasure]] = field(default_factory=dict)
 
 
 def progress_bar(progress: Progress, plain_mode: bool = False) -> str:
@@ -136,6 +150,7 @@ class Presenter:
             requirement=self._requirement(at, lang),
             items=items,
             reworded=effect.reworded,
+            measures=ctx.past_measures.get(at.requirement_id, ()),
             p=effect.progress,
             bar=progress_bar(effect.progress),
         )
