@@ -68,18 +68,12 @@ async def set_status(anna: FakeUser, number: str, label: str) -> None:
     await anna.press_and_wait(offer.message_id, _data(offer, label))
 
 
-@pytest.mark.slow
-async def test_stimmt_noch_so_carries_the_open_measure_and_leaves_the_done_one(
-    config: Config, fake_bot_api: FakeBotApi
-) -> None:
-    """Protects issue 16 §4: the proposal screen lists last round's measures with status;
-    "Stimmt noch so" copies only the open one into the new round with owner, month, status and
-    a "carried_from" history entry; /massnahmen shows it once (the copy stands for the
-    original, so it is not listed or followed up twice); the new round's digest still counts
-    "1 von 2 Maßnahmen der Vorrunde umgesetzt"."""
+async def round_one_with_a_done_and_an_open_measure(
+    config: Config, fake_bot_api: FakeBotApi, clock: Clock
+) -> FakeUser:
+    """Round 1: Anna types two measures (next quarter, hers), one done, one in progress."""
     code = await set_up_institution(config)
     anna = fake_bot_api.user(1001, "Anna")
-    clock = Clock(ENTERED)
     async with running_bot(config, fake_bot_api, clock):
         await type_two_measures(anna, code)
         plan = [m for m in anna.messages() if "Bis wann?" in (m.visible_text or "")][-1]
@@ -91,9 +85,73 @@ async def test_stimmt_noch_so_carries_the_open_measure_and_leaves_the_done_one(
         ("Flyer in Leichter Sprache", "umgesetzt"),
         ("Formulare übersetzen lassen", "in_arbeit"),
     ]
-
     await open_round_2028_all_answered_but_the_first(config)
     clock.now = NEXT_ROUND
+    return anna
+
+
+def round_2028(config: Config) -> list[tuple[object, ...]]:
+    return query(
+        config,
+        "SELECT m.text, m.status, m.due_month, m.owner_member_id IS NOT NULL "
+        "FROM measures m JOIN cycles c ON c.id = m.cycle_id WHERE c.name = 'Runde 2028' "
+        "ORDER BY m.id",
+    )
+
+
+@pytest.mark.slow
+async def test_aendern_shows_last_rounds_measures_before_question_3_to_carry_in_one_tap(
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
+    """Protects issue 16 §4 "Ändern": question 3 lists last round's measures with status and
+    offers one tap per open one (none for the done one); the tap carries it once (a second
+    tap on the stale button adds nothing), the screen then marks it carried, and measures
+    typed afterwards join it instead of replacing it."""
+    clock = Clock(ENTERED)
+    anna = await round_one_with_a_done_and_an_open_measure(config, fake_bot_api, clock)
+    async with running_bot(config, fake_bot_api, clock):
+        await anna.send_and_wait("/weiter")
+        await anna.press_button_and_wait("✏️ Ändern")
+        await anna.press_button_and_wait("👍 Antwort beibehalten")  # rating as last year
+        await anna.press_button_and_wait("👍 Antwort beibehalten")  # potential as last year
+        third = anna.last_message()
+        lines = (third.visible_text or "").splitlines()
+        at = lines.index("Maßnahmen der letzten Runde:")
+        assert lines[at + 1 : at + 3] == [
+            "✅ Flyer in Leichter Sprache – umgesetzt · Anna · bis 06/2027",
+            "⏳ Formulare übersetzen lassen – in Arbeit · Anna · bis 06/2027",
+        ]
+        carry = [b for b in third.button_labels if b.startswith("↪️")]
+        assert carry == ["↪️ Übernehmen: Formulare übersetzen lassen"]
+        tapped = _data(third, carry[0])
+        await anna.press_and_wait(third.message_id, tapped)
+        shown = anna.last_message()
+        assert "⏳ Formulare übersetzen lassen – in Arbeit · Anna · bis 06/2027 · übernommen" in (
+            shown.visible_text or ""
+        )
+        assert not [b for b in shown.button_labels if b.startswith("↪️")]
+        since = len(fake_bot_api.requests)  # a double tap: the old button once more
+        update = anna.press(third.message_id, tapped, check=False)
+        await fake_bot_api.wait_answered(update, since=since)
+        assert round_2028(config) == [("Formulare übersetzen lassen", "in_arbeit", "2027-06", 1)]
+        await anna.send_and_wait("Website barrierefrei machen")
+    assert round_2028(config) == [
+        ("Formulare übersetzen lassen", "in_arbeit", "2027-06", 1),
+        ("Website barrierefrei machen", "geplant", None, 0),
+    ]
+
+
+@pytest.mark.slow
+async def test_stimmt_noch_so_carries_the_open_measure_and_leaves_the_done_one(
+    config: Config, fake_bot_api: FakeBotApi
+) -> None:
+    """Protects issue 16 §4: the proposal screen lists last round's measures with status;
+    "Stimmt noch so" copies only the open one into the new round with owner, month, status and
+    a "carried_from" history entry; /massnahmen shows it once (the copy stands for the
+    original, so it is not listed or followed up twice); the new round's digest still counts
+    "1 von 2 Maßnahmen der Vorrunde umgesetzt"."""
+    clock = Clock(ENTERED)
+    anna = await round_one_with_a_done_and_an_open_measure(config, fake_bot_api, clock)
     async with running_bot(config, fake_bot_api, clock):
         await anna.send_and_wait("/weiter")
         proposal = (anna.last_message().visible_text or "").splitlines()

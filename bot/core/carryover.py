@@ -44,6 +44,27 @@ async def carry_open(
     return carried
 
 
+async def carry_one(
+    db: storage.Database,
+    member: storage.Member,
+    check: storage.Check,
+    past: Iterable[Measure],
+    requirement_id: str,
+    measure_id: int,
+    now: datetime,
+) -> Measure | None:
+    """Carry one open measure of last round, tapped before question 3; None if it is not one.
+
+    Only a measure of the institution's round before, of this requirement and still open,
+    is carried: a forged or stale button changes nothing.
+    """
+    for source in past:
+        wanted = (source.id, source.requirement_id) == (measure_id, requirement_id)
+        if wanted and source.status in store.OPEN_STATUSES:
+            return await store.carry_measure(db, source, check.id, check.cycle_id, member.id, now)
+    return None
+
+
 async def notes(
     db: storage.Database, check: storage.Check, past: Iterable[Measure]
 ) -> dict[str, tuple[PastMeasure, ...]]:

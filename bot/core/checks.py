@@ -224,6 +224,12 @@ class Checks:
         """
         measures_key = self.dialogue.catalogue.questions[-1].key
         batch = None
+        for effect in step.effects:
+            if isinstance(effect, fx.MeasureCarried):  # one tap before question 3
+                rid = effect.position.requirement_id
+                await carryover.carry_one(
+                    db, member, check, past, rid, effect.measure_id, self.clock()
+                )
         for record in step.records:
             if record.position.question_key != measures_key:
                 continue

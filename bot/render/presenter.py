@@ -67,6 +67,11 @@ class Context:
     past_measures: Mapping[str, Sequence[PastMeasure]] = field(default_factory=dict)
 
 
+def _short(text: str, limit: int = 32) -> str:
+    """Shorten a measure for a button label (Telegram cuts long ones anyway)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def progress_bar(progress: Progress, plain_mode: bool = False) -> str:
     """Draw progress as ten segments: decoration beside the words, so none in plain mode."""
     if plain_mode:
@@ -125,8 +130,27 @@ class Presenter:
     # -- questions ---------------------------------------------------------------------------
 
     def ask(self, effect: fx.Ask, ctx: Context) -> View:
-        text = self._render(ctx, "ask", **self._question_context(effect, ctx))
-        return View(text, self._ask_keyboard(effect, ctx.language), asks=effect.position)
+        past = self._past_measures(effect.position, ctx)
+        text = self._render(ctx, "ask", **self._question_context(effect, ctx), past=past)
+        keyboard = self._ask_keyboard(effect, ctx.language)
+        return View(text, self._carry_rows(effect.position, past, ctx) + keyboard, effect.position)
+
+    def _past_measures(self, at: Position, ctx: Context) -> Sequence[PastMeasure]:
+        """Last round's measures of the requirement, shown before question 3 ("Ändern")."""
+        if self.dialogue.question(at).kind is not AnswerKind.MEASURES:
+            return ()
+        return ctx.past_measures.get(at.requirement_id, ())
+
+    def _carry_rows(
+        self, at: Position, past: Sequence[PastMeasure], ctx: Context
+    ) -> tuple[tuple[Button, ...], ...]:
+        """One button per open measure not carried yet: one tap takes it into this round."""
+        label = self.templates.label(ctx.language, "carry_measure")
+        return tuple(
+            (Button(f"{label} {_short(m.text)}", ev.CarryMeasure(m.id, at)),)
+            for m in past
+            if m.status in ("geplant", "in_arbeit") and not m.carried
+        )
 
     def propose(self, effect: fx.Propose, ctx: Context) -> View:
         """Show last round's three answers with "Stimmt noch so" and "Ändern"."""
