@@ -189,9 +189,8 @@ async def list_measures(
     sql = """
         SELECT * FROM measures WHERE (?1 IS NULL OR institution_id = ?1)
             AND (?2 IS NULL OR cycle_id = ?2)
-            AND (?2 IS NOT NULL OR NOT EXISTS (
-                SELECT 1 FROM measure_changes c
-                WHERE c.field = 'carried_from' AND c.new = CAST(measures.id AS TEXT)))
+            AND (?2 IS NOT NULL OR id NOT IN (
+                SELECT CAST(new AS INTEGER) FROM measure_changes WHERE field = 'carried_from'))
         ORDER BY institution_id, cycle_id, id
     """
     return [_measure(r) for r in await fetch_all(db.conn, sql, (institution_id, cycle_id))]
