@@ -86,6 +86,15 @@ def _alone(step: Step) -> bool:
     return not any(isinstance(e, fx.Submitted | fx.Reopened) for e in step.effects)
 
 
+async def _past_shown(
+    db: storage.Database, check: storage.Check, step: Step, past: tuple[Measure, ...]
+) -> dict[str, tuple[PastMeasure, ...]]:
+    """Describe last round's measures, only of the requirements this step shows."""
+    shown = {e.position.requirement_id for e in step.effects if isinstance(e, fx.Ask | fx.Propose)}
+    relevant = [m for m in past if m.requirement_id in shown]
+    return await carryover.notes(db, check, relevant) if relevant else {}
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -204,7 +213,7 @@ class Checks:
             queued = await self.on_answered(db, check, step, member, now)
         if code is not None or step.records or loaded.state.passed != step.state.passed:
             open_handovers = await storage.open_handovers(db, check.id, now)
-        past = await carryover.notes(db, check, loaded.past) if loaded.past else {}
+        past = await _past_shown(db, check, step, loaded.past)
         return Aftermath(changed, code, queued, tuple(open_handovers), batch, past)
 
     async def _store_measures(
