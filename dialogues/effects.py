@@ -41,6 +41,14 @@ class Record:
 
 
 @dataclass(frozen=True)
+class MeasureCarried:
+    """Carry this measure of last round into the check (the shell checks it is one)."""
+
+    position: Position  # the measures question it was tapped at
+    measure_id: int
+
+
+@dataclass(frozen=True)
 class RequirementStatus:
     requirement_id: str
     answered: int
@@ -145,6 +153,7 @@ class Rejected:
 Effect = (
     Ask
     | Propose
+    | MeasureCarried
     | Record
     | ShowOverview
     | ShowReview

@@ -89,6 +89,7 @@ class Dialogue:
             ev.Skip: (ANSWERING | PROPOSING, False, self._skip),
             ev.Carry: (PROPOSING, False, self._carry),
             ev.Change: (PROPOSING, False, self._change),
+            ev.CarryMeasure: (ANSWERING, False, self._carry_measure),
             ev.Pause: (ALL_PHASES, True, self._pause),
             ev.Jump: (ALL_PHASES, False, self._jump),
             ev.Hint: (ANSWERING, False, self._hint),
@@ -270,6 +271,15 @@ class Dialogue:
             records.append(fx.Record(position, answer, carried=True))
         step = self._next(replace(state, phase=Phase.ASKING))
         return Step(step.state, (*records, *step.effects))
+
+    def _carry_measure(self, state: State, event: ev.CarryMeasure) -> Step:
+        """Pass one of last round's measures on to be carried, and ask question 3 again."""
+        if state.position.question_key != self.catalogue.questions[-1].key:
+            return _reject(state, fx.Reason.NOT_NOW, event)
+        step = self._ask(state)
+        return Step(
+            step.state, (fx.MeasureCarried(state.position, event.measure_id), *step.effects)
+        )
 
     def _change(self, state: State, event: ev.Change) -> Step:
         return self._ask(replace(state, phase=Phase.ASKING))

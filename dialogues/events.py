@@ -69,6 +69,16 @@ class Change:
 
 
 @dataclass(frozen=True)
+class CarryMeasure:
+    """Take one of last round's measures into this round, at the measures question ("Ändern").
+
+    The engine knows no measures: it passes the id on to the shell, which checks it."""
+
+    measure_id: int
+    at: Position | None = None
+
+
+@dataclass(frozen=True)
 class Pause:
     """Stop for now; the position is kept."""
 
@@ -141,6 +151,7 @@ Event = (
     | Skip
     | Carry
     | Change
+    | CarryMeasure
     | Pause
     | Jump
     | Hint

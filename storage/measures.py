@@ -87,7 +87,7 @@ async def replace_unstarted(
         DELETE FROM measures WHERE check_id = ? AND requirement_id = ? AND status = 'geplant'
             AND NOT EXISTS (SELECT 1 FROM measure_asks a WHERE a.measure_id = measures.id)
             AND NOT EXISTS (SELECT 1 FROM measure_changes c WHERE c.measure_id = measures.id
-                            AND c.field = 'status')
+                            AND c.field IN ('status', 'carried_from'))
     """
     await db.writer.execute(drop, (check_id, requirement_id))
     batch = int(await fetch_value(db.writer, "SELECT coalesce(max(batch), 0) + 1 FROM measures"))
@@ -113,6 +113,60 @@ async def replace_unstarted(
     return batch
 
 
+async def carry_measure(
+    db: Database, source: Measure, check_id: int, cycle_id: int, member_id: int, now: datetime
+) -> Measure | None:
+    """Copy an open measure of the round before into a check, once; None if already there.
+
+    The copy keeps text, owner, due month and status; its history starts with a
+    "carried_from" entry naming the source measure, which is also how a second carry is
+    recognised (a double tap, or "Stimmt noch so" after a single carry).
+    """
+    if source.id in await carried_sources(db, check_id):
+        return None
+    batch = int(await fetch_value(db.writer, "SELECT coalesce(max(batch), 0) + 1 FROM measures"))
+    insert = """
+        INSERT INTO measures (institution_id, cycle_id, check_id, requirement_id, text, batch,
+                              entered_by, owner_member_id, owner_name, due_month, status,
+                              created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
+    """
+    stamp = to_text(now)
+    params = (
+        source.institution_id,
+        cycle_id,
+        check_id,
+        source.requirement_id,
+        source.text,
+        batch,
+        source.entered_by,
+        source.owner_member_id,
+        source.owner_name,
+        source.due_month,
+        source.status,
+        stamp,
+        stamp,
+    )
+    row = await fetch_one(db.writer, insert, params)
+    assert row is not None
+    history = """
+        INSERT INTO measure_changes (measure_id, at, member_id, field, old, new)
+        VALUES (?, ?, ?, 'carried_from', NULL, ?)
+    """
+    await db.writer.execute(history, (row["id"], stamp, member_id, str(source.id)))
+    return _measure(row)
+
+
+async def carried_sources(db: Database, check_id: int) -> dict[int, int]:
+    """Return {measure of the round before: its copy} for the measures carried into a check."""
+    sql = """
+        SELECT CAST(c.new AS INTEGER) AS source, m.id AS copy FROM measure_changes c
+        JOIN measures m ON m.id = c.measure_id
+        WHERE m.check_id = ? AND c.field = 'carried_from'
+    """
+    return {r["source"]: r["copy"] for r in await fetch_all(db.writer, sql, (check_id,))}
+
+
 async def measures_of_batch(db: Database, batch: int) -> list[Measure]:
     sql = "SELECT * FROM measures WHERE batch = ? ORDER BY id"
     return [_measure(r) for r in await fetch_all(db.conn, sql, (batch,))]
@@ -126,10 +180,17 @@ async def measure_by_id(db: Database, measure_id: int) -> Measure | None:
 async def list_measures(
     db: Database, institution_id: int | None = None, cycle_id: int | None = None
 ) -> list[Measure]:
-    """Return measures, optionally of one institution and/or round, by institution and id."""
+    """Return measures, optionally of one institution and/or round, by institution and id.
+
+    Without a round this is the plan as it stands: a measure carried into a later round is
+    represented by its copy there (so it is listed, counted and followed up once); with a
+    round, all of that round's measures, carried on or not.
+    """
     sql = """
         SELECT * FROM measures WHERE (?1 IS NULL OR institution_id = ?1)
             AND (?2 IS NULL OR cycle_id = ?2)
+            AND (?2 IS NOT NULL OR id NOT IN (
+                SELECT CAST(new AS INTEGER) FROM measure_changes WHERE field = 'carried_from'))
         ORDER BY institution_id, cycle_id, id
     """
     return [_measure(r) for r in await fetch_all(db.conn, sql, (institution_id, cycle_id))]

@@ -18,6 +18,7 @@ EVENTS = [
     ev.Skip(AT),
     ev.Hint(AT),
     ev.Jump("ZU1"),
+    ev.CarryMeasure(123456789012, AT),  # the largest id the decoder takes
     ev.Resume(),
     ev.Show(),
     ev.Pause(),
@@ -37,7 +38,9 @@ def test_round_trip_within_64_bytes(event: ev.Event) -> None:
 
 
 @pytest.mark.parametrize(
-    "data", ["", "zz", "c:K1.9:full", "c:K1:full", "c:K1.0:<b>", "j:", "j:K 1", "r:extra", "k:x.y"]
+    "data",
+    ["", "zz", "c:K1.9:full", "c:K1:full", "c:K1.0:<b>", "j:", "j:K 1", "r:extra", "k:x.y"]
+    + ["m:K1.2:", "m:K1.2:x", "m:K1.2:²", "m:K1.2:-1", "m:K1.2:1234567890123", "m:K1:5"],
 )
 def test_forged_data_is_refused(data: str) -> None:
     assert decode(data) is None

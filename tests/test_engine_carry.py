@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from bot.catalogue import load_catalogue
@@ -113,3 +114,19 @@ def test_the_proposal_screen_shows_each_answer_on_its_own_line_with_both_buttons
     assert [b.label for b in view.keyboard[0]] == ["✅ Stimmt noch so", "✏️ Ändern"]
     english = presenter.turn(step, Context("en"))[0]
     assert [b.label for b in english.keyboard[0]] == ["✅ Still true", "✏️ Change"]
+
+
+def test_one_measure_is_carried_only_at_question_3_and_the_question_stays() -> None:
+    """Protects the one-tap carry of a measure after "Ändern": at question 3 the engine passes
+    the measure on (MeasureCarried) and asks question 3 again with nothing recorded; anywhere
+    else the tap is refused and changes nothing."""
+    step = DIALOGUE.advance(DIALOGUE.initial(proposals=last_round()), ev.Resume())
+    step = DIALOGUE.advance(step.state, ev.Change(step.state.position))
+    refused = DIALOGUE.advance(step.state, ev.CarryMeasure(7, step.state.position))
+    assert refused.rejected is not None and refused.state == step.state
+    third = Position(FIRST, QUESTIONS[-1])
+    at_third = replace(step.state, position=third)
+    carried = DIALOGUE.advance(at_third, ev.CarryMeasure(7, third))
+    assert carried.effects[0] == fx.MeasureCarried(third, 7)
+    assert isinstance(carried.effects[1], fx.Ask) and carried.effects[1].position == third
+    assert not carried.records and carried.state == at_third

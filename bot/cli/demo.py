@@ -142,6 +142,7 @@ class Demo:
             turn.authors,
             turn.handovers,
             proposal_authors=turn.proposal_authors,
+            past_measures=turn.past_measures,
         )
         for view in self.presenter.turn(turn.step, ctx):
             self.show(view)

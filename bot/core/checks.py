@@ -7,15 +7,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import storage
-from bot.core import disagreements, handovers
+from bot.core import carryover, disagreements, handovers
 from bot.core.measures import record_reply
 from bot.core.rounds import previous_round, reworded, round_catalogue
-from bot.render.presenter import Authorship, HandoverNote
+from bot.render.presenter import Authorship, HandoverNote, PastMeasure
 from dialogues import effects as fx
 from dialogues.engine import Dialogue, Step
 from dialogues.events import Event
 from dialogues.model import PLANNED, Answer, Key, Phase, State
 from dialogues.model import Position as DialoguePosition
+from storage.measures import Measure
 
 
 class NoOpenRound(Exception):
@@ -51,6 +52,8 @@ class Turn:
     # The member's message with buttons when the event arrived (it shows the question answered).
     active: storage.ActiveMessage | None = None
     measure_batch: int | None = None  # the measures this turn's reply added, to plan them
+    # Last round's measures by requirement, with status and whether carried (issue 16 §4).
+    past_measures: dict[str, tuple[PastMeasure, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Loaded:
     proposals: dict[Key, storage.Proposal]
     state: State
     active: storage.ActiveMessage | None
+    past: tuple[Measure, ...]  # the institution's measures of the round before
 
 
 @dataclass(frozen=True)
@@ -74,11 +78,21 @@ class Aftermath:
     queued: bool
     handovers: tuple[storage.Handover, ...]  # the check's open handovers after the step
     measure_batch: int | None  # the measures this step's reply added (issue 16)
+    past: dict[str, tuple[PastMeasure, ...]]  # last round's measures, after any carry
 
 
 def _alone(step: Step) -> bool:
     """Tell whether a step is stored without submitting or reopening the check."""
     return not any(isinstance(e, fx.Submitted | fx.Reopened) for e in step.effects)
+
+
+async def _past_shown(
+    db: storage.Database, check: storage.Check, step: Step, past: tuple[Measure, ...]
+) -> dict[str, tuple[PastMeasure, ...]]:
+    """Describe last round's measures, only of the requirements this step shows."""
+    shown = {e.position.requirement_id for e in step.effects if isinstance(e, fx.Ask | fx.Propose)}
+    relevant = [m for m in past if m.requirement_id in shown]
+    return await carryover.notes(db, check, relevant) if relevant else {}
 
 
 def utc_now() -> datetime:
@@ -149,6 +163,7 @@ class Checks:
             offered,
             loaded.active,
             after.measure_batch,
+            after.past,
         )
 
     async def _turn(
@@ -172,7 +187,8 @@ class Checks:
         passed = handovers.passed(open_handovers, member.id)
         state = await self._state(db, member, check, stored, proposals, cycle, passed)
         active = await storage.load_active_message(db, member.id)
-        return Loaded(cycle, check, stored, proposals, state, active), open_handovers
+        past = await carryover.past_measures(db, member.institution_id, cycle.previous_id)
+        return Loaded(cycle, check, stored, proposals, state, active, past), open_handovers
 
     async def _after(
         self,
@@ -187,7 +203,7 @@ class Checks:
         if step.rejected is None:  # a double tap must not drop the reason just asked for
             await storage.give_reason(db, member.id, None)  # any next step skips it
         saved = await self._store(db, member, check, step, loaded.cycle, loaded.proposals)
-        batch = await self._store_measures(db, member, check, step)
+        batch = await self._store_measures(db, member, check, step, loaded.past)
         changed = disagreements.changed(loaded.stored, saved, member.id)
         if changed is not None:
             await storage.ask_reason(db, member.id, changed.after.id, now)
@@ -197,25 +213,41 @@ class Checks:
             queued = await self.on_answered(db, check, step, member, now)
         if code is not None or step.records or loaded.state.passed != step.state.passed:
             open_handovers = await storage.open_handovers(db, check.id, now)
-        return Aftermath(changed, code, queued, tuple(open_handovers), batch)
+        past = await _past_shown(db, check, step, loaded.past)
+        return Aftermath(changed, code, queued, tuple(open_handovers), batch, past)
 
     async def _store_measures(
-        self, db: storage.Database, member: storage.Member, check: storage.Check, step: Step
+        self,
+        db: storage.Database,
+        member: storage.Member,
+        check: storage.Check,
+        step: Step,
+        past: tuple[Measure, ...],
     ) -> int | None:
         """Turn the measures of question 3 into the improvement plan, in the same transaction.
 
-        Returns the batch to plan (due month, owner) for a typed reply; measures confirmed
-        from last round ("Stimmt noch so") join the plan without asking again.
+        Returns the batch to plan (due month, owner) for a typed reply. Confirmed from last
+        round ("Stimmt noch so"), the requirement's open measures are carried with their
+        owner, month and status, nothing is asked again, and the done ones stay with last
+        round as done.
         """
         measures_key = self.dialogue.catalogue.questions[-1].key
         batch = None
-        for record in step.records:
-            if record.position.question_key == measures_key:
-                text = record.answer.text if record.answer.value == PLANNED else None
-                added = await record_reply(
-                    db, member, check, record.position.requirement_id, text, self.clock()
+        for effect in step.effects:
+            if isinstance(effect, fx.MeasureCarried):  # one tap before question 3
+                rid = effect.position.requirement_id
+                await carryover.carry_one(
+                    db, member, check, past, rid, effect.measure_id, self.clock()
                 )
-                batch = batch if record.carried else added
+        for record in step.records:
+            if record.position.question_key != measures_key:
+                continue
+            requirement_id = record.position.requirement_id
+            if record.carried:
+                await carryover.carry_open(db, member, check, past, requirement_id, self.clock())
+                continue
+            text = record.answer.text if record.answer.value == PLANNED else None
+            batch = await record_reply(db, member, check, requirement_id, text, self.clock())
         return batch
 
     async def _hand_over(

@@ -48,6 +48,8 @@ def encode(event: ev.Event) -> str:
         return f"g:{event.requirement_id}"
     if isinstance(event, ev.TakeBack):
         return f"t:{event.requirement_id}"
+    if isinstance(event, ev.CarryMeasure):
+        return f"m:{_position(event.at)}:{event.measure_id}"
     code = _CODES[type(event)]
     at = getattr(event, "at", None)
     return f"{code}:{_position(at)}" if at is not None else code
@@ -65,6 +67,14 @@ def decode(data: str) -> ev.Event | None:
         where, _, value = rest.rpartition(":")
         at = _parse_position(where)
         return ev.Choose(value, at) if at and _TOKEN.match(value) else None
+    if code == "m":
+        where, _, number = rest.rpartition(":")
+        at = _parse_position(where)
+        return (
+            ev.CarryMeasure(int(number), at)
+            if at and number.isascii() and number.isdigit() and len(number) <= 12
+            else None
+        )
     if code in _BY_REQUIREMENT and _TOKEN.match(rest):
         return _BY_REQUIREMENT[code](rest)
     return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -44,6 +44,18 @@ class HandoverNote:
 
 
 @dataclass(frozen=True)
+class PastMeasure:
+    """A measure of the round before, as the carry-forward screen shows it."""
+
+    id: int
+    text: str
+    status: str  # geplant, in_arbeit, umgesetzt, verworfen
+    owner: str | None
+    due: str | None  # "03/2027"
+    carried: bool  # already taken into this round
+
+
+@dataclass(frozen=True)
 class Context:
     language: str
     authors: Mapping[Key, Authorship] = field(default_factory=dict)
@@ -51,6 +63,13 @@ class Context:
     plain: bool = False  # the member's /barrierefrei mode: words only, one button per row
     # Who gave last round's answers that are now proposed, and when.
     proposal_authors: Mapping[Key, Authorship] = field(default_factory=dict)
+    # Last round's measures by requirement, with their status (the improvement plan, issue 16).
+    past_measures: Mapping[str, Sequence[PastMeasure]] = field(default_factory=dict)
+
+
+def _short(text: str, limit: int = 32) -> str:
+    """Shorten a measure for a button label (Telegram cuts long ones anyway)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def progress_bar(progress: Progress, plain_mode: bool = False) -> str:
@@ -111,8 +130,27 @@ class Presenter:
     # -- questions ---------------------------------------------------------------------------
 
     def ask(self, effect: fx.Ask, ctx: Context) -> View:
-        text = self._render(ctx, "ask", **self._question_context(effect, ctx))
-        return View(text, self._ask_keyboard(effect, ctx.language), asks=effect.position)
+        past = self._past_measures(effect.position, ctx)
+        text = self._render(ctx, "ask", **self._question_context(effect, ctx), past=past)
+        keyboard = self._ask_keyboard(effect, ctx.language)
+        return View(text, self._carry_rows(effect.position, past, ctx) + keyboard, effect.position)
+
+    def _past_measures(self, at: Position, ctx: Context) -> Sequence[PastMeasure]:
+        """Last round's measures of the requirement, shown before question 3 ("Ändern")."""
+        if self.dialogue.question(at).kind is not AnswerKind.MEASURES:
+            return ()
+        return ctx.past_measures.get(at.requirement_id, ())
+
+    def _carry_rows(
+        self, at: Position, past: Sequence[PastMeasure], ctx: Context
+    ) -> tuple[tuple[Button, ...], ...]:
+        """One button per open measure not carried yet: one tap takes it into this round."""
+        label = self.templates.label(ctx.language, "carry_measure")
+        return tuple(
+            (Button(f"{label} {_short(m.text)}", ev.CarryMeasure(m.id, at)),)
+            for m in past
+            if m.status in ("geplant", "in_arbeit") and not m.carried
+        )
 
     def propose(self, effect: fx.Propose, ctx: Context) -> View:
         """Show last round's three answers with "Stimmt noch so" and "Ändern"."""
@@ -136,6 +174,7 @@ class Presenter:
             requirement=self._requirement(at, lang),
             items=items,
             reworded=effect.reworded,
+            measures=ctx.past_measures.get(at.requirement_id, ()),
             p=effect.progress,
             bar=progress_bar(effect.progress),
         )

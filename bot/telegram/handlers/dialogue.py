@@ -140,6 +140,7 @@ async def converse(
         plain=member.plain_mode,
         handovers=turn.handovers,
         proposal_authors=turn.proposal_authors,
+        past_measures=turn.past_measures,
     )
     if turn.handover_code is not None:
         await _send_handover(context, member, turn)
