@@ -182,6 +182,7 @@ async def test_bad_round_input_gets_a_clear_answer_and_changes_nothing(
         assert "Runde „Runde 2027“ ist geöffnet" in texts(chief)[-1]
         await chief.send_and_wait("/uebersicht Runde 2027 vergleich")
         assert chief.last_message().kind == "document"
+        assert "Vergleich in Worten" in (chief.last_message().visible_text or "")
         await chief.send_and_wait("/uebersicht Runde 2027")
         assert chief.last_message().kind == "photo"
         since = len(fake_bot_api.requests)
@@ -190,6 +191,10 @@ async def test_bad_round_input_gets_a_clear_answer_and_changes_nothing(
         compared = chief.last_message()
         assert compared.kind == "document" and compared.file is not None
         assert compared.file[0] == "ChancenCheck_Runde_2027_Vergleich.png"
+        # The change in words for a screen reader (issue 21): the caption says it per institution.
+        words = compared.visible_text or ""
+        assert "Vergleich in Worten" in words and "gegenüber 2026" in words, words
+        assert "ABH: ▲ besser: keine; ▼ schlechter: keine" in words, words
         await chief.send_and_wait("/status 2026")
         assert "abgeschlossen am" in texts(chief)[-1] and "nicht abgesendet" in texts(chief)[-1]
     names = query(config, "SELECT name, closed_at IS NOT NULL FROM cycles ORDER BY id")
