@@ -132,6 +132,12 @@ async def test_a_round_is_closed_the_next_starts_from_it_and_the_old_stays_reada
     assert [line.split()[1] for line in arrows] == list(CHANGED)
     assert all("teilweise erfüllt → 🟢 vollständig erfüllt" in line for line in arrows)
 
+    # Issue 21: the digest's profile chart and the summary's heat map carry their words.
+    photos = [m.visible_text or "" for m in group_messages(fake_bot_api) if m.kind == "photo"]
+    assert sum("Grafik in Worten: Ausländerbehörde" in p for p in photos) == 2, photos
+    [heatmap] = [p for p in photos if "Übersicht in Worten" in p]
+    assert "Runde 2026" in heatmap and "ABH: " in heatmap and "VHS: " in heatmap, heatmap
+
     carried = query(
         config,
         "SELECT count(*), count(carried_from) FROM answers a JOIN checks c ON c.id = a.check_id "
