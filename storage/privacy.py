@@ -173,6 +173,8 @@ ERASE_ID = (
     ("audit", "UPDATE audit SET subject_user_id = NULL WHERE subject_user_id = ?"),
     ("coordinators", "DELETE FROM coordinators WHERE telegram_user_id = ?"),
     ("invite_failures", "DELETE FROM invite_failures WHERE telegram_user_id = ?"),
+    # A used link goes with its user: a code without its row cannot be claimed either.
+    ("coordinator_invites", "DELETE FROM coordinator_invites WHERE used_by = ?"),
 )
 
 

@@ -181,6 +181,22 @@ async def test_erasing_scrubs_stored_messages_that_name_the_person(tmp_path: Pat
     assert payloads == ["{}", '{"text": "abgesendet von ehemaliges Mitglied am …"}']
 
 
+async def test_erasing_forgets_who_used_a_coordinator_link(tmp_path: Path) -> None:
+    """Protects the promise of /loeschen for coordinators who joined by a one-time link: the
+    record of the used link goes, and the link still cannot be claimed again."""
+    now = datetime.now(UTC)
+    path = tmp_path / "db.sqlite3"
+    async with await storage.open_database(path) as db:
+        async with db.transaction():
+            await storage.create_coordinator_invite(db, "hash", now + timedelta(hours=1), now)
+            assert await storage.claim_coordinator_invite(db, "hash", 42, now)
+            await storage.add_coordinator(db, 42, now)
+            await storage.erase_person(db, 42, "ehemaliges Mitglied")
+        async with db.transaction():
+            assert not await storage.claim_coordinator_invite(db, "hash", 43, now)
+    assert rows_of(path, "SELECT count(*) FROM coordinator_invites") == [(0,)]
+
+
 def rows_of(path: Path, sql: str) -> list[tuple[object, ...]]:
     import sqlite3
     from contextlib import closing

@@ -132,6 +132,12 @@ async def test_a_round_is_closed_the_next_starts_from_it_and_the_old_stays_reada
     assert [line.split()[1] for line in arrows] == list(CHANGED)
     assert all("teilweise erfüllt → 🟢 vollständig erfüllt" in line for line in arrows)
 
+    # Issue 21: the digest's profile chart and the summary's heat map carry their words.
+    photos = [m.visible_text or "" for m in group_messages(fake_bot_api) if m.kind == "photo"]
+    assert sum("Grafik in Worten: Ausländerbehörde" in p for p in photos) == 2, photos
+    [heatmap] = [p for p in photos if "Übersicht in Worten" in p]
+    assert "Runde 2026" in heatmap and "ABH: " in heatmap and "VHS: " in heatmap, heatmap
+
     carried = query(
         config,
         "SELECT count(*), count(carried_from) FROM answers a JOIN checks c ON c.id = a.check_id "
@@ -182,6 +188,7 @@ async def test_bad_round_input_gets_a_clear_answer_and_changes_nothing(
         assert "Runde „Runde 2027“ ist geöffnet" in texts(chief)[-1]
         await chief.send_and_wait("/uebersicht Runde 2027 vergleich")
         assert chief.last_message().kind == "document"
+        assert "Vergleich in Worten" in (chief.last_message().visible_text or "")
         await chief.send_and_wait("/uebersicht Runde 2027")
         assert chief.last_message().kind == "photo"
         since = len(fake_bot_api.requests)
@@ -190,6 +197,10 @@ async def test_bad_round_input_gets_a_clear_answer_and_changes_nothing(
         compared = chief.last_message()
         assert compared.kind == "document" and compared.file is not None
         assert compared.file[0] == "ChancenCheck_Runde_2027_Vergleich.png"
+        # The change in words for a screen reader (issue 21): the caption says it per institution.
+        words = compared.visible_text or ""
+        assert "Vergleich in Worten" in words and "gegenüber 2026" in words, words
+        assert "ABH: ▲ besser: keine; ▼ schlechter: keine" in words, words
         await chief.send_and_wait("/status 2026")
         assert "abgeschlossen am" in texts(chief)[-1] and "nicht abgesendet" in texts(chief)[-1]
     names = query(config, "SELECT name, closed_at IS NOT NULL FROM cycles ORDER BY id")

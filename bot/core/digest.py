@@ -9,11 +9,13 @@ from datetime import datetime
 import storage
 from bot.config import Config
 from bot.core.access import coordination_chat
+from bot.core.image_words import enqueue_image
 from bot.core.plan import PlanRow, carried_out_before
 from bot.core.plan import rows as plan_rows
 from bot.core.rounds import previous_report, round_catalogue
 from bot.render.presenter import COLOUR_MARK, Presenter
 from bot.render.views import split_blocks
+from bot.reports.alt_text import profile_words
 from bot.reports.change import RequirementChange, compare
 from bot.reports.data import (
     CheckReport,
@@ -30,7 +32,7 @@ from storage import measures as measure_store
 log = logging.getLogger(__name__)
 MEASURE_LIMIT = 280  # characters of one measure in the digest; the report has them in full
 POTENTIAL_LIMIT = 160  # characters of one improvement potential; the report has it in full
-ATTACHMENTS = ("chart", "report", "export")
+ATTACHMENTS = ("report", "export")  # after the chart, which carries its words
 
 
 def shorten(text: str, limit: int) -> str:
@@ -95,8 +97,18 @@ class Digests:
             key = f"{prefix}:text{number}"
             await storage.enqueue(db, key, chat_id, "message", {"text": text}, now)
         ids = {"institution_id": report.institution.id, "cycle_id": report.cycle.id}
+        words = self.chart_words(report)
+        await enqueue_image(db, f"{prefix}:chart", chat_id, "chart", ids, words, now)
         for kind in ATTACHMENTS:
             await storage.enqueue(db, f"{prefix}:{kind}", chat_id, kind, ids, now)
+
+    def chart_words(self, report: CheckReport) -> str:
+        """Say the profile chart in words: each area's mean, light and the weak requirements."""
+        catalogue = round_catalogue(report.cycle, self.catalogue)
+        areas = profile_words(report, catalogue, self.language)
+        return self.presenter.templates.render(
+            self.language, "chart_words", institution=report.institution, areas=areas
+        )
 
     def texts(
         self,

@@ -10,7 +10,9 @@ import storage
 from bot.config import Config
 from bot.core.access import coordination_chat
 from bot.core.admin import AdminError
+from bot.core.image_words import enqueue_image
 from bot.render.templates import Templates
+from bot.reports.alt_text import heatmap_words
 from bot.reports.data import (
     CheckReport,
     area_scores,
@@ -167,10 +169,13 @@ async def _queue_summary(
     text = summary_text(reports, catalogue, templates, config.checks.language, cycle)
     prefix = f"round:{cycle.id}"
     await storage.enqueue(db, f"{prefix}:summary", chat_id, "message", {"text": text}, now)
-    for kind in SUMMARY_ATTACHMENTS:
-        # The heat map goes as a photo up to PHOTO_ROWS institutions, else as a file.
-        payload = {"cycle_id": cycle.id, "rows": len(reports)}
-        await storage.enqueue(db, f"{prefix}:{kind}", chat_id, kind, payload, now)
+    # The heat map goes as a photo up to PHOTO_ROWS institutions, else as a file.
+    payload = {"cycle_id": cycle.id, "rows": len(reports)}
+    rows = heatmap_words(reports, catalogue, config.checks.language)
+    words = templates.render(config.checks.language, "heatmap_words", cycle=cycle, rows=rows)
+    key = f"{prefix}:round_heatmap"
+    await enqueue_image(db, key, chat_id, "round_heatmap", payload, words, now)
+    await storage.enqueue(db, f"{prefix}:round_export", chat_id, "round_export", payload, now)
     return True
 
 

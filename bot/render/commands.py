@@ -26,6 +26,7 @@ MENU = (
     "ueberspringen",
     "pause",
     "absenden",
+    "weitergeben",
     "runde",
     "massnahmen",
     "erinnerungen",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from statistics import fmean
 
+from bot.reports.change import compare
 from bot.reports.data import CheckReport, area_scores, requirement_score, traffic_light
 from bot.reports.labels import format_score
 from dialogues.catalogue import Catalogue
@@ -11,6 +12,7 @@ from dialogues.catalogue import Catalogue
 LIGHT_MARK = {"green": "🟢", "yellow": "🟡", "orange": "🟠", "red": "🔴", "grey": "⚪"}
 BELOW = 2  # a requirement rated under "mostly met" is named, as the chart highlights it
 CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption
+DIRECTIONS = ("up", "down", "same")  # the changes the change heat map marks
 
 
 def profile_words(report: CheckReport, catalogue: Catalogue, language: str) -> list[dict[str, str]]:
@@ -54,3 +56,25 @@ def _below(report: CheckReport, catalogue: Catalogue, ids: list[str]) -> list[st
     return [
         i for i in ids if (s := requirement_score(report, catalogue, i)) is not None and s < BELOW
     ]
+
+
+def change_words(
+    reports: list[CheckReport], before: list[CheckReport], catalogue: Catalogue
+) -> list[dict[str, str]]:
+    """Return per institution the requirements rated higher, lower and the same as the round
+    before: what the change heat map shows by colour and mark."""
+    earlier = {r.institution.id: r for r in before}
+    rows = []
+    for report in reports:
+        changes = compare(report, earlier.get(report.institution.id), catalogue)
+        by = {d: [c.requirement_id for c in changes if c.direction == d] for d in DIRECTIONS}
+        rows.append(
+            {
+                "short": report.institution.short,
+                "up": ", ".join(by["up"]),
+                "down": ", ".join(by["down"]),
+                "same": str(len(by["same"])),
+                "compared": "yes" if changes else "",  # no check in the round before
+            }
+        )
+    return rows

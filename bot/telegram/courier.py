@@ -149,9 +149,12 @@ class Courier:
         else:
             attachment = await self._attachment(message.kind, payload)
         small = int(payload.get("rows", 0)) <= PHOTO_ROWS
+        # The chart's content in words, queued with it (bot.core.image_words); none on the files.
+        caption = payload.get("caption")
+        words = caption if isinstance(caption, str) else None
         if message.kind == "chart" or (message.kind == "round_heatmap" and small):
-            return await bot.send_photo(chat_id, attachment)
-        return await bot.send_document(chat_id, attachment)
+            return await bot.send_photo(chat_id, attachment, caption=words)
+        return await bot.send_document(chat_id, attachment, caption=words)
 
     async def _attachment(self, kind: str, payload: dict[str, object]) -> InputFile:
         """Render a digest's chart, report or spreadsheet from the database, off the event loop."""

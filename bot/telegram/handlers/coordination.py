@@ -23,7 +23,7 @@ from bot.core.rounds import (
 )
 from bot.render.callbacks import encode
 from bot.render.views import split_blocks, utf16_len
-from bot.reports.alt_text import CAPTION_LIMIT, heatmap_words, profile_words
+from bot.reports.alt_text import CAPTION_LIMIT, change_words, heatmap_words, profile_words
 from bot.services import Services
 from bot.telegram.context import BotContext
 from bot.telegram.courier import file_stem
@@ -216,7 +216,12 @@ async def _send_comparison(
         reports.change_heatmap_png, round_reports, before, catalogue, _language(s), previous.name
     )
     name = f"ChancenCheck_{cycle.name}_Vergleich".replace(" ", "_")
-    await context.bot.send_document(_chat_id(update), InputFile(png, filename=f"{name}.png"))
+    rows = change_words(round_reports, before, catalogue)
+    words = s.templates.render(
+        _language(s), "change_words", cycle=cycle, previous=previous, rows=rows
+    )
+    image = InputFile(png, filename=f"{name}.png")
+    await _send_image(context, _chat_id(update), image, words, as_file=True)
 
 
 @coordinator_only
