@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -56,7 +57,6 @@ async def offer_plan(
     chat_id = member.telegram_user_id
     if not measures or chat_id is None:
         return False
-    await retire(context.bot, chat_id, active, transcript if active and active.asks else None)
     text = s.templates.render(
         member.language,
         "measure_plan",
@@ -65,7 +65,11 @@ async def offer_plan(
         texts=[m.text for m in measures],
     )
     markup = _due_keyboard(s, member.language, f"mp:d:{batch}", f"mp:s:{batch}")
-    message = await context.bot.send_message(chat_id, text, reply_markup=markup)
+    # The edit changes a message above and the new one goes below it: at once, as in a turn.
+    message, _ = await asyncio.gather(
+        context.bot.send_message(chat_id, text, reply_markup=markup),
+        retire(context.bot, chat_id, active, transcript if active and active.asks else None),
+    )
     await storage.save_active_message(
         s.db, member.id, storage.ActiveMessage(message.message_id, None)
     )

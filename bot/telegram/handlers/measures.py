@@ -7,6 +7,8 @@ their buttons carry the batch they plan, so they work after a restart too.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -45,8 +47,9 @@ async def on_button(update: Update, context: BotContext) -> None:
         )
         return
     if parts[0] == "mp" and len(parts) >= 3 and parts[2].isdigit():
-        await _plan_step(context, member, parts, query.message.message_id)
-    elif parts[0] == "ms" and len(parts) >= 3 and parts[1].isdigit():
+        await _plan_step(context, member, parts, query.message.message_id, query.answer)
+        return
+    if parts[0] == "ms" and len(parts) >= 3 and parts[1].isdigit():
         await _status_step(context, member, parts, query.message.message_id)
     elif parts[0] == "ml" and len(parts) == 2 and parts[1].isdigit():
         await _offer_status(context, member, int(parts[1]))
@@ -69,9 +72,17 @@ async def _edit(
 
 
 async def _plan_step(
-    context: BotContext, member: storage.Member, parts: list[str], message_id: int
+    context: BotContext,
+    member: storage.Member,
+    parts: list[str],
+    message_id: int,
+    answer: Callable[[], Awaitable[object]],
 ) -> None:
-    """Take one tap of the two follow-ups: the month, the owner, or skipping both."""
+    """Take one tap of the two follow-ups: the month, the owner, or skipping both.
+
+    `answer` answers the button press; where the check goes on, it goes out with the next
+    question in one round trip (as a dialogue turn's does), else after the edit.
+    """
     s, language, now = context.services, member.language, context.services.clock()
     batch, choice = int(parts[2]), parts[3] if len(parts) > 3 else ""
     assert member.telegram_user_id is not None
@@ -81,6 +92,7 @@ async def _plan_step(
         owners = [[_button(s, language, k, f"mp:o:{batch}:{k}")] for k in plan.OWNER_CHOICES]
         text = s.templates.render(language, "measure_plan", stage="owner", due=due)
         await _edit(context, member.telegram_user_id, message_id, text, _keyboard(owners))
+        await answer()
     elif parts[1] == "o" and choice in plan.OWNER_CHOICES:
         measures = await plan.plan_owner(s.db, member, batch, choice, now)
         due = month_label(measures[0].due_month) if measures else None
@@ -88,27 +100,55 @@ async def _plan_step(
             markup = _keyboard([[_button(s, language, "open", f"mp:o:{batch}:open")]])
             text = s.templates.render(language, "measure_plan", stage="name", due=due)
             await _edit(context, member.telegram_user_id, message_id, text, markup)
+            await answer()
             return
         owner = member.first_name if choice == "me" else None
         text = s.templates.render(language, "measure_plan", stage="done", due=due, owner=owner)
-        await _edit(context, member.telegram_user_id, message_id, text)
-        await _go_on(context, member, message_id)
+        await _go_on(
+            context, member, message_id, _edited(context, member, message_id, text, answer)
+        )
     elif parts[1] == "s":
         async with s.db.transaction():
             await store.forget_owner_prompt(s.db, member.id)
         text = s.templates.render(language, "measure_plan", stage="skipped", due=None, owner=None)
-        await _edit(context, member.telegram_user_id, message_id, text)
-        await _go_on(context, member, message_id)
+        await _go_on(
+            context, member, message_id, _edited(context, member, message_id, text, answer)
+        )
+    else:
+        await answer()
 
 
-async def _go_on(context: BotContext, member: storage.Member, message_id: int) -> None:
-    """Show what comes next in the check, if the follow-ups were what the member saw last."""
+def _edited(
+    context: BotContext,
+    member: storage.Member,
+    message_id: int,
+    text: str,
+    answer: Callable[[], Awaitable[object]],
+) -> Callable[[], Awaitable[object]]:
+    """Return what settles the plan message: its last text and the button's answer, at once."""
+    assert member.telegram_user_id is not None
+    chat_id = member.telegram_user_id
+    return lambda: asyncio.gather(_edit(context, chat_id, message_id, text), answer())
+
+
+async def _go_on(
+    context: BotContext,
+    member: storage.Member,
+    message_id: int,
+    settle: Callable[[], Awaitable[object]],
+) -> None:
+    """Show what comes next in the check, if the follow-ups were what the member saw last.
+
+    `settle` (the plan message's edit and the button's answer) goes out alongside the next
+    question, after the turn is committed.
+    """
     db = context.services.db
     active = await storage.load_active_message(db, member.id)
     if active is None or active.message_id != message_id:
+        await settle()
         return  # an older plan message: the member is elsewhere in the check already
     await storage.save_active_message(db, member.id, None)  # its buttons are gone already
-    await dialogue.converse(context, member, ev.Show())
+    await dialogue.converse(context, member, ev.Show(), ack=lambda _turn: settle())
 
 
 async def on_text(update: Update, context: BotContext) -> None:
