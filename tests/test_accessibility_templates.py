@@ -110,3 +110,19 @@ def test_words_only_keeps_the_words_and_drops_the_glyphs() -> None:
     assert words_only("▶️ Weiter") == "Weiter"
     assert words_only("3 von 45 beantwortet ▰▱▱") == "3 von 45 beantwortet"
     assert words_only("Z1 · „Text“ → 2,5 – ok") == "Z1 · „Text“ → 2,5 – ok"
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("plain", [False, True])
+def test_the_overview_gives_each_requirement_a_line_of_its_own(language: str, plain: bool) -> None:
+    """A screen reader reads the overview line by line: each requirement must stand on its own
+    line (a template joined them into one run-on line once, after the handover note was added)."""
+    step = DIALOGUE.advance(DIALOGUE.initial(full_answers()), ev.Overview())
+    text = visible(PRESENTER.turn(step, Context(language, plain=plain))[0])
+    lines = text.splitlines()
+    for requirement in CATALOGUE.requirements:
+        found = [line for line in lines if f" {requirement.id} " in f" {line} "]
+        assert len(found) == 1, (requirement.id, found)
+        assert requirement.title(language) in found[0]
+        others = [r.id for r in CATALOGUE.requirements if r.id != requirement.id]
+        assert not any(f" {other} " in f" {found[0]} " for other in others), found[0]
