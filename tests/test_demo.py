@@ -473,6 +473,15 @@ def test_overview_lists_15_requirements_and_jumps_by_button(config: Path) -> Non
     assert current_answers(config) == {(target.id, FULFILMENT.key): ("mostly", None)}
 
 
+def test_the_demo_offers_no_handover(config: Path) -> None:
+    """Protects the demo from a button that cannot work there: handing a requirement to a
+    colleague needs a Telegram link, so "Kolleg*in fragen" is not offered in the terminal."""
+    terminal = play(config, ["/weiter"])
+    question = terminal.screens[1]
+    assert bare(label("back")) in question.buttons, "a question with its buttons is shown"
+    assert bare(label("hand_over")) not in question.buttons
+
+
 # -- typed text: accepted, refused ------------------------------------------------------------
 
 
